@@ -1,0 +1,28 @@
+namespace Workflows.Journal;
+
+/// <summary>Why a step or run failed, in the categories the journal distinguishes.</summary>
+public enum ErrorKind
+{
+    /// <summary>A step's body threw on its last allowed attempt.</summary>
+    StepFailed,
+    /// <summary>Workflow code outside any step threw.</summary>
+    WorkflowFailed,
+    Timeout,
+    Cancelled,
+    /// <summary>The code called a different step than the journal recorded at that sequence number.</summary>
+    NonDeterminism,
+    /// <summary>The run was recorded under another schema version of the workflow.</summary>
+    SchemaMismatch,
+    /// <summary>A journaled payload could not be read or written.</summary>
+    Serialization,
+    /// <summary>A fault of the engine or store.</summary>
+    Internal,
+}
+
+/// <summary>A structured, journaled error: its kind, message, the CLR exception type and stack.</summary>
+public sealed record ErrorInfo(ErrorKind Kind, string Message, string? Type = null, string? StackTrace = null)
+{
+    /// <summary>Captures an exception as an error of the given kind.</summary>
+    public static ErrorInfo From(ErrorKind kind, Exception exception) =>
+        new(kind, exception.Message, exception.GetType().FullName, exception.StackTrace);
+}

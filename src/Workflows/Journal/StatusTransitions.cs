@@ -1,0 +1,57 @@
+namespace Workflows.Journal;
+
+/// <summary>
+/// The state machines of runs and steps. Stores use <see cref="RunSources"/> and <see cref="StepSources"/>
+/// to make every status write conditional, so an illegal transition is refused where it is applied.
+/// </summary>
+public static class StatusTransitions
+{
+    private static readonly RunStatus[] NoRunSource = [];
+    private static readonly StepStatus[] NoStepSource = [];
+
+    // A status may be re-written with itself while not final (attempt counts, leases, errors change).
+    private static readonly RunStatus[] ToPending = [RunStatus.Pending];
+    private static readonly RunStatus[] ToRunning = [RunStatus.Pending, RunStatus.Running, RunStatus.Waiting];
+    private static readonly RunStatus[] ToWaiting = [RunStatus.Running, RunStatus.Waiting];
+    private static readonly RunStatus[] ToSucceeded = [RunStatus.Running];
+    private static readonly RunStatus[] ToFailed = [RunStatus.Pending, RunStatus.Running, RunStatus.Waiting];
+    private static readonly RunStatus[] ToCancelled = [RunStatus.Pending, RunStatus.Running, RunStatus.Waiting];
+
+    private static readonly StepStatus[] ToStepPending = [StepStatus.Pending];
+    private static readonly StepStatus[] ToStepRunning = [StepStatus.Pending, StepStatus.Running];
+    private static readonly StepStatus[] ToStepDone = [StepStatus.Pending, StepStatus.Running];
+
+    /// <summary>The statuses a run may be in for a write of <paramref name="target"/> to be legal.</summary>
+    public static ReadOnlySpan<RunStatus> RunSources(RunStatus target) => target switch
+    {
+        RunStatus.Pending => ToPending,
+        RunStatus.Running => ToRunning,
+        RunStatus.Waiting => ToWaiting,
+        RunStatus.Succeeded => ToSucceeded,
+        RunStatus.Failed => ToFailed,
+        RunStatus.Cancelled => ToCancelled,
+        _ => NoRunSource,
+    };
+
+    /// <summary>The statuses a step may be in for a write of <paramref name="target"/> to be legal.</summary>
+    public static ReadOnlySpan<StepStatus> StepSources(StepStatus target) => target switch
+    {
+        StepStatus.Pending => ToStepPending,
+        StepStatus.Running => ToStepRunning,
+        StepStatus.Succeeded or StepStatus.Failed => ToStepDone,
+        StepStatus.Skipped => ToStepPending,
+        _ => NoStepSource,
+    };
+
+    /// <summary>Whether a run may go from <paramref name="from"/> to <paramref name="to"/>.</summary>
+    public static bool IsAllowed(RunStatus from, RunStatus to) => RunSources(to).Contains(from);
+
+    /// <summary>Whether a step may go from <paramref name="from"/> to <paramref name="to"/>.</summary>
+    public static bool IsAllowed(StepStatus from, StepStatus to) => StepSources(to).Contains(from);
+
+    /// <summary>Whether no further transition is possible.</summary>
+    public static bool IsFinal(RunStatus status) => status is RunStatus.Succeeded or RunStatus.Failed or RunStatus.Cancelled;
+
+    /// <summary>Whether no further transition is possible.</summary>
+    public static bool IsFinal(StepStatus status) => status is StepStatus.Succeeded or StepStatus.Failed or StepStatus.Skipped;
+}

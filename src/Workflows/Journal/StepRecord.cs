@@ -1,0 +1,34 @@
+namespace Workflows.Journal;
+
+/// <summary>One journaled step of a run: the replay key is <see cref="Sequence"/>.</summary>
+public sealed record StepRecord
+{
+    public required Guid Id { get; init; }
+    public required Guid RunId { get; init; }
+    /// <summary>The run's tenant; every store query is scoped by it.</summary>
+    public required string TenantId { get; init; }
+    /// <summary>Call order within the run, from 1: the replay key.</summary>
+    public required int Sequence { get; init; }
+    /// <summary>Execution wave: steps started while others were still running share a position.</summary>
+    public required int Position { get; init; }
+    public required string Name { get; init; }
+    public required StepKind Kind { get; init; }
+    public required StepStatus Status { get; init; }
+    /// <summary>The attempt now running or last finished, from 1.</summary>
+    public required int Attempt { get; init; }
+    /// <summary>The step's arguments as a JSON object keyed by parameter name.</summary>
+    public string? Input { get; init; }
+    /// <summary>The step's result as JSON, once succeeded.</summary>
+    public string? Output { get; init; }
+    public ErrorInfo? Error { get; init; }
+    public long? DurationMs { get; init; }
+    public required DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset? StartedAt { get; init; }
+    public DateTimeOffset? CompletedAt { get; init; }
+    public required DateTimeOffset UpdatedAt { get; init; }
+    public decimal? CostUsd { get; init; }
+    public int? InputTokens { get; init; }
+    public int? OutputTokens { get; init; }
+    /// <summary>Agent steps' debug messages as JSON.</summary>
+    public string? DebugMessages { get; init; }
+}

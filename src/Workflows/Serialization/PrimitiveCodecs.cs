@@ -1,0 +1,176 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text.Json;
+
+namespace Workflows.Serialization;
+
+/// <summary>
+/// The built-in codecs. Every round trip is exact: decimal keeps its scale, doubles their full precision
+/// (NaN and infinities as strings), DateTime its kind, DateTimeOffset its offset.
+/// </summary>
+public static class JsonCodecs
+{
+    public static readonly JsonCodec<bool> Boolean = new BooleanCodec();
+    public static readonly JsonCodec<byte> Byte = new Int64Based<byte>("byte", v => v, v => checked((byte)v));
+    public static readonly JsonCodec<sbyte> SByte = new Int64Based<sbyte>("sbyte", v => v, v => checked((sbyte)v));
+    public static readonly JsonCodec<short> Int16 = new Int64Based<short>("short", v => v, v => checked((short)v));
+    public static readonly JsonCodec<ushort> UInt16 = new Int64Based<ushort>("ushort", v => v, v => checked((ushort)v));
+    public static readonly JsonCodec<int> Int32 = new Int32Codec();
+    public static readonly JsonCodec<uint> UInt32 = new Int64Based<uint>("uint", v => v, v => checked((uint)v));
+    public static readonly JsonCodec<long> Int64 = new Int64Based<long>("long", v => v, v => v);
+    public static readonly JsonCodec<ulong> UInt64 = new UInt64Codec();
+    public static readonly JsonCodec<float> Single = new SingleCodec();
+    public static readonly JsonCodec<double> Double = new DoubleCodec();
+    public static readonly JsonCodec<decimal> Decimal = new DecimalCodec();
+    public static readonly JsonCodec<string> String = new StringCodec();
+    public static readonly JsonCodec<char> Char = new CharCodec();
+    public static readonly JsonCodec<Guid> Guid = new Text<Guid>("Guid", v => v.ToString("D"), s => System.Guid.ParseExact(s, "D"));
+    public static readonly JsonCodec<DateTime> DateTime = new Text<DateTime>("DateTime",
+        v => v.ToString("O", CultureInfo.InvariantCulture),
+        s => System.DateTime.ParseExact(s, "O", CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind));
+    public static readonly JsonCodec<DateTimeOffset> DateTimeOffset = new Text<DateTimeOffset>("DateTimeOffset",
+        v => v.ToString("O", CultureInfo.InvariantCulture),
+        s => System.DateTimeOffset.ParseExact(s, "O", CultureInfo.InvariantCulture, DateTimeStyles.None));
+    public static readonly JsonCodec<TimeSpan> TimeSpan = new Text<TimeSpan>("TimeSpan",
+        v => v.ToString("c", CultureInfo.InvariantCulture),
+        s => System.TimeSpan.ParseExact(s, "c", CultureInfo.InvariantCulture));
+    public static readonly JsonCodec<DateOnly> DateOnly = new Text<DateOnly>("DateOnly",
+        v => v.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+        s => System.DateOnly.ParseExact(s, "yyyy-MM-dd", CultureInfo.InvariantCulture));
+    public static readonly JsonCodec<TimeOnly> TimeOnly = new Text<TimeOnly>("TimeOnly",
+        v => v.ToString("O", CultureInfo.InvariantCulture),
+        s => System.TimeOnly.ParseExact(s, "O", CultureInfo.InvariantCulture));
+    public static readonly JsonCodec<Unit> Unit = new UnitCodec();
+
+    /// <summary>Throws the error every codec raises on a token it cannot take.</summary>
+    public static JsonException Unexpected(ref Utf8JsonReader reader, string typeName) =>
+        new($"Expected {typeName} but found {reader.TokenType} at byte {reader.TokenStartIndex}.");
+
+    private sealed class BooleanCodec : JsonCodec<bool>
+    {
+        public override string TypeName => "bool";
+        public override void Write(Utf8JsonWriter writer, bool value) => writer.WriteBooleanValue(value);
+        public override bool Read(ref Utf8JsonReader reader) => reader.TokenType switch
+        {
+            JsonTokenType.True => true,
+            JsonTokenType.False => false,
+            _ => throw Unexpected(ref reader, TypeName),
+        };
+    }
+
+    private sealed class Int32Codec : JsonCodec<int>
+    {
+        public override string TypeName => "int";
+        public override void Write(Utf8JsonWriter writer, int value) => writer.WriteNumberValue(value);
+        public override int Read(ref Utf8JsonReader reader) =>
+            reader.TokenType == JsonTokenType.Number ? reader.GetInt32() : throw Unexpected(ref reader, TypeName);
+    }
+
+    private sealed class Int64Based<T>(string name, Func<T, long> toLong, Func<long, T> fromLong) : JsonCodec<T>
+    {
+        public override string TypeName => name;
+        public override void Write(Utf8JsonWriter writer, T value) => writer.WriteNumberValue(toLong(value));
+        public override T Read(ref Utf8JsonReader reader) =>
+            reader.TokenType == JsonTokenType.Number ? fromLong(reader.GetInt64()) : throw Unexpected(ref reader, TypeName);
+    }
+
+    private sealed class UInt64Codec : JsonCodec<ulong>
+    {
+        public override string TypeName => "ulong";
+        public override void Write(Utf8JsonWriter writer, ulong value) => writer.WriteNumberValue(value);
+        public override ulong Read(ref Utf8JsonReader reader) =>
+            reader.TokenType == JsonTokenType.Number ? reader.GetUInt64() : throw Unexpected(ref reader, TypeName);
+    }
+
+    private sealed class SingleCodec : JsonCodec<float>
+    {
+        public override string TypeName => "float";
+        public override void Write(Utf8JsonWriter writer, float value)
+        {
+            if (float.IsFinite(value)) writer.WriteNumberValue(value);
+            else writer.WriteStringValue(value.ToString(CultureInfo.InvariantCulture));
+        }
+        public override float Read(ref Utf8JsonReader reader) => reader.TokenType switch
+        {
+            JsonTokenType.Number => reader.GetSingle(),
+            JsonTokenType.String => float.Parse(reader.GetString()!, NumberStyles.Float, CultureInfo.InvariantCulture),
+            _ => throw Unexpected(ref reader, TypeName),
+        };
+    }
+
+    private sealed class DoubleCodec : JsonCodec<double>
+    {
+        public override string TypeName => "double";
+        public override void Write(Utf8JsonWriter writer, double value)
+        {
+            if (double.IsFinite(value)) writer.WriteNumberValue(value);
+            else writer.WriteStringValue(value.ToString(CultureInfo.InvariantCulture));
+        }
+        public override double Read(ref Utf8JsonReader reader) => reader.TokenType switch
+        {
+            JsonTokenType.Number => reader.GetDouble(),
+            JsonTokenType.String => double.Parse(reader.GetString()!, NumberStyles.Float, CultureInfo.InvariantCulture),
+            _ => throw Unexpected(ref reader, TypeName),
+        };
+    }
+
+    private sealed class DecimalCodec : JsonCodec<decimal>
+    {
+        public override string TypeName => "decimal";
+        // Written through the invariant text so that trailing zeros (the scale) survive.
+        public override void Write(Utf8JsonWriter writer, decimal value) =>
+            writer.WriteRawValue(value.ToString(CultureInfo.InvariantCulture), skipInputValidation: true);
+        public override decimal Read(ref Utf8JsonReader reader)
+        {
+            if (reader.TokenType != JsonTokenType.Number) throw Unexpected(ref reader, TypeName);
+            var text = System.Text.Encoding.UTF8.GetString(reader.HasValueSequence ? reader.ValueSequence.ToArray() : reader.ValueSpan);
+            return decimal.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture);
+        }
+    }
+
+    private sealed class StringCodec : JsonCodec<string>
+    {
+        public override string TypeName => "string";
+        public override void Write(Utf8JsonWriter writer, string value)
+        {
+            if (value is null) writer.WriteNullValue();
+            else writer.WriteStringValue(value);
+        }
+        public override string Read(ref Utf8JsonReader reader) => reader.TokenType switch
+        {
+            JsonTokenType.String => reader.GetString()!,
+            JsonTokenType.Null => null!,
+            _ => throw Unexpected(ref reader, TypeName),
+        };
+    }
+
+    private sealed class CharCodec : JsonCodec<char>
+    {
+        public override string TypeName => "char";
+        public override void Write(Utf8JsonWriter writer, char value) => writer.WriteStringValue([value]);
+        public override char Read(ref Utf8JsonReader reader)
+        {
+            var text = reader.TokenType == JsonTokenType.String ? reader.GetString()! : throw Unexpected(ref reader, TypeName);
+            return text.Length == 1 ? text[0] : throw new JsonException($"Expected one character but found {text.Length}.");
+        }
+    }
+
+    private sealed class Text<T>(string name, Func<T, string> format, Func<string, T> parse) : JsonCodec<T>
+    {
+        public override string TypeName => name;
+        public override void Write(Utf8JsonWriter writer, T value) => writer.WriteStringValue(format(value));
+        public override T Read(ref Utf8JsonReader reader) =>
+            reader.TokenType == JsonTokenType.String ? parse(reader.GetString()!) : throw Unexpected(ref reader, TypeName);
+    }
+
+    private sealed class UnitCodec : JsonCodec<Unit>
+    {
+        public override string TypeName => "nothing";
+        public override void Write(Utf8JsonWriter writer, Unit value) => writer.WriteNullValue();
+        public override Unit Read(ref Utf8JsonReader reader)
+        {
+            reader.Skip();
+            return default;
+        }
+    }
+}

@@ -1,0 +1,46 @@
+using Workflows.Journal;
+
+namespace Workflows.Storage;
+
+/// <summary>Base of the errors a store raises about the journal's content.</summary>
+public class JournalException : Exception
+{
+    public JournalException(string message, Exception? inner = null) : base(message, inner) { }
+}
+
+/// <summary>A write would move a run or step along a transition its state machine forbids; nothing was applied.</summary>
+public sealed class IllegalTransitionException : JournalException
+{
+    public IllegalTransitionException(string record, string from, string to)
+        : base($"Illegal status transition for {record}: {from} -> {to}. The journal was not changed.")
+    {
+        Record = record;
+        From = from;
+        To = to;
+    }
+
+    /// <summary>Names the run or step, e.g. "step 3 'charge' of run 0190…".</summary>
+    public string Record { get; }
+    public string From { get; }
+    public string To { get; }
+
+    /// <summary>The refusal of a run write.</summary>
+    public static IllegalTransitionException For(RunRecord run, RunStatus from) =>
+        new($"run {run.Id} ({run.Workflow})", from.ToString(), run.Status.ToString());
+
+    /// <summary>The refusal of a step write.</summary>
+    public static IllegalTransitionException For(StepRecord step, StepStatus from) =>
+        new($"step {step.Sequence} '{step.Name}' of run {step.RunId}", from.ToString(), step.Status.ToString());
+}
+
+/// <summary>A write collides with what is recorded (a sequence number taken twice) or targets a missing record.</summary>
+public sealed class JournalConflictException : JournalException
+{
+    public JournalConflictException(string message) : base(message) { }
+}
+
+/// <summary>A stored row cannot be read back: an unknown status, a malformed error payload, and so on.</summary>
+public sealed class JournalCorruptException : JournalException
+{
+    public JournalCorruptException(string message, Exception? inner = null) : base(message, inner) { }
+}
