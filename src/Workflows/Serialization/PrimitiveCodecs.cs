@@ -41,6 +41,11 @@ public static class JsonCodecs
         v => v.ToString("O", CultureInfo.InvariantCulture),
         s => System.TimeOnly.ParseExact(s, "O", CultureInfo.InvariantCulture));
     public static readonly JsonCodec<Unit> Unit = new UnitCodec();
+    public static readonly JsonCodec<nint> IntPtr = new Int64Based<nint>("nint", v => v, v => checked((nint)v));
+    public static readonly JsonCodec<nuint> UIntPtr = new Raw<nuint>("nuint", v => v.ToString(CultureInfo.InvariantCulture), s => nuint.Parse(s, NumberStyles.None, CultureInfo.InvariantCulture));
+    public static readonly JsonCodec<Int128> Int128 = new Raw<Int128>("Int128", v => v.ToString(CultureInfo.InvariantCulture), s => System.Int128.Parse(s, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture));
+    public static readonly JsonCodec<UInt128> UInt128 = new Raw<UInt128>("UInt128", v => v.ToString(CultureInfo.InvariantCulture), s => System.UInt128.Parse(s, NumberStyles.None, CultureInfo.InvariantCulture));
+    public static readonly JsonCodec<Half> Half = new HalfCodec();
 
     /// <summary>Throws the error every codec raises on a token it cannot take.</summary>
     public static JsonException Unexpected(ref Utf8JsonReader reader, string typeName) =>
@@ -161,6 +166,34 @@ public static class JsonCodecs
         public override void Write(Utf8JsonWriter writer, T value) => writer.WriteStringValue(format(value));
         public override T Read(ref Utf8JsonReader reader) =>
             reader.TokenType == JsonTokenType.String ? parse(reader.GetString()!) : throw Unexpected(ref reader, TypeName);
+    }
+
+    /// <summary>A number written from and parsed as invariant text: for types Utf8JsonWriter has no overload for.</summary>
+    private sealed class Raw<T>(string name, Func<T, string> format, Func<string, T> parse) : JsonCodec<T>
+    {
+        public override string TypeName => name;
+        public override void Write(Utf8JsonWriter writer, T value) => writer.WriteRawValue(format(value), skipInputValidation: true);
+        public override T Read(ref Utf8JsonReader reader)
+        {
+            if (reader.TokenType != JsonTokenType.Number) throw Unexpected(ref reader, TypeName);
+            return parse(System.Text.Encoding.UTF8.GetString(reader.HasValueSequence ? reader.ValueSequence.ToArray() : reader.ValueSpan));
+        }
+    }
+
+    private sealed class HalfCodec : JsonCodec<Half>
+    {
+        public override string TypeName => "Half";
+        public override void Write(Utf8JsonWriter writer, Half value)
+        {
+            if (System.Half.IsFinite(value)) writer.WriteNumberValue((double)value);
+            else writer.WriteStringValue(value.ToString(CultureInfo.InvariantCulture));
+        }
+        public override Half Read(ref Utf8JsonReader reader) => reader.TokenType switch
+        {
+            JsonTokenType.Number => (Half)reader.GetDouble(),
+            JsonTokenType.String => System.Half.Parse(reader.GetString()!, NumberStyles.Float, CultureInfo.InvariantCulture),
+            _ => throw Unexpected(ref reader, TypeName),
+        };
     }
 
     private sealed class UnitCodec : JsonCodec<Unit>

@@ -1,0 +1,46 @@
+using Workflows.Generators.Common;
+
+namespace Workflows.Generators.Model;
+
+/// <summary>How a type travels through the journal.</summary>
+internal enum ShapeKind
+{
+    /// <summary>A built-in codec of the runtime (int, string, Guid, DateTime, ...).</summary>
+    Primitive,
+    /// <summary>An enum, written by member name.</summary>
+    Enum,
+    /// <summary><c>Nullable&lt;T&gt;</c>.</summary>
+    Nullable,
+    /// <summary>A one-dimensional array.</summary>
+    Array,
+    /// <summary>List-like: List, IReadOnlyList, IList, ICollection, IEnumerable, IReadOnlyCollection.</summary>
+    List,
+    /// <summary>String-keyed dictionary: Dictionary, IDictionary, IReadOnlyDictionary.</summary>
+    Dictionary,
+    /// <summary>A class, struct or record rebuilt through a constructor and settable properties.</summary>
+    Object,
+}
+
+/// <summary>One serializable type, as the emitter needs it. Unsupported types never get a shape.</summary>
+/// <param name="Id">The fully qualified C# name; also the key by which other shapes refer to it.</param>
+/// <param name="Codec">For primitives: the member of <c>JsonCodecs</c>.</param>
+/// <param name="ElementId">For nullable, array, list and dictionary shapes: the element (value) type.</param>
+/// <param name="IsConcreteCollection">For lists and dictionaries: the type is List/Dictionary itself, not an interface.</param>
+/// <param name="Depth">Nesting depth of combinator shapes; codecs are created innermost first.</param>
+internal sealed record TypeShape(
+    string Id,
+    ShapeKind Kind,
+    string DisplayName,
+    bool IsValueType,
+    string? Codec,
+    string? ElementId,
+    bool IsConcreteCollection,
+    int Depth,
+    EquatableArray<EnumMemberShape> EnumMembers,
+    EquatableArray<PropertyShape> Properties);
+
+/// <summary>An enum member: its name and its value as a C# literal of the underlying type.</summary>
+internal sealed record EnumMemberShape(string Name, string Value);
+
+/// <summary>A property written to the journal. <paramref name="ConstructorIndex"/> is its constructor position, or -1 when set by initializer.</summary>
+internal sealed record PropertyShape(string Name, string JsonName, string TypeId, int ConstructorIndex);

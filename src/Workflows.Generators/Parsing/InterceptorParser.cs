@@ -1,0 +1,65 @@
+using System.Linq;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Workflows.Generators.Common;
+using Workflows.Generators.Model;
+
+namespace Workflows.Generators.Parsing;
+
+/// <summary>Finds the calls of a step made by its own workflow's code, outside step bodies.</summary>
+internal static class InterceptorParser
+{
+    /// <summary>Syntax only: <c>Step(...)</c> or <c>this.Step(...)</c>.</summary>
+    public static bool IsCandidate(SyntaxNode node, CancellationToken cancellationToken) =>
+        node is InvocationExpressionSyntax
+        {
+            Expression: IdentifierNameSyntax or MemberAccessExpressionSyntax { Expression: ThisExpressionSyntax, Name: IdentifierNameSyntax }
+        };
+
+    /// <summary>"path/File.cs(3,5)" as "File.cs(3,5)": emitted comments must not depend on the machine.</summary>
+    private static string FileOnly(string display)
+    {
+        var slash = display.LastIndexOfAny(new[] { '/', '\\' });
+        return slash < 0 ? display : display.Substring(slash + 1);
+    }
+
+    public static InterceptorSpec? Parse(GeneratorSyntaxContext context, CancellationToken cancellationToken)
+    {
+        var invocation = (InvocationExpressionSyntax)context.Node;
+        var model = context.SemanticModel;
+        if (model.GetSymbolInfo(invocation, cancellationToken).Symbol is not IMethodSymbol { MethodKind: MethodKind.Ordinary, IsStatic: false } method
+            || !WorkflowSymbols.IsStep(method))
+        {
+            return null;
+        }
+        var workflow = method.ContainingType;
+        if (!WorkflowSymbols.IsWorkflow(workflow) || !WorkflowSymbols.CanBeExtended(workflow)) return null;
+
+        // Only the workflow's own code is journaled: not other classes, and not a step's body (WF0009).
+        var caller = model.GetEnclosingSymbol(invocation.SpanStart, cancellationToken);
+        while (caller is IMethodSymbol { MethodKind: MethodKind.AnonymousFunction or MethodKind.LocalFunction })
+        {
+            caller = caller.ContainingSymbol;
+        }
+        if (caller is null || !SymbolEqualityComparer.Default.Equals(caller.ContainingType, workflow)) return null;
+        if (caller is IMethodSymbol callerMethod && WorkflowSymbols.IsStep(callerMethod)) return null;
+
+        var location = model.GetInterceptableLocation(invocation, cancellationToken);
+        if (location is null) return null;
+
+        var parameters = method.Parameters
+            .Select(p => new ParameterSpec(p.Name, SerializableTypes.IdOf(p.Type), WorkflowSymbols.IsCancellationToken(p.Type)))
+            .ToEquatableArray();
+        return new InterceptorSpec(
+            SerializableTypes.IdOf(workflow),
+            WorkflowParser.HintNameOf(workflow),
+            WorkflowSymbols.WrapperName(method),
+            SerializableTypes.IdOf(method.ReturnType),
+            parameters,
+            location.Version,
+            location.Data,
+            FileOnly(location.GetDisplayLocation()));
+    }
+}

@@ -1,0 +1,351 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using Workflows.Generators.Common;
+using Workflows.Generators.Model;
+
+namespace Workflows.Generators.Parsing;
+
+/// <summary>
+/// The one model of what can round-trip exactly through the journal, shared by the generator (which emits codecs
+/// for what it accepts) and the analyzers (which report what it rejects, with the member path and the reason).
+/// </summary>
+internal sealed class SerializableTypes
+{
+    private static readonly SymbolDisplayFormat s_fullName = SymbolDisplayFormat.FullyQualifiedFormat
+        .WithMiscellaneousOptions(SymbolDisplayFormat.FullyQualifiedFormat.MiscellaneousOptions
+            & ~SymbolDisplayMiscellaneousOptions.IncludeNullableReferenceTypeModifier);
+
+    private static readonly SymbolDisplayFormat s_shortName = SymbolDisplayFormat.MinimallyQualifiedFormat
+        .WithMiscellaneousOptions(SymbolDisplayMiscellaneousOptions.UseSpecialTypes | SymbolDisplayMiscellaneousOptions.ExpandNullable);
+
+    private readonly Dictionary<string, TypeShape> _shapes = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _rejected = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _inProgress = new(StringComparer.Ordinal);
+
+    /// <summary>Every shape accepted so far, in ordinal order of id.</summary>
+    public EquatableArray<TypeShape> Shapes
+    {
+        get
+        {
+            // A type accepted inside a cycle whose outer type was rejected later would refer to a missing codec: prune.
+            var kept = new Dictionary<string, TypeShape>(_shapes, StringComparer.Ordinal);
+            bool pruned;
+            do
+            {
+                pruned = false;
+                foreach (var shape in kept.Values.ToList())
+                {
+                    var references = shape.ElementId is { } element ? new[] { element } : shape.Properties.Select(p => p.TypeId);
+                    if (references.Any(r => !kept.ContainsKey(r)))
+                    {
+                        kept.Remove(shape.Id);
+                        pruned = true;
+                    }
+                }
+            }
+            while (pruned);
+            return kept.Values.OrderBy(s => s.Id, StringComparer.Ordinal).ToEquatableArray();
+        }
+    }
+
+    /// <summary>The fully qualified name used as a type's id (no nullable-reference marks).</summary>
+    public static string IdOf(ITypeSymbol type) => type.WithNullableAnnotation(NullableAnnotation.NotAnnotated).ToDisplayString(s_fullName);
+
+    /// <summary>A short name for messages.</summary>
+    public static string DisplayOf(ITypeSymbol type) => type.WithNullableAnnotation(NullableAnnotation.NotAnnotated).ToDisplayString(s_shortName);
+
+    /// <summary>
+    /// Accepts <paramref name="type"/> (and everything it contains) or explains why not.
+    /// </summary>
+    /// <returns>null when the type round-trips; otherwise the reason, prefixed by the member path that fails.</returns>
+    public string? Check(ITypeSymbol type) => Visit(type, out _);
+
+    /// <summary>Accepts <paramref name="type"/> and returns its id, or null when it cannot round-trip.</summary>
+    public string? Accept(ITypeSymbol type) => Visit(type, out var id) is null ? id : null;
+
+    private string? Visit(ITypeSymbol type, out string id)
+    {
+        id = IdOf(type);
+        if (_shapes.ContainsKey(id) || _inProgress.Contains(id)) return null;
+        if (_rejected.TryGetValue(id, out var known)) return known;
+
+        _inProgress.Add(id);
+        string? problem;
+        try
+        {
+            problem = Describe(type, id);
+        }
+        finally
+        {
+            _inProgress.Remove(id);
+        }
+        if (problem is not null)
+        {
+            _rejected[id] = problem;
+            _shapes.Remove(id);
+        }
+        return problem;
+    }
+
+    private string? Describe(ITypeSymbol type, string id)
+    {
+        var display = DisplayOf(type);
+        if (PrimitiveCodec(type) is { } codec)
+        {
+            Add(new TypeShape(id, ShapeKind.Primitive, display, type.IsValueType, codec, null, false, 0, EquatableArray<EnumMemberShape>.Empty, EquatableArray<PropertyShape>.Empty));
+            return null;
+        }
+
+        switch (type)
+        {
+            case IErrorTypeSymbol:
+                return $"'{display}' is not a known type";
+            case ITypeParameterSymbol:
+                return $"'{display}' is a type parameter; the journal needs a concrete type";
+            case IDynamicTypeSymbol:
+                return "'dynamic' has no shape to rebuild on replay";
+            case IPointerTypeSymbol or IFunctionPointerTypeSymbol:
+                return $"'{display}' is a pointer";
+            case IArrayTypeSymbol array:
+                if (array.Rank != 1) return $"'{display}' is a multi-dimensional array; use an array of arrays";
+                return Combinator(ShapeKind.Array, id, display, array.ElementType, concrete: true);
+            case INamedTypeSymbol named:
+                return DescribeNamed(named, id, display);
+            default:
+                return $"'{display}' cannot be journaled";
+        }
+    }
+
+    private string? DescribeNamed(INamedTypeSymbol type, string id, string display)
+    {
+        if (type.SpecialType == SpecialType.System_Object) return "'object' has no shape to rebuild on replay";
+        if (type.IsRefLikeType) return $"'{display}' is a ref struct";
+        if (type.TypeKind == TypeKind.Delegate) return $"'{display}' is a delegate";
+        if (type.IsTupleType) return $"'{display}' is a tuple; its element names are not kept; use a record";
+        if (type.IsAnonymousType) return "an anonymous type cannot be rebuilt on replay; use a record";
+        if (InheritsFrom(type, "System.IO.Stream")) return $"'{display}' is a Stream; journal the data it carries instead";
+        if (InheritsFrom(type, "System.Exception")) return $"'{display}' is an exception; return a result record instead";
+
+        if (type.OriginalDefinition.SpecialType == SpecialType.System_Nullable_T)
+        {
+            return Combinator(ShapeKind.Nullable, id, display, type.TypeArguments[0], concrete: true);
+        }
+
+        var definition = type.OriginalDefinition.ToDisplayString();
+        switch (definition)
+        {
+            case "System.Collections.Generic.List<T>":
+                return Combinator(ShapeKind.List, id, display, type.TypeArguments[0], concrete: true);
+            case "System.Collections.Generic.IReadOnlyList<T>":
+            case "System.Collections.Generic.IList<T>":
+            case "System.Collections.Generic.ICollection<T>":
+            case "System.Collections.Generic.IEnumerable<T>":
+            case "System.Collections.Generic.IReadOnlyCollection<T>":
+                return Combinator(ShapeKind.List, id, display, type.TypeArguments[0], concrete: false);
+            case "System.Collections.Generic.Dictionary<TKey, TValue>":
+            case "System.Collections.Generic.IDictionary<TKey, TValue>":
+            case "System.Collections.Generic.IReadOnlyDictionary<TKey, TValue>":
+                if (type.TypeArguments[0].SpecialType != SpecialType.System_String)
+                {
+                    return $"'{display}' has keys of type '{DisplayOf(type.TypeArguments[0])}'; only string keys are journaled";
+                }
+                return Combinator(ShapeKind.Dictionary, id, display, type.TypeArguments[1],
+                    concrete: definition == "System.Collections.Generic.Dictionary<TKey, TValue>");
+        }
+
+        if (type.TypeKind == TypeKind.Enum) return DescribeEnum(type, id, display);
+        if (type.TypeKind == TypeKind.Interface) return $"'{display}' is an interface; there is nothing to rebuild on replay";
+        if (type.IsAbstract) return $"'{display}' is abstract; there is nothing to rebuild on replay";
+        if (type.TypeKind is not (TypeKind.Class or TypeKind.Struct)) return $"'{display}' cannot be journaled";
+
+        var ns = type.ContainingNamespace?.ToDisplayString() ?? "";
+        if (ns == "System" || ns.StartsWith("System.", StringComparison.Ordinal) || ns == "Microsoft" || ns.StartsWith("Microsoft.", StringComparison.Ordinal))
+        {
+            return $"'{display}' is a framework type the journal does not support";
+        }
+        return DescribeObject(type, id, display);
+    }
+
+    private string? DescribeEnum(INamedTypeSymbol type, string id, string display)
+    {
+        var members = type.GetMembers().OfType<IFieldSymbol>()
+            .Where(f => f.HasConstantValue)
+            .Select(f => new EnumMemberShape(f.Name, Convert.ToString(f.ConstantValue, System.Globalization.CultureInfo.InvariantCulture) ?? "0"))
+            .ToEquatableArray();
+        Add(new TypeShape(id, ShapeKind.Enum, display, true, null, null, false, 0, members, EquatableArray<PropertyShape>.Empty));
+        return null;
+    }
+
+    private string? DescribeObject(INamedTypeSymbol type, string id, string display)
+    {
+        var properties = PublicProperties(type);
+        var constructor = ChooseConstructor(type, properties);
+        if (constructor is null && !type.IsValueType)
+        {
+            return $"'{display}' has no public constructor the journal can call";
+        }
+
+        var shapes = new List<PropertyShape>();
+        foreach (var property in properties)
+        {
+            var index = constructor is null ? -1 : IndexOfParameter(constructor, property.Name);
+            var settable = property.SetMethod is { DeclaredAccessibility: Accessibility.Public };
+            if (index < 0 && !settable)
+            {
+                if (IsComputed(property)) continue;
+                return $"'{display}.{property.Name}' has no public setter, init accessor or constructor parameter; its value would be lost on replay";
+            }
+            var problem = Visit(property.Type, out var propertyId);
+            if (problem is not null)
+            {
+                return $"'{display}.{property.Name}': {problem}";
+            }
+            shapes.Add(new PropertyShape(property.Name, JsonNameOf(property.Name), propertyId, index));
+        }
+        if (constructor is not null)
+        {
+            foreach (var parameter in constructor.Parameters)
+            {
+                if (!properties.Any(p => string.Equals(p.Name, parameter.Name, StringComparison.OrdinalIgnoreCase)))
+                {
+                    return $"'{display}' constructor parameter '{parameter.Name}' has no matching public property";
+                }
+            }
+        }
+        Add(new TypeShape(id, ShapeKind.Object, display, type.IsValueType, null, null, false, 0,
+            EquatableArray<EnumMemberShape>.Empty, shapes.ToEquatableArray()));
+        return null;
+    }
+
+    private string? Combinator(ShapeKind kind, string id, string display, ITypeSymbol element, bool concrete)
+    {
+        var problem = Visit(element, out var elementId);
+        if (problem is not null)
+        {
+            return $"'{display}' element: {problem}";
+        }
+        var depth = _shapes.TryGetValue(elementId, out var inner) ? inner.Depth + 1 : 1;
+        Add(new TypeShape(id, kind, display, kind == ShapeKind.Nullable, null, elementId, concrete, depth,
+            EquatableArray<EnumMemberShape>.Empty, EquatableArray<PropertyShape>.Empty));
+        return null;
+    }
+
+    private void Add(TypeShape shape) => _shapes[shape.Id] = shape;
+
+    private static List<IPropertySymbol> PublicProperties(INamedTypeSymbol type)
+    {
+        var result = new List<IPropertySymbol>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var current = type; current is not null && current.SpecialType != SpecialType.System_Object && current.SpecialType != SpecialType.System_ValueType; current = current.BaseType)
+        {
+            foreach (var member in current.GetMembers())
+            {
+                if (member is IPropertySymbol { IsStatic: false, IsIndexer: false, DeclaredAccessibility: Accessibility.Public } property
+                    && property.GetMethod is { DeclaredAccessibility: Accessibility.Public }
+                    && !property.IsImplicitlyDeclared
+                    && seen.Add(property.Name))
+                {
+                    result.Add(property);
+                }
+            }
+        }
+        return result;
+    }
+
+    /// <summary>The public constructor whose parameters all match properties, with the most parameters; or the parameterless one.</summary>
+    private static IMethodSymbol? ChooseConstructor(INamedTypeSymbol type, List<IPropertySymbol> properties)
+    {
+        IMethodSymbol? best = null;
+        foreach (var constructor in type.InstanceConstructors)
+        {
+            if (constructor.DeclaredAccessibility != Accessibility.Public) continue;
+            if (constructor.Parameters.Length == 1 && SymbolEqualityComparer.Default.Equals(constructor.Parameters[0].Type, type)) continue; // record copy constructor
+            var matches = constructor.Parameters.All(p => properties.Any(q =>
+                string.Equals(q.Name, p.Name, StringComparison.OrdinalIgnoreCase)
+                && SymbolEqualityComparer.Default.Equals(q.Type.WithNullableAnnotation(NullableAnnotation.None), p.Type.WithNullableAnnotation(NullableAnnotation.None))));
+            if (matches && (best is null || constructor.Parameters.Length > best.Parameters.Length))
+            {
+                best = constructor;
+            }
+        }
+        return best;
+    }
+
+    private static int IndexOfParameter(IMethodSymbol constructor, string propertyName)
+    {
+        for (var i = 0; i < constructor.Parameters.Length; i++)
+        {
+            if (string.Equals(constructor.Parameters[i].Name, propertyName, StringComparison.OrdinalIgnoreCase)) return i;
+        }
+        return -1;
+    }
+
+    /// <summary>A get-only property of source code with no backing field is computed from the others: nothing to keep.</summary>
+    private static bool IsComputed(IPropertySymbol property)
+    {
+        if (property.SetMethod is not null || property.Locations.All(l => !l.IsInSource)) return false;
+        return !property.ContainingType.GetMembers().OfType<IFieldSymbol>()
+            .Any(f => SymbolEqualityComparer.Default.Equals(f.AssociatedSymbol, property));
+    }
+
+    private static bool InheritsFrom(INamedTypeSymbol type, string fullName)
+    {
+        for (var current = type; current is not null; current = current.BaseType)
+        {
+            if (current.ToDisplayString() == fullName) return true;
+        }
+        return false;
+    }
+
+    /// <summary>camelCase of a property name: the journal's JSON member names.</summary>
+    internal static string JsonNameOf(string name)
+    {
+        if (name.Length == 0 || !char.IsUpper(name[0])) return name;
+        var chars = name.ToCharArray();
+        for (var i = 0; i < chars.Length && char.IsUpper(chars[i]); i++)
+        {
+            if (i > 0 && i + 1 < chars.Length && !char.IsUpper(chars[i + 1])) break;
+            chars[i] = char.ToLowerInvariant(chars[i]);
+        }
+        return new string(chars);
+    }
+
+    private static string? PrimitiveCodec(ITypeSymbol type)
+    {
+        switch (type.SpecialType)
+        {
+            case SpecialType.System_Boolean: return "Boolean";
+            case SpecialType.System_Byte: return "Byte";
+            case SpecialType.System_SByte: return "SByte";
+            case SpecialType.System_Int16: return "Int16";
+            case SpecialType.System_UInt16: return "UInt16";
+            case SpecialType.System_Int32: return "Int32";
+            case SpecialType.System_UInt32: return "UInt32";
+            case SpecialType.System_Int64: return "Int64";
+            case SpecialType.System_UInt64: return "UInt64";
+            case SpecialType.System_IntPtr: return "IntPtr";
+            case SpecialType.System_UIntPtr: return "UIntPtr";
+            case SpecialType.System_Single: return "Single";
+            case SpecialType.System_Double: return "Double";
+            case SpecialType.System_Decimal: return "Decimal";
+            case SpecialType.System_String: return "String";
+            case SpecialType.System_Char: return "Char";
+            case SpecialType.System_DateTime: return "DateTime";
+        }
+        switch (type.ToDisplayString())
+        {
+            case "System.Guid": return "Guid";
+            case "System.DateTimeOffset": return "DateTimeOffset";
+            case "System.TimeSpan": return "TimeSpan";
+            case "System.DateOnly": return "DateOnly";
+            case "System.TimeOnly": return "TimeOnly";
+            case "System.Half": return "Half";
+            case "System.Int128": return "Int128";
+            case "System.UInt128": return "UInt128";
+            case "Workflows.Unit": return "Unit";
+            default: return null;
+        }
+    }
+}

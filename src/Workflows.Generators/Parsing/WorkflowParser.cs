@@ -1,0 +1,188 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Security.Cryptography;
+using System.Text;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using Workflows.Generators.Common;
+using Workflows.Generators.Model;
+
+namespace Workflows.Generators.Parsing;
+
+/// <summary>
+/// Turns a [Workflow] class into its <see cref="WorkflowSpec"/>. What cannot be emitted (an invalid step, a type that
+/// cannot round-trip) is left out of the model; the analyzers report it. The parser never throws on half-typed code.
+/// </summary>
+internal static class WorkflowParser
+{
+    public static WorkflowSpec? Parse(INamedTypeSymbol type, CancellationToken cancellationToken)
+    {
+        if (!WorkflowSymbols.CanBeExtended(type)) return null;
+
+        var types = new SerializableTypes();
+        var steps = new List<StepSpec>();
+        RunSpec? run = null;
+        var runMethods = 0;
+        foreach (var member in type.GetMembers())
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (member is not IMethodSymbol { MethodKind: MethodKind.Ordinary } method) continue;
+            if (WorkflowSymbols.FindAttribute(method, KnownNames.WorkflowRunAttribute) is not null)
+            {
+                runMethods++;
+                run = ParseRun(method, types);
+            }
+            else if (WorkflowSymbols.FindAttribute(method, KnownNames.StepAttribute) is { } attribute && ParseStep(method, attribute, types) is { } step)
+            {
+                steps.Add(step);
+            }
+        }
+        if (runMethods != 1) run = null;
+
+        var name = WorkflowSymbols.WorkflowName(type);
+        var containing = new List<ContainingTypeSpec>();
+        for (var outer = type.ContainingType; outer is not null; outer = outer.ContainingType)
+        {
+            containing.Insert(0, new ContainingTypeSpec(Keyword(outer), outer.Name));
+        }
+        var ns = type.ContainingNamespace is { IsGlobalNamespace: false } n ? n.ToDisplayString() : null;
+        var fullName = SerializableTypes.IdOf(type);
+        return new WorkflowSpec(
+            HintName: HintNameOf(type),
+            Namespace: ns,
+            ContainingTypes: containing.ToEquatableArray(),
+            TypeKeyword: Keyword(type),
+            ClassName: type.Name,
+            FullyQualifiedName: fullName,
+            WorkflowName: name,
+            Run: run,
+            Steps: steps.ToEquatableArray(),
+            Constructor: ParseConstructor(type),
+            Types: types.Shapes,
+            SchemaVersion: SchemaVersionOf(name, run, steps));
+    }
+
+    /// <summary>A file name stem that is unique per type: its dotted full name without the global alias.</summary>
+    public static string HintNameOf(INamedTypeSymbol type)
+    {
+        var text = type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat).Replace("global::", "");
+        var builder = new StringBuilder(text.Length);
+        foreach (var c in text)
+        {
+            builder.Append(char.IsLetterOrDigit(c) || c == '.' || c == '_' ? c : '_');
+        }
+        return builder.ToString();
+    }
+
+    private static string Keyword(INamedTypeSymbol type) => type switch
+    {
+        { IsRecord: true, TypeKind: TypeKind.Struct } => "record struct",
+        { IsRecord: true } => "record",
+        { TypeKind: TypeKind.Struct } => "struct",
+        { TypeKind: TypeKind.Interface } => "interface",
+        _ => "class",
+    };
+
+    private static RunSpec? ParseRun(IMethodSymbol method, SerializableTypes types)
+    {
+        if (method.IsStatic || method.IsGenericMethod || WorkflowSymbols.ShapeOf(method.ReturnType) is not { } shape) return null;
+        var parameters = ParseParameters(method, types, maxJournaled: 1);
+        if (parameters is null) return null;
+        string? output = null;
+        if (WorkflowSymbols.ResultOf(method.ReturnType, shape) is { } result)
+        {
+            output = types.Accept(result);
+            if (output is null) return null;
+        }
+        return new RunSpec(method.Name, shape, output, parameters.Value);
+    }
+
+    private static StepSpec? ParseStep(IMethodSymbol method, AttributeData attribute, SerializableTypes types)
+    {
+        if (method.IsStatic || method.IsGenericMethod || method.IsAbstract || WorkflowSymbols.ShapeOf(method.ReturnType) is not { } shape) return null;
+        var parameters = ParseParameters(method, types, maxJournaled: int.MaxValue);
+        if (parameters is null) return null;
+        string? result = null;
+        if (WorkflowSymbols.ResultOf(method.ReturnType, shape) is { } resultType)
+        {
+            result = types.Accept(resultType);
+            if (result is null) return null;
+        }
+
+        var name = WorkflowSymbols.StepName(method);
+        if (string.IsNullOrWhiteSpace(name)) return null;
+        int maxAttempts = 1, delay = 200;
+        double backoff = 2.0;
+        foreach (var argument in attribute.NamedArguments)
+        {
+            switch (argument.Key)
+            {
+                case "MaxAttempts" when argument.Value.Value is int value: maxAttempts = value; break;
+                case "RetryDelayMilliseconds" when argument.Value.Value is int value: delay = value; break;
+                case "BackoffFactor" when argument.Value.Value is double value: backoff = value; break;
+            }
+        }
+        return new StepSpec(method.Name, WorkflowSymbols.WrapperName(method), name, shape, result, parameters.Value, maxAttempts, delay, backoff);
+    }
+
+    private static EquatableArray<ParameterSpec>? ParseParameters(IMethodSymbol method, SerializableTypes types, int maxJournaled)
+    {
+        var result = new List<ParameterSpec>();
+        var journaled = 0;
+        foreach (var parameter in method.Parameters)
+        {
+            if (parameter.RefKind != RefKind.None || parameter.IsParams) return null;
+            if (WorkflowSymbols.IsCancellationToken(parameter.Type))
+            {
+                result.Add(new ParameterSpec(parameter.Name, "global::System.Threading.CancellationToken", true));
+                continue;
+            }
+            if (++journaled > maxJournaled) return null;
+            var id = types.Accept(parameter.Type);
+            if (id is null) return null;
+            result.Add(new ParameterSpec(parameter.Name, id, false));
+        }
+        return result.ToEquatableArray();
+    }
+
+    private static ConstructorSpec? ParseConstructor(INamedTypeSymbol type)
+    {
+        IMethodSymbol? best = null;
+        foreach (var constructor in type.InstanceConstructors)
+        {
+            if (constructor.DeclaredAccessibility is not (Accessibility.Public or Accessibility.Internal or Accessibility.ProtectedOrInternal)) continue;
+            if (constructor.Parameters.Any(p => p.RefKind != RefKind.None)) continue;
+            if (best is null || constructor.Parameters.Length > best.Parameters.Length) best = constructor;
+        }
+        return best is null
+            ? null
+            : new ConstructorSpec(best.Parameters.Select(p => new ParameterSpec(p.Name, SerializableTypes.IdOf(p.Type), false)).ToEquatableArray());
+    }
+
+    /// <summary>
+    /// A stable hash of what replay depends on: the workflow's name, its run signature and each step's name, kind and
+    /// signature. The same on every build and machine; it changes when a step's name or signature changes.
+    /// </summary>
+    internal static string SchemaVersionOf(string workflow, RunSpec? run, IReadOnlyList<StepSpec> steps)
+    {
+        var text = new StringBuilder();
+        text.Append("workflow:").Append(workflow).Append('\n');
+        if (run is not null)
+        {
+            text.Append("run:").Append(string.Join(",", run.Parameters.Where(p => !p.IsCancellationToken).Select(p => p.TypeId)))
+                .Append("->").Append(run.OutputTypeId ?? "void").Append('\n');
+        }
+        foreach (var step in steps.OrderBy(s => s.StepName, StringComparer.Ordinal).ThenBy(s => s.WrapperName, StringComparer.Ordinal))
+        {
+            text.Append("step:").Append(step.StepName).Append(":Step(")
+                .Append(string.Join(",", step.Parameters.Where(p => !p.IsCancellationToken).Select(p => p.TypeId)))
+                .Append(")->").Append(step.ResultTypeId ?? "void").Append('\n');
+        }
+        using var sha = SHA256.Create();
+        var hash = sha.ComputeHash(Encoding.UTF8.GetBytes(text.ToString()));
+        var hex = new StringBuilder(16);
+        for (var i = 0; i < 8; i++) hex.Append(hash[i].ToString("x2", System.Globalization.CultureInfo.InvariantCulture));
+        return hex.ToString();
+    }
+}
