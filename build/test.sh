@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The one test command: builds everything (warnings are errors in src/), runs every test project, packs the
+# packages and builds a consumer from them, and runs the sample's crash-and-resume scenario.
+# Works on a fresh machine: whatever it needs beyond the .NET SDK it installs itself.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+log() { printf '\n== %s\n' "$*"; }
+
+log "build (Release)"
+dotnet build Workflows.sln -c Release -nologo -v:minimal
+
+log "tests"
+results="$(mktemp -d)"
+trap 'rm -rf "$results"' EXIT
+passed=0; failed=0; skipped=0; status=0
+for project in tests/*/*.csproj; do
+  name="$(basename "$project" .csproj)"
+  case "$name" in *Benchmarks*) continue ;; esac
+  echo "-- $name"
+  if ! dotnet test "$project" -c Release --no-build -nologo --logger "console;verbosity=minimal" 2>&1 | tee "$results/$name.log"; then
+    status=1
+  fi
+  line="$(grep -E '(Passed|Failed)!? +- +Failed: +[0-9]+, +Passed: +[0-9]+' "$results/$name.log" | tail -n 1 || true)"
+  if [ -z "$line" ]; then
+    echo "!! $name reported no test results"; status=1; continue
+  fi
+  f=$(sed -E 's/.*Failed: +([0-9]+).*/\1/' <<<"$line")
+  p=$(sed -E 's/.*Passed: +([0-9]+).*/\1/' <<<"$line")
+  s=$(sed -E 's/.*Skipped: +([0-9]+).*/\1/' <<<"$line")
+  passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
+done
+
+log "package and consumer"
+if ! "$root/build/consumer-test.sh"; then status=1; failed=$((failed + 1)); else passed=$((passed + 1)); fi
+
+log "sample: run, crash, resume"
+if ! "$root/build/sample-test.sh"; then status=1; failed=$((failed + 1)); else passed=$((passed + 1)); fi
+
+echo
+echo "$passed passed, $failed failed, $skipped skipped"
+exit $status
