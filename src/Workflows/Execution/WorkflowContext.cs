@@ -27,6 +27,9 @@ public sealed class WorkflowContext
     private int _wave;
     private int _highestPosition;
     private object? _instance;
+    // Records of durable values (now, guid) wait here and are committed with the next journal write, ahead of it:
+    // nothing recorded later can be durable without them, and taking a value costs no round trip of its own.
+    private List<JournalWrite> _pending = [];
 
     internal WorkflowContext(RunRecord run, IReadOnlyList<StepRecord> journal, IWorkflowStore store, TimeProvider clock, CancellationToken cancellationToken)
     {
@@ -56,6 +59,9 @@ public sealed class WorkflowContext
     public string TenantId => Run.TenantId;
     public CancellationToken CancellationToken { get; }
 
+    /// <summary>The engine's clock.</summary>
+    internal TimeProvider Clock => _clock;
+
     /// <summary>True while the code is still re-walking steps the journal already holds.</summary>
     public bool IsReplaying => Volatile.Read(ref _sequence) < _recordedCount;
 
@@ -76,27 +82,9 @@ public sealed class WorkflowContext
     /// </summary>
     public async Task<T> RunStepAsync<T>(StepDescriptor step, Action<Utf8JsonWriter>? writeInput, Func<Task<T>> body, JsonCodec<T> output)
     {
-        if (s_runningStep.Value is { } outer)
-        {
-            throw new InvalidOperationException(
-                $"Step '{step.Name}' was called inside the body of step '{outer.Name}'. A step body is not journaled step by step; call steps from the workflow's run method (WF0009).");
-        }
-
-        var sequence = Interlocked.Increment(ref _sequence);
-        StepRecord? recorded;
-        lock (_gate)
-        {
-            _journal.TryGetValue(sequence, out recorded);
-        }
-
+        var sequence = NextSequence(step.Name, step.Kind, out var recorded);
         if (recorded is not null)
         {
-            if (!string.Equals(recorded.Name, step.Name, StringComparison.Ordinal) || recorded.Kind != step.Kind)
-            {
-                var error = new NonDeterminismException(RunId, sequence, recorded.Name, recorded.Kind, step.Name, step.Kind);
-                Fatal ??= error;
-                throw error;
-            }
             switch (recorded.Status)
             {
                 case StepStatus.Succeeded:
@@ -146,7 +134,7 @@ public sealed class WorkflowContext
                 StartedAt = now,
                 UpdatedAt = now,
             };
-            await _store.CommitAsync([JournalWrite.Insert(record)], CancellationToken).ConfigureAwait(false);
+            await CommitAsync(JournalWrite.Insert(record)).ConfigureAwait(false);
         }
         else
         {
@@ -166,7 +154,7 @@ public sealed class WorkflowContext
                 attempt = recorded.Attempt + 1;
             }
             record = recorded with { Status = StepStatus.Running, Attempt = attempt, StartedAt = now, UpdatedAt = now };
-            await _store.CommitAsync([JournalWrite.Update(record)], CancellationToken).ConfigureAwait(false);
+            await CommitAsync(JournalWrite.Update(record)).ConfigureAwait(false);
         }
 
         while (true)
@@ -189,7 +177,7 @@ public sealed class WorkflowContext
                 if (attempt >= step.MaxAttempts)
                 {
                     record = record with { Status = StepStatus.Failed, Error = error, DurationMs = duration, CompletedAt = failedAt, UpdatedAt = failedAt };
-                    await _store.CommitAsync([JournalWrite.Update(record)], CancellationToken).ConfigureAwait(false);
+                    await CommitAsync(JournalWrite.Update(record)).ConfigureAwait(false);
                     MarkExecuted(sequence);
                     throw new StepFailedException(step.Name, sequence, attempt, error, e);
                 }
@@ -198,7 +186,7 @@ public sealed class WorkflowContext
                 attempt++;
                 var nextStart = failedAt + step.DelayBefore(attempt);
                 record = record with { Status = StepStatus.Running, Attempt = attempt, Error = error, DurationMs = duration, StartedAt = nextStart, UpdatedAt = failedAt };
-                await _store.CommitAsync([JournalWrite.Update(record)], CancellationToken).ConfigureAwait(false);
+                await CommitAsync(JournalWrite.Update(record)).ConfigureAwait(false);
                 await Task.Delay(nextStart - failedAt, _clock, CancellationToken).ConfigureAwait(false);
                 continue;
             }
@@ -222,11 +210,206 @@ public sealed class WorkflowContext
                 CompletedAt = completedAt,
                 UpdatedAt = completedAt,
             };
-            await _store.CommitAsync([JournalWrite.Update(record)], CancellationToken).ConfigureAwait(false);
+            await CommitAsync(JournalWrite.Update(record)).ConfigureAwait(false);
             MarkExecuted(sequence);
             StepCommitted?.Invoke(record);
             return result;
         }
+    }
+
+    /// <summary>Commits <paramref name="write"/> together with, and after, any durable values recorded since the last commit.</summary>
+    private async Task CommitAsync(JournalWrite write)
+    {
+        List<JournalWrite>? batch = null;
+        lock (_gate)
+        {
+            if (_pending.Count > 0)
+            {
+                batch = _pending;
+                _pending = [];
+            }
+        }
+        if (batch is null)
+        {
+            await _store.CommitAsync([write], CancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            batch.Add(write);
+            await _store.CommitAsync(batch, CancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Durable values recorded but not yet committed; the engine commits them with the run's last write.</summary>
+    internal List<JournalWrite> TakePending()
+    {
+        lock (_gate)
+        {
+            var taken = _pending;
+            _pending = [];
+            return taken;
+        }
+    }
+
+    /// <summary>
+    /// Returns the value recorded at the next sequence number, or produces one, records it and returns it.
+    /// Used for the durable primitives (the time, new guids): deterministic on replay, no round trip to the store.
+    /// </summary>
+    internal T RecordValue<T>(string name, StepKind kind, Func<T> produce, JsonCodec<T> codec)
+    {
+        var sequence = NextSequence(name, kind, out var recorded);
+        if (recorded is { Status: StepStatus.Succeeded })
+        {
+            MarkReplayed(recorded);
+            return codec.Deserialize(recorded.Output ?? "null");
+        }
+        var value = produce();
+        var now = _clock.GetUtcNow();
+        var record = new StepRecord
+        {
+            Id = Guid.CreateVersion7(now),
+            RunId = RunId,
+            TenantId = TenantId,
+            Sequence = sequence,
+            Position = EnterWave(),
+            Name = name,
+            Kind = kind,
+            Status = StepStatus.Succeeded,
+            Attempt = 1,
+            Output = codec.Serialize(value),
+            DurationMs = 0,
+            CreatedAt = now,
+            StartedAt = now,
+            CompletedAt = now,
+            UpdatedAt = now,
+        };
+        LeaveWave();
+        lock (_gate)
+        {
+            _pending.Add(recorded is null ? JournalWrite.Insert(record) : JournalWrite.Update(record with { Id = recorded.Id, CreatedAt = recorded.CreatedAt }));
+            _executed.Add(sequence);
+        }
+        return value;
+    }
+
+    /// <summary>
+    /// A durable timer: the wake-up time is journaled before waiting, so a restarted run waits only for what is left,
+    /// and a timer that already fired is not waited for again.
+    /// </summary>
+    internal async Task SleepAsync(TimeSpan duration, CancellationToken cancellationToken)
+    {
+        if (duration < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(duration), duration, "A durable sleep cannot be negative.");
+        var sequence = NextSequence("sleep", StepKind.Sleep, out var recorded);
+        if (recorded is { Status: StepStatus.Succeeded })
+        {
+            MarkReplayed(recorded);
+            return;
+        }
+        var now = _clock.GetUtcNow();
+        var position = EnterWave();
+        try
+        {
+            StepRecord record;
+            DateTimeOffset wakeAt;
+            if (recorded is null)
+            {
+                wakeAt = now + duration;
+                record = new StepRecord
+                {
+                    Id = Guid.CreateVersion7(now),
+                    RunId = RunId,
+                    TenantId = TenantId,
+                    Sequence = sequence,
+                    Position = position,
+                    Name = "sleep",
+                    Kind = StepKind.Sleep,
+                    Status = StepStatus.Running,
+                    Attempt = 1,
+                    Input = JournalJson.Write(wakeAt, static (writer, at) =>
+                    {
+                        writer.WriteStartObject();
+                        writer.WritePropertyName("wakeAt"u8);
+                        JsonCodecs.DateTimeOffset.Write(writer, at);
+                        writer.WriteEndObject();
+                    }),
+                    CreatedAt = now,
+                    StartedAt = now,
+                    UpdatedAt = now,
+                };
+                await CommitAsync(JournalWrite.Insert(record)).ConfigureAwait(false);
+            }
+            else
+            {
+                record = recorded;
+                wakeAt = ReadWakeAt(recorded);
+            }
+
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(CancellationToken, cancellationToken);
+            var remaining = wakeAt - _clock.GetUtcNow();
+            if (remaining > TimeSpan.Zero)
+            {
+                await Task.Delay(remaining, _clock, linked.Token).ConfigureAwait(false);
+            }
+            var done = _clock.GetUtcNow();
+            record = record with
+            {
+                Status = StepStatus.Succeeded,
+                Output = JournalJson.Write(JsonCodecs.DateTimeOffset, done),
+                DurationMs = (long)(done - (record.StartedAt ?? done)).TotalMilliseconds,
+                CompletedAt = done,
+                UpdatedAt = done,
+            };
+            await CommitAsync(JournalWrite.Update(record)).ConfigureAwait(false);
+            MarkExecuted(sequence);
+        }
+        finally
+        {
+            LeaveWave();
+        }
+    }
+
+    private static DateTimeOffset ReadWakeAt(StepRecord record)
+    {
+        var json = record.Input ?? throw new WorkflowSerializationException("sleep", "(none)", new FormatException("The sleep record has no wake-up time."));
+        var reader = new Utf8JsonReader(System.Text.Encoding.UTF8.GetBytes(json));
+        try
+        {
+            while (reader.Read())
+            {
+                if (reader.TokenType == JsonTokenType.PropertyName && reader.ValueTextEquals("wakeAt"u8))
+                {
+                    reader.Read();
+                    return JsonCodecs.DateTimeOffset.Read(ref reader);
+                }
+            }
+        }
+        catch (Exception e) when (e is JsonException or FormatException)
+        {
+            throw new WorkflowSerializationException("sleep", json, e);
+        }
+        throw new WorkflowSerializationException("sleep", json, new FormatException("The sleep record has no wake-up time."));
+    }
+
+    /// <summary>Takes the next sequence number and checks the journal's record at it against what the code does now.</summary>
+    private int NextSequence(string name, StepKind kind, out StepRecord? recorded)
+    {
+        if (s_runningStep.Value is { } outer)
+        {
+            throw new InvalidOperationException(
+                $"{kind} '{name}' was called inside the body of step '{outer.Name}'. A step body is not journaled step by step; call it from the workflow's run method (WF0009).");
+        }
+        var sequence = Interlocked.Increment(ref _sequence);
+        lock (_gate)
+        {
+            _journal.TryGetValue(sequence, out recorded);
+        }
+        if (recorded is not null && (!string.Equals(recorded.Name, name, StringComparison.Ordinal) || recorded.Kind != kind))
+        {
+            var error = new NonDeterminismException(RunId, sequence, recorded.Name, recorded.Kind, name, kind);
+            Fatal ??= error;
+            throw error;
+        }
+        return sequence;
     }
 
     /// <summary>Raised after a step's outcome is durably committed (the sample's crash switch hooks here).</summary>

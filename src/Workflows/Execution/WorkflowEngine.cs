@@ -266,7 +266,7 @@ public sealed class WorkflowEngine : IAsyncDisposable
         {
             if (context.Fatal is { } fatal)
             {
-                await StopAsync(run, ErrorKind.NonDeterminism, fatal, token).ConfigureAwait(false);
+                await StopAsync(run, ErrorKind.NonDeterminism, fatal, token, context.TakePending()).ConfigureAwait(false);
                 throw fatal;
             }
             if (e is OperationCanceledException && token.IsCancellationRequested)
@@ -285,7 +285,7 @@ public sealed class WorkflowEngine : IAsyncDisposable
                 _ => ErrorInfo.From(ErrorKind.WorkflowFailed, e),
             };
             var endedAt = _options.Clock.GetUtcNow();
-            await _store.CommitAsync([JournalWrite.Update(run with { Status = RunStatus.Failed, Error = error, CompletedAt = endedAt, UpdatedAt = endedAt })], token)
+            await _store.CommitAsync([.. context.TakePending(), JournalWrite.Update(run with { Status = RunStatus.Failed, Error = error, CompletedAt = endedAt, UpdatedAt = endedAt })], token)
                 .ConfigureAwait(false);
             throw new WorkflowRunFailedException(run.Id, run.Workflow, error, e);
         }
@@ -297,21 +297,21 @@ public sealed class WorkflowEngine : IAsyncDisposable
         if (context.Fatal is { } swallowed)
         {
             // Workflow code caught the replay error; the run still cannot go on.
-            await StopAsync(run, ErrorKind.NonDeterminism, swallowed, token).ConfigureAwait(false);
+            await StopAsync(run, ErrorKind.NonDeterminism, swallowed, token, context.TakePending()).ConfigureAwait(false);
             throw swallowed;
         }
 
         var completedAt = _options.Clock.GetUtcNow();
         var succeeded = run with { Status = RunStatus.Succeeded, Output = output, CompletedAt = completedAt, UpdatedAt = completedAt };
-        await _store.CommitAsync([JournalWrite.Update(succeeded)], token).ConfigureAwait(false);
+        await _store.CommitAsync([.. context.TakePending(), JournalWrite.Update(succeeded)], token).ConfigureAwait(false);
         return new RunOutcome(succeeded, output, new ExecutionReport(Sorted(context.Replayed), Sorted(context.Executed)));
     }
 
     /// <summary>Records why a run cannot go on, leaving its status (and every step) as they are.</summary>
-    private async Task StopAsync(RunRecord run, ErrorKind kind, Exception reason, CancellationToken token)
+    private async Task StopAsync(RunRecord run, ErrorKind kind, Exception reason, CancellationToken token, IReadOnlyList<JournalWrite>? pending = null)
     {
         var now = _options.Clock.GetUtcNow();
-        await _store.CommitAsync([JournalWrite.Update(run with { Error = ErrorInfo.From(kind, reason), UpdatedAt = now })], token).ConfigureAwait(false);
+        await _store.CommitAsync([.. pending ?? [], JournalWrite.Update(run with { Error = ErrorInfo.From(kind, reason), UpdatedAt = now })], token).ConfigureAwait(false);
     }
 
     private static string DescribeChanges(WorkflowDefinition definition, IReadOnlyList<StepRecord> steps)
