@@ -22,6 +22,10 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
         {
             if (_runs.TryGetValue(run.Id, out var same))
             {
+                if (same.TenantId != run.TenantId)
+                {
+                    throw new JournalConflictException($"Run id {run.Id} is already used by another tenant; tenant '{run.TenantId}' cannot create it. Nothing was written.");
+                }
                 return ValueTask.FromResult(new CreateRunResult(same, false));
             }
             if (run.IdempotencyKey is not null)
@@ -83,6 +87,7 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
             // Validate everything first so that a refused write leaves the journal untouched.
             var pendingRuns = new Dictionary<Guid, RunRecord>();
             var pendingSteps = new Dictionary<(Guid, int), StepRecord>();
+            var insertedIds = new HashSet<Guid>();
             foreach (var write in writes)
             {
                 switch (write)
@@ -92,7 +97,7 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
                         {
                             throw new JournalConflictException($"Step {step.Sequence} '{step.Name}' names run {step.RunId}, which tenant '{step.TenantId}' does not have.");
                         }
-                        if (_steps[step.RunId].ContainsKey(step.Sequence) || pendingSteps.ContainsKey((step.RunId, step.Sequence)) || _stepIds.ContainsKey(step.Id))
+                        if (_steps[step.RunId].ContainsKey(step.Sequence) || pendingSteps.ContainsKey((step.RunId, step.Sequence)) || _stepIds.ContainsKey(step.Id) || !insertedIds.Add(step.Id))
                         {
                             throw new JournalConflictException($"Run {step.RunId} already has a step at sequence {step.Sequence}; the recorded step was kept.");
                         }

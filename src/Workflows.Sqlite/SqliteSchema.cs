@@ -1,0 +1,153 @@
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+
+namespace Workflows.Sqlite;
+
+/// <summary>The store's schema as an ordered list of migrations, applied once each and recorded in <c>workflow_migrations</c>.</summary>
+internal static class SqliteSchema
+{
+    internal readonly record struct Migration(int Version, string Name, string Sql);
+
+    internal const string MigrationsTable = """
+        CREATE TABLE IF NOT EXISTS workflow_migrations (
+            version    INTEGER PRIMARY KEY NOT NULL,
+            name       TEXT    NOT NULL,
+            applied_at TEXT    NOT NULL
+        );
+        """;
+
+    // Ids are lower-case "D" text so that ORDER BY id sorts like Guid.CompareTo (UUIDv7: by creation time).
+    // Timestamps are ISO-8601 round-trip text ("O": ticks and offset kept). Enums are stored by name.
+    // cost_usd is decimal text (TEXT affinity keeps "1.50" as written: the scale survives).
+    internal static readonly Migration[] Migrations =
+    [
+        new(1, "initial schema", """
+            CREATE TABLE workflow_runs (
+                id               TEXT    PRIMARY KEY NOT NULL,
+                tenant_id        TEXT    NOT NULL,
+                workflow         TEXT    NOT NULL,
+                schema_version   TEXT    NOT NULL,
+                status           TEXT    NOT NULL,
+                parent_run_id    TEXT    NULL,
+                parent_step      INTEGER NULL,
+                input            TEXT    NULL,
+                output           TEXT    NULL,
+                error            TEXT    NULL,
+                idempotency_key  TEXT    NULL,
+                created_at       TEXT    NOT NULL,
+                started_at       TEXT    NULL,
+                completed_at     TEXT    NULL,
+                updated_at       TEXT    NOT NULL,
+                owner            TEXT    NULL,
+                lease_expires_at TEXT    NULL
+            );
+            CREATE UNIQUE INDEX ux_workflow_runs_idempotency
+                ON workflow_runs (tenant_id, workflow, idempotency_key) WHERE idempotency_key IS NOT NULL;
+            CREATE INDEX ix_workflow_runs_status ON workflow_runs (status, id);
+            CREATE INDEX ix_workflow_runs_tenant_status ON workflow_runs (tenant_id, status, id);
+            CREATE INDEX ix_workflow_runs_parent ON workflow_runs (parent_run_id) WHERE parent_run_id IS NOT NULL;
+
+            CREATE TABLE workflow_steps (
+                id             TEXT    PRIMARY KEY NOT NULL,
+                run_id         TEXT    NOT NULL REFERENCES workflow_runs (id) ON DELETE CASCADE,
+                tenant_id      TEXT    NOT NULL,
+                sequence       INTEGER NOT NULL,
+                position       INTEGER NOT NULL,
+                name           TEXT    NOT NULL,
+                kind           TEXT    NOT NULL,
+                status         TEXT    NOT NULL,
+                attempt        INTEGER NOT NULL,
+                input          TEXT    NULL,
+                output         TEXT    NULL,
+                error          TEXT    NULL,
+                duration_ms    INTEGER NULL,
+                created_at     TEXT    NOT NULL,
+                started_at     TEXT    NULL,
+                completed_at   TEXT    NULL,
+                updated_at     TEXT    NOT NULL,
+                cost_usd       TEXT    NULL,
+                input_tokens   INTEGER NULL,
+                output_tokens  INTEGER NULL,
+                debug_messages TEXT    NULL,
+                UNIQUE (run_id, sequence)
+            );
+
+            CREATE TABLE workflow_events (
+                id                   TEXT    PRIMARY KEY NOT NULL,
+                run_id               TEXT    NOT NULL REFERENCES workflow_runs (id) ON DELETE CASCADE,
+                tenant_id            TEXT    NOT NULL,
+                name                 TEXT    NOT NULL,
+                payload              TEXT    NULL,
+                created_at           TEXT    NOT NULL,
+                consumed_at          TEXT    NULL,
+                consumed_by_sequence INTEGER NULL
+            );
+            CREATE INDEX ix_workflow_events_pending ON workflow_events (tenant_id, run_id, name, id) WHERE consumed_at IS NULL;
+
+            CREATE TABLE workflow_snapshots (
+                run_id     TEXT    NOT NULL REFERENCES workflow_runs (id) ON DELETE CASCADE,
+                tenant_id  TEXT    NOT NULL,
+                sequence   INTEGER NOT NULL,
+                payload    TEXT    NOT NULL,
+                created_at TEXT    NOT NULL,
+                PRIMARY KEY (run_id, sequence)
+            );
+            """),
+    ];
+
+    /// <summary>
+    /// Applies the missing migrations in one IMMEDIATE transaction: a second process initializing at the same time
+    /// waits for the write lock (busy timeout), then finds the migrations recorded and applies nothing.
+    /// </summary>
+    internal static void Migrate(SqliteConnection connection)
+    {
+        using var transaction = connection.BeginTransaction(System.Data.IsolationLevel.Serializable, deferred: false);
+        using (var create = connection.CreateCommand())
+        {
+            create.Transaction = transaction;
+            create.CommandText = MigrationsTable;
+            create.ExecuteNonQuery();
+        }
+
+        var applied = new HashSet<long>();
+        using (var select = connection.CreateCommand())
+        {
+            select.Transaction = transaction;
+            select.CommandText = "SELECT version FROM workflow_migrations";
+            using var reader = select.ExecuteReader();
+            while (reader.Read())
+            {
+                applied.Add(reader.GetInt64(0));
+            }
+        }
+
+        var known = Migrations[^1].Version;
+        var newest = applied.Count == 0 ? 0 : applied.Max();
+        if (newest > known)
+        {
+            throw new InvalidOperationException(
+                $"The SQLite workflow store '{connection.DataSource}' has schema version {newest}, newer than this version of Workflows.Sqlite knows ({known}). Upgrade the package.");
+        }
+
+        foreach (var migration in Migrations)
+        {
+            if (applied.Contains(migration.Version))
+            {
+                continue;
+            }
+            using var apply = connection.CreateCommand();
+            apply.Transaction = transaction;
+            apply.CommandText = migration.Sql;
+            apply.ExecuteNonQuery();
+
+            using var record = connection.CreateCommand();
+            record.Transaction = transaction;
+            record.CommandText = "INSERT INTO workflow_migrations (version, name, applied_at) VALUES ($version, $name, $applied_at)";
+            record.Parameters.AddWithValue("$version", migration.Version);
+            record.Parameters.AddWithValue("$name", migration.Name);
+            record.Parameters.AddWithValue("$applied_at", DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture));
+            record.ExecuteNonQuery();
+        }
+        transaction.Commit();
+    }
+}

@@ -1,0 +1,26 @@
+namespace Workflows.Sqlite;
+
+/// <summary>Where and how <see cref="SqliteWorkflowStore"/> keeps its journal.</summary>
+public sealed class SqliteWorkflowStoreOptions
+{
+    /// <summary>The file used when nothing else is configured.</summary>
+    public const string DefaultPath = "workflows.db";
+
+    /// <summary>
+    /// The database file, absolute or relative to the current directory when the store is constructed.
+    /// Ignored when <see cref="ConnectionString"/> is set. The file is created if missing; its directory must exist.
+    /// </summary>
+    public string Path { get; set; } = DefaultPath;
+
+    /// <summary>
+    /// A full Microsoft.Data.Sqlite connection string, used instead of <see cref="Path"/> when set. The store always
+    /// opens the file read-write with pooling off (so that disposing the store closes the file) and foreign keys on.
+    /// </summary>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>
+    /// How long a statement waits for a lock held by another connection (another process reading or writing
+    /// the same file) before failing: SQLite's <c>busy_timeout</c>.
+    /// </summary>
+    public TimeSpan BusyTimeout { get; set; } = TimeSpan.FromSeconds(5);
+}
