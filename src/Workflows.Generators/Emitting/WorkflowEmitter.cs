@@ -117,8 +117,9 @@ internal static class WorkflowEmitter
         w.Line($"/// <summary>Runs step {Xml(step.StepName)} under the journal: replayed when recorded, run and recorded otherwise.</summary>");
         w.Line("[global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]");
         w.Open($"internal {returnType} {step.WrapperName}({parameters})");
-        w.Line($"var context = {Runtime}.WorkflowContext.Current;");
-        w.Open("if (context is null || !context.Owns(this))");
+        // The wrapper's own locals are named so that no step parameter (declared as @name) can shadow them.
+        w.Line($"var __context = {Runtime}.WorkflowContext.Current;");
+        w.Open("if (__context is null || !__context.Owns(this))");
         w.Line($"return {bodyCall};");
         w.Close();
 
@@ -129,7 +130,7 @@ internal static class WorkflowEmitter
             _ => $"async () => {{ await {bodyCall}.ConfigureAwait(false); return default({UnitType}); }}",
         };
         var journaled = step.Parameters.Where(p => !p.IsCancellationToken).ToList();
-        var run = $"context.RunStepAsync<{resultType}>(";
+        var run = $"__context.RunStepAsync<{resultType}>(";
         w.Line(step.Shape switch
         {
             AsyncShape.TaskOfT or AsyncShape.Task => "return " + run,
@@ -143,15 +144,15 @@ internal static class WorkflowEmitter
         }
         else
         {
-            w.Line("    writer =>");
+            w.Line("    __writer =>");
             w.Line("    {");
-            w.Line("        writer.WriteStartObject();");
+            w.Line("        __writer.WriteStartObject();");
             foreach (var parameter in journaled)
             {
-                w.Line($"        writer.WritePropertyName({Literal(parameter.Name)}u8);");
-                w.Line($"        {codecs.Of(parameter.TypeId)}.Write(writer, @{parameter.Name});");
+                w.Line($"        __writer.WritePropertyName({Literal(parameter.Name)}u8);");
+                w.Line($"        {codecs.Of(parameter.TypeId)}.Write(__writer, @{parameter.Name});");
             }
-            w.Line("        writer.WriteEndObject();");
+            w.Line("        __writer.WriteEndObject();");
             w.Line("    },");
         }
         w.Line($"    {body},");

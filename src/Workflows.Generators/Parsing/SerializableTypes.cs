@@ -85,8 +85,39 @@ internal sealed class SerializableTypes
         {
             _rejected[id] = problem;
             _shapes.Remove(id);
+            RejectDependents(id);
         }
         return problem;
+    }
+
+    /// <summary>
+    /// A type accepted while <paramref name="rejectedId"/> was still being checked (a cycle) may refer to it: reject
+    /// it too, so that a later <see cref="Accept"/> of that type does not return a type whose codec is never emitted.
+    /// </summary>
+    private void RejectDependents(string rejectedId)
+    {
+        var pending = new Stack<string>();
+        pending.Push(rejectedId);
+        while (pending.Count > 0)
+        {
+            var missing = pending.Pop();
+            foreach (var shape in _shapes.Values.ToList())
+            {
+                string? problem = null;
+                if (shape.ElementId == missing)
+                {
+                    problem = $"'{shape.DisplayName}' element: {_rejected[missing]}";
+                }
+                else if (shape.Properties.FirstOrDefault(p => p.TypeId == missing) is { } property)
+                {
+                    problem = $"'{shape.DisplayName}.{property.Name}': {_rejected[missing]}";
+                }
+                if (problem is null) continue;
+                _shapes.Remove(shape.Id);
+                _rejected[shape.Id] = problem;
+                pending.Push(shape.Id);
+            }
+        }
     }
 
     private string? Describe(ITypeSymbol type, string id)
