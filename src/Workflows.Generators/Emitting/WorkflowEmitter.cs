@@ -29,8 +29,8 @@ internal static class WorkflowEmitter
         w.Line();
         if (spec.Namespace is not null) w.Open("namespace " + spec.Namespace);
 
-        foreach (var outer in spec.ContainingTypes) w.Open("partial " + outer.Keyword + " " + outer.Name);
-        w.Open("partial " + spec.TypeKeyword + " " + spec.ClassName);
+        foreach (var outer in spec.ContainingTypes) w.Open("partial " + outer.Keyword + " @" + outer.Name);
+        w.Open("partial " + spec.TypeKeyword + " @" + spec.ClassName);
         EmitStepDescriptors(w, spec);
         EmitDefinition(w, spec, codecs);
         foreach (var step in spec.Steps)
@@ -71,7 +71,7 @@ internal static class WorkflowEmitter
         w.Line($"    new {Runtime}.StepDescriptor[] {{ {string.Join(", ", spec.Steps.Select(DescriptorName))} }},");
         w.Line($"    {Factory(spec)},");
         var arguments = string.Join(", ", run.Parameters.Select(p => p.IsCancellationToken ? "cancellationToken" : "input"));
-        var call = $"workflow.{run.MethodName}({arguments})";
+        var call = $"workflow.@{run.MethodName}({arguments})";
         switch (run.Shape)
         {
             case AsyncShape.TaskOfT:
@@ -112,7 +112,7 @@ internal static class WorkflowEmitter
         };
         var parameters = string.Join(", ", step.Parameters.Select(p => $"{p.TypeId} @{p.Name}"));
         var arguments = string.Join(", ", step.Parameters.Select(p => "@" + p.Name));
-        var bodyCall = $"this.{step.MethodName}({arguments})";
+        var bodyCall = $"this.@{step.MethodName}({arguments})";
 
         w.Line($"/// <summary>Runs step {Xml(step.StepName)} under the journal: replayed when recorded, run and recorded otherwise.</summary>");
         w.Line("[global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]");
@@ -206,7 +206,7 @@ internal static class WorkflowEmitter
         foreach (var property in shape.Properties)
         {
             w.Line($"writer.WritePropertyName({Literal(property.JsonName)}u8);");
-            w.Line($"{codecs.Of(property.TypeId)}.Write(writer, value.{property.Name});");
+            w.Line($"{codecs.Of(property.TypeId)}.Write(writer, value.@{property.Name});");
         }
         w.Line("writer.WriteEndObject();");
         w.Close();
@@ -230,7 +230,7 @@ internal static class WorkflowEmitter
         w.Line(shape.Properties.Length == 0 ? "reader.Read(); reader.Skip();" : "else { reader.Read(); reader.Skip(); }");
         w.Close();
         var byConstructor = shape.Properties.Select((p, i) => (p, i)).Where(x => x.p.ConstructorIndex >= 0).OrderBy(x => x.p.ConstructorIndex).Select(x => "p" + x.i);
-        var byInitializer = shape.Properties.Select((p, i) => (p, i)).Where(x => x.p.ConstructorIndex < 0).Select(x => $"{x.p.Name} = p{x.i}").ToList();
+        var byInitializer = shape.Properties.Select((p, i) => (p, i)).Where(x => x.p.ConstructorIndex < 0).Select(x => $"@{x.p.Name} = p{x.i}").ToList();
         var initializer = byInitializer.Count == 0 ? "" : " { " + string.Join(", ", byInitializer) + " }";
         w.Line($"return new {shape.Id}({string.Join(", ", byConstructor)}){initializer};");
         w.Close();

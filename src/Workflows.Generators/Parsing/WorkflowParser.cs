@@ -123,6 +123,9 @@ internal static class WorkflowParser
                 case "BackoffFactor" when argument.Value.Value is double value: backoff = value; break;
             }
         }
+        if (double.IsNaN(backoff) || double.IsInfinity(backoff) || backoff < 1) backoff = 1;
+        if (maxAttempts < 1) maxAttempts = 1;
+        if (delay < 0) delay = 0;
         return new StepSpec(method.Name, WorkflowSymbols.WrapperName(method), name, shape, result, parameters.Value, maxAttempts, delay, backoff);
     }
 

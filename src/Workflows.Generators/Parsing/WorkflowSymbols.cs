@@ -45,7 +45,9 @@ internal static class WorkflowSymbols
     {
         var overloads = step.ContainingType.GetMembers(step.Name).OfType<IMethodSymbol>().Where(IsStep).ToList();
         var index = overloads.FindIndex(m => SymbolEqualityComparer.Default.Equals(m, step.OriginalDefinition));
-        return index <= 0 ? "__Workflows_" + step.Name : "__Workflows_" + step.Name + "_" + index;
+        // The ordinal always ends the name, after the last underscore, so no two steps' wrappers can collide
+        // (Send overload 1 is __Workflows_Send_1, a method Send_1 is __Workflows_Send_1_0).
+        return "__Workflows_" + step.Name + "_" + (index < 0 ? 0 : index).ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 
     /// <summary>The awaitable shape of a return type, or null when it is not one the journal supports.</summary>
@@ -69,16 +71,24 @@ internal static class WorkflowSymbols
 
     public static bool IsCancellationToken(ITypeSymbol type) => type.ToDisplayString() == "System.Threading.CancellationToken";
 
-    /// <summary>Whether a type and all its containing types are declared partial, non-generic and non-static: what the emitter can extend.</summary>
+    /// <summary>
+    /// Whether a type and all its containing types are declared partial, non-generic and non-static, and reachable from
+    /// a top-level class of the assembly (where interceptors live): what the emitter can extend.
+    /// </summary>
     public static bool CanBeExtended(INamedTypeSymbol type)
     {
         if (type.IsGenericType || type.IsStatic || type.IsAbstract || type.TypeKind != TypeKind.Class) return false;
         for (var current = type; current is not null; current = current.ContainingType)
         {
-            if (!IsPartial(current)) return false;
+            if (!IsPartial(current) || current.IsGenericType) return false;
+            if (current.ContainingType is not null && !IsVisibleInAssembly(current)) return false;
         }
         return true;
     }
+
+    /// <summary>Nested types must be public or internal for generated code outside them to name them.</summary>
+    public static bool IsVisibleInAssembly(INamedTypeSymbol type) =>
+        type.DeclaredAccessibility is Accessibility.Public or Accessibility.Internal or Accessibility.ProtectedOrInternal;
 
     public static bool IsPartial(INamedTypeSymbol type) =>
         type.DeclaringSyntaxReferences.Length > 0

@@ -12,7 +12,7 @@ public sealed class StepDescriptor
         Kind = kind;
         MaxAttempts = Math.Max(1, maxAttempts);
         RetryDelay = TimeSpan.FromMilliseconds(Math.Max(0, retryDelayMilliseconds));
-        BackoffFactor = backoffFactor < 1 ? 1 : backoffFactor;
+        BackoffFactor = double.IsFinite(backoffFactor) && backoffFactor >= 1 ? backoffFactor : 1;
     }
 
     public string Name { get; }
