@@ -1,0 +1,1 @@
+namespace Workflows.CodeFixes; internal static class Placeholder { }
