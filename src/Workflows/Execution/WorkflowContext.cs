@@ -198,7 +198,13 @@ public sealed class WorkflowContext
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                throw new WorkflowSerializationException(output.TypeName, "(not written)", e);
+                // The outcome is final either way: record it, so that no step is left Running under a failed run.
+                var unwritable = new WorkflowSerializationException(output.TypeName, "(not written)", e);
+                var failedAt = _clock.GetUtcNow();
+                record = record with { Status = StepStatus.Failed, Error = ErrorInfo.From(ErrorKind.Serialization, unwritable), CompletedAt = failedAt, UpdatedAt = failedAt };
+                await CommitAsync(JournalWrite.Update(record)).ConfigureAwait(false);
+                MarkExecuted(sequence);
+                throw unwritable;
             }
             var completedAt = _clock.GetUtcNow();
             record = record with

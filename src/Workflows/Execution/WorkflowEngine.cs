@@ -195,11 +195,11 @@ public sealed class WorkflowEngine : IAsyncDisposable
     {
         if (_active.TryGetValue(run.Id, out var active))
         {
-            return active;
+            return WithCreated(active, created); // already executing here: an idempotent start or a resume
         }
         if (StatusTransitions.IsFinal(run.Status))
         {
-            return new WorkflowRun(run.Id, run.TenantId, run.Workflow, created, Task.FromResult(EndedOutcome(run)));
+            return new WorkflowRun(run.Id, run.TenantId, run.Workflow, created, EndedOutcome(run));
         }
 
         var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -214,8 +214,12 @@ public sealed class WorkflowEngine : IAsyncDisposable
         {
             start.SetCanceled(); // another caller won the race; its execution is the one
         }
-        return tracked;
+        return WithCreated(tracked, created);
     }
+
+    /// <summary>The handle as this caller sees it: <see cref="WorkflowRun.Created"/> says whether this call created the run.</summary>
+    private static WorkflowRun WithCreated(WorkflowRun run, bool created) =>
+        run.Created == created ? run : new WorkflowRun(run.RunId, run.TenantId, run.Workflow, created, run.Outcome);
 
     private async Task<RunOutcome> ExecuteWhenReleasedAsync(Task released, WorkflowDefinition definition, RunRecord run, bool acceptSchemaChange)
     {
@@ -230,10 +234,11 @@ public sealed class WorkflowEngine : IAsyncDisposable
         }
     }
 
-    private static RunOutcome EndedOutcome(RunRecord run) => run.Status == RunStatus.Succeeded
-        ? new RunOutcome(run, run.Output, ExecutionReport.None)
-        : throw new WorkflowRunFailedException(run.Id, run.Workflow,
-            run.Error ?? new ErrorInfo(run.Status == RunStatus.Cancelled ? ErrorKind.Cancelled : ErrorKind.Internal, $"The run ended {run.Status}."));
+    /// <summary>The outcome of a run that had ended before this engine saw it: a faulted task (not a throw) when it failed.</summary>
+    private static Task<RunOutcome> EndedOutcome(RunRecord run) => run.Status == RunStatus.Succeeded
+        ? Task.FromResult(new RunOutcome(run, run.Output, ExecutionReport.None))
+        : Task.FromException<RunOutcome>(new WorkflowRunFailedException(run.Id, run.Workflow,
+            run.Error ?? new ErrorInfo(run.Status == RunStatus.Cancelled ? ErrorKind.Cancelled : ErrorKind.Internal, $"The run ended {run.Status}.")));
 
     private async Task<RunOutcome> ExecuteAsync(WorkflowDefinition definition, RunRecord run, bool acceptSchemaChange)
     {
