@@ -172,6 +172,7 @@ internal static class WorkflowEmitter
             var creation = shape.Kind switch
             {
                 ShapeKind.Object or ShapeKind.Enum => $"new {codecs.ClassOf(shape)}()",
+                ShapeKind.External => $"new {Serialization}.JsonTypeInfoCodec<{shape.Id}>({shape.Codec}.Default.GetTypeInfo(typeof({shape.Id})), {Literal(shape.Codec!.Replace("global::", ""))})",
                 ShapeKind.Nullable => $"new {Serialization}.NullableCodec<{shape.ElementId}>({element})",
                 ShapeKind.Array => $"new {Serialization}.ArrayCodec<{shape.ElementId}>({element})",
                 ShapeKind.List => $"new {Serialization}.ListCodec<{shape.Id}, {shape.ElementId}>({element}, static list => list, {Literal(shape.DisplayName)})",
@@ -314,7 +315,7 @@ internal static class WorkflowEmitter
             for (var i = 0; i < spec.Types.Length; i++) _index[spec.Types[i].Id] = i;
             // Objects and enums depend on nothing at construction; combinators need their element first.
             InCreationOrder = spec.Types.Where(s => s.Kind != ShapeKind.Primitive)
-                .OrderBy(s => s.Kind is ShapeKind.Object or ShapeKind.Enum ? 0 : 1)
+                .OrderBy(s => s.Kind is ShapeKind.Object or ShapeKind.Enum or ShapeKind.External ? 0 : 1)
                 .ThenBy(s => s.Depth)
                 .ThenBy(s => s.Id, StringComparer.Ordinal)
                 .ToList();

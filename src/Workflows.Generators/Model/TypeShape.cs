@@ -19,11 +19,13 @@ internal enum ShapeKind
     Dictionary,
     /// <summary>A class, struct or record rebuilt through a constructor and settable properties.</summary>
     Object,
+    /// <summary>A type the workflow's own JsonSerializerContext declares; <c>Codec</c> is the context's type.</summary>
+    External,
 }
 
 /// <summary>One serializable type, as the emitter needs it. Unsupported types never get a shape.</summary>
 /// <param name="Id">The fully qualified C# name; also the key by which other shapes refer to it.</param>
-/// <param name="Codec">For primitives: the member of <c>JsonCodecs</c>.</param>
+/// <param name="Codec">For primitives: the member of <c>JsonCodecs</c>; for external types: the JsonSerializerContext.</param>
 /// <param name="ElementId">For nullable, array, list and dictionary shapes: the element (value) type.</param>
 /// <param name="IsConcreteCollection">For lists and dictionaries: the type is List/Dictionary itself, not an interface.</param>
 /// <param name="Depth">Nesting depth of combinator shapes; codecs are created innermost first.</param>

@@ -23,6 +23,44 @@ internal sealed class SerializableTypes
     private readonly Dictionary<string, TypeShape> _shapes = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _rejected = new(StringComparer.Ordinal);
     private readonly HashSet<string> _inProgress = new(StringComparer.Ordinal);
+    private readonly string? _jsonContext;
+    private readonly string? _jsonContextProblem;
+    private readonly HashSet<string> _jsonContextTypes = new(StringComparer.Ordinal);
+
+    /// <summary>A model for one workflow; <paramref name="jsonContext"/> is its own JsonSerializerContext, if it names one.</summary>
+    public SerializableTypes(INamedTypeSymbol? jsonContext = null)
+    {
+        if (jsonContext is null) return;
+        _jsonContext = IdOf(jsonContext);
+        if (!InheritsFrom(jsonContext, "System.Text.Json.Serialization.JsonSerializerContext"))
+        {
+            _jsonContextProblem = $"'{DisplayOf(jsonContext)}' is not a JsonSerializerContext";
+            return;
+        }
+        foreach (var attribute in jsonContext.GetAttributes())
+        {
+            if (attribute.AttributeClass?.ToDisplayString() == "System.Text.Json.Serialization.JsonSerializableAttribute"
+                && attribute.ConstructorArguments.Length > 0
+                && attribute.ConstructorArguments[0].Value is ITypeSymbol declared)
+            {
+                _jsonContextTypes.Add(IdOf(declared));
+            }
+        }
+    }
+
+    /// <summary>The JsonSerializerContext a workflow names in <c>[Workflow(JsonSerializerContext = typeof(...))]</c>, if any.</summary>
+    public static INamedTypeSymbol? JsonContextOf(INamedTypeSymbol workflow)
+    {
+        foreach (var attribute in workflow.GetAttributes())
+        {
+            if (attribute.AttributeClass?.ToDisplayString() != "Workflows.WorkflowAttribute") continue;
+            foreach (var argument in attribute.NamedArguments)
+            {
+                if (argument.Key == "JsonSerializerContext" && argument.Value.Value is INamedTypeSymbol context) return context;
+            }
+        }
+        return null;
+    }
 
     /// <summary>Every shape accepted so far, in ordinal order of id.</summary>
     public EquatableArray<TypeShape> Shapes
@@ -80,6 +118,19 @@ internal sealed class SerializableTypes
         finally
         {
             _inProgress.Remove(id);
+        }
+        if (problem is not null && _jsonContext is not null)
+        {
+            // Outside the generator's own surface: the workflow's JsonSerializerContext may carry it.
+            if (_jsonContextProblem is null && _jsonContextTypes.Contains(id))
+            {
+                Add(new TypeShape(id, ShapeKind.External, DisplayOf(type), type.IsValueType, _jsonContext, null, false, 0,
+                    EquatableArray<EnumMemberShape>.Empty, EquatableArray<PropertyShape>.Empty));
+                return null;
+            }
+            problem += _jsonContextProblem is null
+                ? $"; nor does the JsonSerializerContext '{_jsonContext.Replace("global::", "")}' declare it ([JsonSerializable(typeof({DisplayOf(type)}))])"
+                : $"; {_jsonContextProblem}";
         }
         if (problem is not null)
         {

@@ -20,7 +20,7 @@ internal static class WorkflowParser
     {
         if (!WorkflowSymbols.CanBeExtended(type)) return null;
 
-        var types = new SerializableTypes();
+        var types = new SerializableTypes(SerializableTypes.JsonContextOf(type));
         var steps = new List<StepSpec>();
         RunSpec? run = null;
         var runMethods = 0;

@@ -15,4 +15,11 @@ public sealed class WorkflowAttribute : Attribute
 
     /// <summary>The workflow's journal name, or null for the class name.</summary>
     public string? Name { get; }
+
+    /// <summary>
+    /// A System.Text.Json <c>JsonSerializerContext</c> of your own for step and run types outside what the generator
+    /// serializes itself (polymorphic hierarchies, custom converters). Types the generator supports keep its codecs;
+    /// every other type must be declared on the context with <c>[JsonSerializable]</c>, which the analyzer checks.
+    /// </summary>
+    public Type? JsonSerializerContext { get; set; }
 }

@@ -95,6 +95,7 @@ public sealed class DictionaryCodec<TDictionary, T>(JsonCodec<T> value, Func<Dic
         writer.WriteStartObject();
         foreach (var pair in map)
         {
+            JsonCodecs.EnsureWellFormed(pair.Key, "dictionary key");
             writer.WritePropertyName(pair.Key);
             value.Write(writer, pair.Value);
         }

@@ -47,6 +47,25 @@ public static class JsonCodecs
     public static readonly JsonCodec<UInt128> UInt128 = new Raw<UInt128>("UInt128", v => v.ToString(CultureInfo.InvariantCulture), s => System.UInt128.Parse(s, NumberStyles.None, CultureInfo.InvariantCulture));
     public static readonly JsonCodec<Half> Half = new HalfCodec();
 
+    /// <summary>
+    /// Refuses text with an unpaired surrogate: UTF-8 JSON cannot carry it, and the writer would silently replace it,
+    /// so a replay would see another value than the first execution.
+    /// </summary>
+    public static void EnsureWellFormed(ReadOnlySpan<char> text, string what)
+    {
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+            {
+                i++;
+            }
+            else if (char.IsSurrogate(text[i]))
+            {
+                throw new JsonException($"The {what} has an unpaired surrogate (U+{(int)text[i]:X4}) at index {i}; it cannot round-trip through the journal.");
+            }
+        }
+    }
+
     /// <summary>Throws the error every codec raises on a token it cannot take.</summary>
     public static JsonException Unexpected(ref Utf8JsonReader reader, string typeName) =>
         new($"Expected {typeName} but found {reader.TokenType} at byte {reader.TokenStartIndex}.");
@@ -138,8 +157,13 @@ public static class JsonCodecs
         public override string TypeName => "string";
         public override void Write(Utf8JsonWriter writer, string value)
         {
-            if (value is null) writer.WriteNullValue();
-            else writer.WriteStringValue(value);
+            if (value is null)
+            {
+                writer.WriteNullValue();
+                return;
+            }
+            EnsureWellFormed(value, "string");
+            writer.WriteStringValue(value);
         }
         public override string Read(ref Utf8JsonReader reader) => reader.TokenType switch
         {
@@ -152,7 +176,11 @@ public static class JsonCodecs
     private sealed class CharCodec : JsonCodec<char>
     {
         public override string TypeName => "char";
-        public override void Write(Utf8JsonWriter writer, char value) => writer.WriteStringValue([value]);
+        public override void Write(Utf8JsonWriter writer, char value)
+        {
+            EnsureWellFormed([value], "char");
+            writer.WriteStringValue([value]);
+        }
         public override char Read(ref Utf8JsonReader reader)
         {
             var text = reader.TokenType == JsonTokenType.String ? reader.GetString()! : throw Unexpected(ref reader, TypeName);
