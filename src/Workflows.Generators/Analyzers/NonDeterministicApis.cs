@@ -1,0 +1,269 @@
+using System.Collections.Generic;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace Workflows.Generators.Analyzers;
+
+/// <summary>Which uses of an API's type make workflow code non-deterministic.</summary>
+internal enum ApiUse
+{
+    /// <summary>The named member (every overload), read, called or taken as a delegate.</summary>
+    Member,
+
+    /// <summary>Any member of the type, and creating one.</summary>
+    AnyUse,
+
+    /// <summary>Creating one with any constructor.</summary>
+    Creation,
+
+    /// <summary>Creating one with the parameterless constructor (an unseeded <c>Random</c>).</summary>
+    CreationWithoutArguments,
+
+    /// <summary>Creating one from a path (a constructor whose first parameter is a string).</summary>
+    CreationFromPath,
+}
+
+/// <summary>One row of the table: a type (or every type of a namespace), the use that is banned, and what to do instead.</summary>
+internal sealed class NonDeterministicApi
+{
+    public NonDeterministicApi(string metadataName, ApiUse use, string? member, string advice)
+    {
+        MetadataName = metadataName;
+        Use = use;
+        Member = member;
+        Advice = advice;
+    }
+
+    /// <summary>A type's metadata name, or a namespace ending in ".*".</summary>
+    public string MetadataName { get; }
+
+    public ApiUse Use { get; }
+
+    public string? Member { get; }
+
+    public string Advice { get; }
+}
+
+/// <summary>A use of a non-deterministic API found in workflow code: how to name it, and what to use instead.</summary>
+internal readonly struct NonDeterministicUsage
+{
+    public NonDeterministicUsage(string api, string advice)
+    {
+        Api = api;
+        Advice = advice;
+    }
+
+    public string Api { get; }
+
+    public string Advice { get; }
+}
+
+/// <summary>
+/// The APIs that give a different result, or act on the world again, each time workflow code runs, and so must not
+/// run outside a step (WF0007). The table is the one place to add an API; <see cref="Resolve"/> turns it into
+/// symbols once per compilation, skipping the types the compilation does not have.
+/// </summary>
+internal sealed class NonDeterministicApis
+{
+    private const string RecordedUtcNow = "Use Workflow.UtcNow, which records the time";
+    private const string RecordedNow = "Use Workflow.Now, which records the time";
+    private const string RecordedToday = "Use Workflow.Now.Date, which records the time";
+    private const string RecordedGuid = "Use Workflow.NewGuid(), which records the value";
+    private const string DurableTimer = "Use Workflow.SleepAsync, a durable timer";
+    private const string SeededRandom = "Move it into a step, or use new Random(seed) with a seed the workflow recorded";
+    private const string AwaitSteps = "Await steps directly (Task.WhenAll runs them side by side), or move the work into a step";
+    private const string PassAsInput = "Read it in a step, or pass it in with the run's input";
+    private const string IntoStep = "Move it into a step";
+
+    /// <summary>The table.</summary>
+    public static readonly IReadOnlyList<NonDeterministicApi> Table = new[]
+    {
+        // Clocks.
+        new NonDeterministicApi("System.DateTime", ApiUse.Member, "UtcNow", RecordedUtcNow),
+        new NonDeterministicApi("System.DateTime", ApiUse.Member, "Now", RecordedNow),
+        new NonDeterministicApi("System.DateTime", ApiUse.Member, "Today", RecordedToday),
+        new NonDeterministicApi("System.DateTimeOffset", ApiUse.Member, "UtcNow", RecordedUtcNow),
+        new NonDeterministicApi("System.DateTimeOffset", ApiUse.Member, "Now", RecordedUtcNow),
+        new NonDeterministicApi("System.TimeProvider", ApiUse.Member, "System", RecordedUtcNow),
+        new NonDeterministicApi("System.Environment", ApiUse.Member, "TickCount", RecordedUtcNow),
+        new NonDeterministicApi("System.Environment", ApiUse.Member, "TickCount64", RecordedUtcNow),
+        new NonDeterministicApi("System.Diagnostics.Stopwatch", ApiUse.AnyUse, null, IntoStep),
+
+        // Identifiers and randomness.
+        new NonDeterministicApi("System.Guid", ApiUse.Member, "NewGuid", RecordedGuid),
+        new NonDeterministicApi("System.Guid", ApiUse.Member, "CreateVersion7", RecordedGuid),
+        new NonDeterministicApi("System.Random", ApiUse.CreationWithoutArguments, null, SeededRandom),
+        new NonDeterministicApi("System.Random", ApiUse.Member, "Shared", SeededRandom),
+        new NonDeterministicApi("System.Security.Cryptography.RandomNumberGenerator", ApiUse.AnyUse, null, IntoStep),
+
+        // Waiting and threads.
+        new NonDeterministicApi("System.Threading.Tasks.Task", ApiUse.Member, "Delay", DurableTimer),
+        new NonDeterministicApi("System.Threading.Thread", ApiUse.Member, "Sleep", DurableTimer),
+        new NonDeterministicApi("System.Threading.Tasks.Task", ApiUse.Member, "Run", AwaitSteps),
+        new NonDeterministicApi("System.Threading.Tasks.TaskFactory", ApiUse.Member, "StartNew", AwaitSteps),
+        new NonDeterministicApi("System.Threading.Tasks.TaskFactory`1", ApiUse.Member, "StartNew", AwaitSteps),
+        new NonDeterministicApi("System.Threading.Tasks.Parallel", ApiUse.AnyUse, null, AwaitSteps),
+        new NonDeterministicApi("System.Threading.ThreadPool", ApiUse.AnyUse, null, AwaitSteps),
+        new NonDeterministicApi("System.Threading.Thread", ApiUse.Creation, null, AwaitSteps),
+
+        // Files.
+        new NonDeterministicApi("System.IO.File", ApiUse.AnyUse, null, IntoStep),
+        new NonDeterministicApi("System.IO.Directory", ApiUse.AnyUse, null, IntoStep),
+        new NonDeterministicApi("System.IO.FileInfo", ApiUse.AnyUse, null, IntoStep),
+        new NonDeterministicApi("System.IO.DirectoryInfo", ApiUse.AnyUse, null, IntoStep),
+        new NonDeterministicApi("System.IO.FileStream", ApiUse.AnyUse, null, IntoStep),
+        new NonDeterministicApi("System.IO.StreamReader", ApiUse.CreationFromPath, null, IntoStep),
+        new NonDeterministicApi("System.IO.StreamWriter", ApiUse.CreationFromPath, null, IntoStep),
+        new NonDeterministicApi("System.IO.Path", ApiUse.Member, "GetTempFileName", IntoStep),
+        new NonDeterministicApi("System.IO.Path", ApiUse.Member, "GetRandomFileName", IntoStep),
+
+        // Network.
+        new NonDeterministicApi("System.Net.Http.HttpClient", ApiUse.Member, "Send", IntoStep),
+        new NonDeterministicApi("System.Net.Http.HttpClient", ApiUse.Member, "SendAsync", IntoStep),
+        new NonDeterministicApi("System.Net.Http.HttpClient", ApiUse.Member, "GetAsync", IntoStep),
+        new NonDeterministicApi("System.Net.Http.HttpClient", ApiUse.Member, "GetStringAsync", IntoStep),
+        new NonDeterministicApi("System.Net.Http.HttpClient", ApiUse.Member, "GetByteArrayAsync", IntoStep),
+        new NonDeterministicApi("System.Net.Http.HttpClient", ApiUse.Member, "GetStreamAsync", IntoStep),
+        new NonDeterministicApi("System.Net.Http.HttpClient", ApiUse.Member, "PostAsync", IntoStep),
+        new NonDeterministicApi("System.Net.Http.HttpClient", ApiUse.Member, "PutAsync", IntoStep),
+        new NonDeterministicApi("System.Net.Http.HttpClient", ApiUse.Member, "PatchAsync", IntoStep),
+        new NonDeterministicApi("System.Net.Http.HttpClient", ApiUse.Member, "DeleteAsync", IntoStep),
+        new NonDeterministicApi("System.Net.Http.HttpMessageInvoker", ApiUse.Member, "Send", IntoStep),
+        new NonDeterministicApi("System.Net.Http.HttpMessageInvoker", ApiUse.Member, "SendAsync", IntoStep),
+        new NonDeterministicApi("System.Net.Http.Json.HttpClientJsonExtensions", ApiUse.AnyUse, null, IntoStep),
+        new NonDeterministicApi("System.Net.Sockets.*", ApiUse.AnyUse, null, IntoStep),
+        new NonDeterministicApi("System.Net.Dns", ApiUse.AnyUse, null, IntoStep),
+        new NonDeterministicApi("System.Net.WebRequest", ApiUse.AnyUse, null, IntoStep),
+        new NonDeterministicApi("System.Net.HttpWebRequest", ApiUse.AnyUse, null, IntoStep),
+        new NonDeterministicApi("System.Net.WebClient", ApiUse.AnyUse, null, IntoStep),
+
+        // Console and the process environment.
+        new NonDeterministicApi("System.Console", ApiUse.AnyUse, null, IntoStep),
+        new NonDeterministicApi("System.Environment", ApiUse.Member, "GetEnvironmentVariable", PassAsInput),
+        new NonDeterministicApi("System.Environment", ApiUse.Member, "GetEnvironmentVariables", PassAsInput),
+        new NonDeterministicApi("System.Environment", ApiUse.Member, "ExpandEnvironmentVariables", PassAsInput),
+        new NonDeterministicApi("System.Environment", ApiUse.Member, "SetEnvironmentVariable", IntoStep),
+    };
+
+    private readonly Dictionary<INamedTypeSymbol, TypeRules> _types;
+    private readonly List<(string[] Namespace, string Advice)> _namespaces;
+
+    private NonDeterministicApis(Dictionary<INamedTypeSymbol, TypeRules> types, List<(string[] Namespace, string Advice)> namespaces)
+    {
+        _types = types;
+        _namespaces = namespaces;
+    }
+
+    /// <summary>The table as symbols of <paramref name="compilation"/>.</summary>
+    public static NonDeterministicApis Resolve(Compilation compilation)
+    {
+        var types = new Dictionary<INamedTypeSymbol, TypeRules>(SymbolEqualityComparer.Default);
+        var namespaces = new List<(string[] Namespace, string Advice)>();
+        foreach (var api in Table)
+        {
+            if (api.MetadataName.EndsWith(".*", System.StringComparison.Ordinal))
+            {
+                namespaces.Add((api.MetadataName.Substring(0, api.MetadataName.Length - 2).Split('.'), api.Advice));
+                continue;
+            }
+            if (compilation.GetTypeByMetadataName(api.MetadataName) is not { } type) continue;
+            if (!types.TryGetValue(type, out var rules))
+            {
+                rules = new TypeRules();
+                types.Add(type, rules);
+            }
+            switch (api.Use)
+            {
+                case ApiUse.Member when api.Member is not null:
+                    rules.Members[api.Member] = api.Advice;
+                    break;
+                case ApiUse.AnyUse:
+                    rules.AnyUse = api.Advice;
+                    break;
+                case ApiUse.Creation:
+                    rules.Creation = api.Advice;
+                    break;
+                case ApiUse.CreationWithoutArguments:
+                    rules.CreationWithoutArguments = api.Advice;
+                    break;
+                case ApiUse.CreationFromPath:
+                    rules.CreationFromPath = api.Advice;
+                    break;
+            }
+        }
+        return new NonDeterministicApis(types, namespaces);
+    }
+
+    /// <summary>A read, call or delegate of <paramref name="member"/>, when that is non-deterministic.</summary>
+    public NonDeterministicUsage? MatchMember(ISymbol? member)
+    {
+        if (member?.ContainingType?.OriginalDefinition is not { } type || member is IMethodSymbol { MethodKind: MethodKind.Constructor }) return null;
+        var api = type.Name + "." + member.Name;
+        if (_types.TryGetValue(type, out var rules))
+        {
+            if (rules.Members.TryGetValue(member.Name, out var advice)) return new NonDeterministicUsage(api, advice);
+            if (rules.AnyUse is { } anyUse) return new NonDeterministicUsage(api, anyUse);
+        }
+        return NamespaceAdvice(type) is { } namespaceAdvice ? new NonDeterministicUsage(api, namespaceAdvice) : null;
+    }
+
+    /// <summary>A <c>new</c> expression, when creating that object is non-deterministic.</summary>
+    public NonDeterministicUsage? MatchCreation(IObjectCreationOperation creation)
+    {
+        var constructor = creation.Constructor;
+        if ((constructor?.ContainingType ?? creation.Type as INamedTypeSymbol)?.OriginalDefinition is not { } type) return null;
+        var api = "new " + type.Name + (creation.Arguments.Length == 0 ? "()" : "(...)");
+        if (_types.TryGetValue(type, out var rules))
+        {
+            if (rules.AnyUse is { } anyUse) return new NonDeterministicUsage(api, anyUse);
+            if (rules.Creation is { } any) return new NonDeterministicUsage(api, any);
+            if (constructor is not null)
+            {
+                if (rules.CreationWithoutArguments is { } unseeded && constructor.Parameters.Length == 0)
+                {
+                    return new NonDeterministicUsage(api, unseeded);
+                }
+                if (rules.CreationFromPath is { } fromPath && constructor.Parameters.Length > 0
+                    && constructor.Parameters[0].Type.SpecialType == SpecialType.System_String)
+                {
+                    return new NonDeterministicUsage(api, fromPath);
+                }
+            }
+        }
+        return NamespaceAdvice(type) is { } namespaceAdvice ? new NonDeterministicUsage(api, namespaceAdvice) : null;
+    }
+
+    private string? NamespaceAdvice(INamedTypeSymbol type)
+    {
+        foreach (var (parts, advice) in _namespaces)
+        {
+            if (IsInNamespace(type, parts)) return advice;
+        }
+        return null;
+    }
+
+    /// <summary>Compares names from the innermost out: no display strings on the hot path.</summary>
+    private static bool IsInNamespace(INamedTypeSymbol type, string[] parts)
+    {
+        var current = type.ContainingNamespace;
+        for (var i = parts.Length - 1; i >= 0; i--)
+        {
+            if (current is null || current.IsGlobalNamespace || current.Name != parts[i]) return false;
+            current = current.ContainingNamespace;
+        }
+        return current is null || current.IsGlobalNamespace;
+    }
+
+    private sealed class TypeRules
+    {
+        public Dictionary<string, string> Members { get; } = new(System.StringComparer.Ordinal);
+
+        public string? AnyUse { get; set; }
+
+        public string? Creation { get; set; }
+
+        public string? CreationWithoutArguments { get; set; }
+
+        public string? CreationFromPath { get; set; }
+    }
+}

@@ -1,0 +1,276 @@
+using System.Collections.Immutable;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+using Workflows.Generators.Diagnostics;
+using Workflows.Generators.Parsing;
+
+namespace Workflows.Generators.Analyzers;
+
+/// <summary>
+/// How steps are used, where the generator's interception cannot see it:
+/// WF0008, a step used where its call is not journaled (a delegate, reflection, a call from another class or on
+/// another instance); WF0009, a step or a recording <c>Workflow</c> API called inside a step body; WF0012, a step body
+/// assigning the workflow's state (a field, an auto-property, a captured primary constructor parameter), which replay
+/// would not restore.
+/// </summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class StepUsageAnalyzer : DiagnosticAnalyzer
+{
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(
+        DiagnosticDescriptors.StepNotRecordable,
+        DiagnosticDescriptors.DurableOperationInStep,
+        DiagnosticDescriptors.StepMutatesWorkflowState);
+
+    public override void Initialize(AnalysisContext context)
+    {
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.EnableConcurrentExecution();
+        context.RegisterCompilationStartAction(start =>
+        {
+            if (WorkflowAttributeSymbols.Resolve(start.Compilation) is not { } attributes) return;
+            var analysis = new StepUsage(attributes, start.Compilation);
+            start.RegisterOperationAction(analysis.AnalyzeInvocation, OperationKind.Invocation);
+            start.RegisterOperationAction(analysis.AnalyzeMethodReference, OperationKind.MethodReference);
+            start.RegisterOperationAction(analysis.AnalyzePropertyReference, OperationKind.PropertyReference);
+            start.RegisterOperationAction(
+                analysis.AnalyzeAssignment,
+                OperationKind.SimpleAssignment,
+                OperationKind.CompoundAssignment,
+                OperationKind.CoalesceAssignment,
+                OperationKind.Increment,
+                OperationKind.Decrement,
+                OperationKind.DeconstructionAssignment);
+            start.RegisterOperationAction(analysis.AnalyzeArgument, OperationKind.Argument);
+        });
+    }
+
+    /// <summary>The symbols of one compilation, resolved once, and the checks that use them.</summary>
+    private sealed class StepUsage
+    {
+        /// <summary>The <c>Workflow</c> members that write to the journal; the rest (RunId, IsReplaying, ...) only read the context.</summary>
+        private static readonly ImmutableHashSet<string> s_recordingMembers =
+            ImmutableHashSet.Create(System.StringComparer.Ordinal, "UtcNow", "Now", "NewGuid", "SleepAsync", "WaitForEventAsync");
+
+        private readonly WorkflowAttributeSymbols _attributes;
+        private readonly INamedTypeSymbol? _workflowApi;
+        private readonly INamedTypeSymbol? _systemType;
+        private readonly INamedTypeSymbol? _reflectionExtensions;
+
+        public StepUsage(WorkflowAttributeSymbols attributes, Compilation compilation)
+        {
+            _attributes = attributes;
+            _workflowApi = compilation.GetTypeByMetadataName("Workflows.Workflow");
+            _systemType = compilation.GetTypeByMetadataName("System.Type");
+            _reflectionExtensions = compilation.GetTypeByMetadataName("System.Reflection.RuntimeReflectionExtensions");
+        }
+
+        public void AnalyzeInvocation(OperationAnalysisContext context)
+        {
+            var invocation = (IInvocationOperation)context.Operation;
+            var target = invocation.TargetMethod;
+            var caller = WorkflowAttributeSymbols.EnclosingMember(context.ContainingSymbol);
+            var enclosingStep = EnclosingStep(caller);
+
+            if (_attributes.IsWorkflowStep(target))
+            {
+                if (enclosingStep is not null)
+                {
+                    Report(context, DiagnosticDescriptors.DurableOperationInStep, invocation,
+                        "Step '" + WorkflowSymbols.StepName(target) + "'", WorkflowSymbols.StepName(enclosingStep));
+                }
+                else if (!WorkflowAttributeSymbols.SameType(caller?.ContainingType, target.ContainingType))
+                {
+                    Report(context, DiagnosticDescriptors.StepNotRecordable, invocation,
+                        WorkflowSymbols.StepName(target), "called from outside its workflow class '" + target.ContainingType.Name + "'");
+                }
+                else if (!WorkflowAttributeSymbols.IsThis(invocation.Instance) && invocation.Instance is not IConditionalAccessInstanceOperation)
+                {
+                    Report(context, DiagnosticDescriptors.StepNotRecordable, invocation,
+                        WorkflowSymbols.StepName(target), "called on an instance other than 'this'");
+                }
+                return;
+            }
+
+            if (enclosingStep is not null && IsRecordingWorkflowApi(target))
+            {
+                Report(context, DiagnosticDescriptors.DurableOperationInStep, invocation, "Workflow." + target.Name, WorkflowSymbols.StepName(enclosingStep));
+                return;
+            }
+
+            if (ReflectedStep(invocation) is { } reflected)
+            {
+                Report(context, DiagnosticDescriptors.StepNotRecordable, invocation, WorkflowSymbols.StepName(reflected), "looked up through reflection");
+            }
+        }
+
+        public void AnalyzeMethodReference(OperationAnalysisContext context)
+        {
+            var reference = (IMethodReferenceOperation)context.Operation;
+            if (WorkflowAttributeSymbols.IsInsideNameOf(reference)) return;
+            if (_attributes.IsWorkflowStep(reference.Method))
+            {
+                Report(context, DiagnosticDescriptors.StepNotRecordable, reference, WorkflowSymbols.StepName(reference.Method), "used as a delegate");
+            }
+            else if (IsRecordingWorkflowApi(reference.Method) && EnclosingStep(WorkflowAttributeSymbols.EnclosingMember(context.ContainingSymbol)) is { } step)
+            {
+                Report(context, DiagnosticDescriptors.DurableOperationInStep, reference, "Workflow." + reference.Method.Name, WorkflowSymbols.StepName(step));
+            }
+        }
+
+        public void AnalyzePropertyReference(OperationAnalysisContext context)
+        {
+            var reference = (IPropertyReferenceOperation)context.Operation;
+            if (!IsRecordingWorkflowApi(reference.Property) || WorkflowAttributeSymbols.IsInsideNameOf(reference)) return;
+            if (EnclosingStep(WorkflowAttributeSymbols.EnclosingMember(context.ContainingSymbol)) is { } step)
+            {
+                Report(context, DiagnosticDescriptors.DurableOperationInStep, reference, "Workflow." + reference.Property.Name, WorkflowSymbols.StepName(step));
+            }
+        }
+
+        public void AnalyzeAssignment(OperationAnalysisContext context)
+        {
+            var target = context.Operation switch
+            {
+                IAssignmentOperation assignment => assignment.Target,
+                IIncrementOrDecrementOperation increment => increment.Target,
+                _ => null,
+            };
+            if (target is not null) CheckStateWrite(context, target);
+        }
+
+        public void AnalyzeArgument(OperationAnalysisContext context)
+        {
+            var argument = (IArgumentOperation)context.Operation;
+            if (argument.Parameter?.RefKind is RefKind.Ref or RefKind.Out) CheckStateWrite(context, argument.Value);
+        }
+
+        private void CheckStateWrite(OperationAnalysisContext context, IOperation target)
+        {
+            if (EnclosingStep(WorkflowAttributeSymbols.EnclosingMember(context.ContainingSymbol)) is not { } step) return;
+            if (target is ITupleOperation tuple)
+            {
+                // (total, count) = ...: each element is written.
+                foreach (var element in tuple.Elements) CheckStateWrite(context, element);
+                return;
+            }
+            if (StateWritten(target, step.ContainingType) is { } state)
+            {
+                Report(context, DiagnosticDescriptors.StepMutatesWorkflowState, target, WorkflowSymbols.StepName(step), state);
+            }
+        }
+
+        /// <summary>"field 'total'" when <paramref name="target"/> is workflow state that replay would not restore.</summary>
+        private static string? StateWritten(IOperation target, INamedTypeSymbol workflow)
+        {
+            switch (target)
+            {
+                case IFieldReferenceOperation field when WorkflowAttributeSymbols.IsOrDerivesFrom(workflow, field.Field.ContainingType)
+                    && (field.Field.IsStatic || WorkflowAttributeSymbols.IsThis(field.Instance)):
+                    return field.Field.AssociatedSymbol is IPropertySymbol backed
+                        ? "property '" + backed.Name + "'"
+                        : "field '" + field.Field.Name + "'";
+                case IPropertyReferenceOperation property when WorkflowAttributeSymbols.IsOrDerivesFrom(workflow, property.Property.ContainingType)
+                    && (property.Property.IsStatic || WorkflowAttributeSymbols.IsThis(property.Instance))
+                    && IsAutoProperty(property.Property):
+                    return "property '" + property.Property.Name + "'";
+                case IParameterReferenceOperation parameter
+                    when parameter.Parameter.ContainingSymbol is IMethodSymbol { MethodKind: MethodKind.Constructor } constructor
+                    && WorkflowAttributeSymbols.SameType(constructor.ContainingType, workflow):
+                    // A step is not the constructor, so a constructor parameter it can name is a captured primary one.
+                    return "primary constructor parameter '" + parameter.Parameter.Name + "'";
+                case IMemberReferenceOperation { Instance: { Type.IsValueType: true } instance }:
+                    // point.X = 1 writes into the struct held by 'point'.
+                    return StateWritten(instance, workflow);
+                default:
+                    return null;
+            }
+        }
+
+        /// <summary>A property whose value lives in a compiler-made backing field (auto-properties and <c>field</c> properties).</summary>
+        private static bool IsAutoProperty(IPropertySymbol property)
+        {
+            foreach (var member in property.ContainingType.GetMembers())
+            {
+                if (member is IFieldSymbol { IsImplicitlyDeclared: true } field
+                    && SymbolEqualityComparer.Default.Equals(field.AssociatedSymbol, property.OriginalDefinition))
+                {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        /// <summary>The workflow step whose body holds the code, or null outside step bodies.</summary>
+        private IMethodSymbol? EnclosingStep(ISymbol? member) =>
+            member is IMethodSymbol method && _attributes.IsWorkflowStep(method) ? method : null;
+
+        private bool IsRecordingWorkflowApi(ISymbol? member) =>
+            member is not null && _workflowApi is not null
+            && SymbolEqualityComparer.Default.Equals(member.ContainingType, _workflowApi)
+            && s_recordingMembers.Contains(member.Name);
+
+        /// <summary>
+        /// The step that <c>typeof(W).GetMethod("Name")</c> (or GetMember, or GetRuntimeMethod, or on <c>x.GetType()</c>)
+        /// looks up by a constant name, <c>nameof</c> included; null for anything else.
+        /// </summary>
+        private IMethodSymbol? ReflectedStep(IInvocationOperation invocation)
+        {
+            var target = invocation.TargetMethod;
+            IOperation? typeExpression;
+            if (target.Name is "GetMethod" or "GetMember" && _systemType is not null
+                && WorkflowAttributeSymbols.IsOrDerivesFrom(target.ContainingType, _systemType))
+            {
+                typeExpression = invocation.Instance;
+            }
+            else if (target.Name == "GetRuntimeMethod" && _reflectionExtensions is not null
+                && WorkflowAttributeSymbols.SameType(target.ContainingType, _reflectionExtensions))
+            {
+                typeExpression = Argument(invocation, "type");
+            }
+            else
+            {
+                return null;
+            }
+
+            if (Argument(invocation, "name")?.ConstantValue is not { HasValue: true, Value: string name }) return null;
+            if (ReflectedType(typeExpression) is not { } type || !_attributes.IsWorkflow(type)) return null;
+            foreach (var member in type.GetMembers(name))
+            {
+                if (member is IMethodSymbol method && _attributes.IsStep(method)) return method;
+            }
+            return null;
+        }
+
+        private static IOperation? Argument(IInvocationOperation invocation, string parameterName)
+        {
+            foreach (var argument in invocation.Arguments)
+            {
+                if (argument.Parameter?.Name == parameterName) return argument.Value;
+            }
+            return null;
+        }
+
+        /// <summary>The type a <c>Type</c>-valued expression stands for, when it is known at compile time.</summary>
+        private static INamedTypeSymbol? ReflectedType(IOperation? expression)
+        {
+            while (expression is IConversionOperation conversion) expression = conversion.Operand;
+            return expression switch
+            {
+                ITypeOfOperation typeOf => typeOf.TypeOperand as INamedTypeSymbol,
+                IInvocationOperation { TargetMethod: { Name: "GetType", Parameters.Length: 0 }, Instance: { } instance } =>
+                    WithoutConversions(instance).Type as INamedTypeSymbol,
+                _ => null,
+            };
+        }
+
+        private static IOperation WithoutConversions(IOperation operation)
+        {
+            while (operation is IConversionOperation conversion) operation = conversion.Operand;
+            return operation;
+        }
+
+        private static void Report(OperationAnalysisContext context, DiagnosticDescriptor descriptor, IOperation at, params object[] arguments) =>
+            context.ReportDiagnostic(Diagnostic.Create(descriptor, at.Syntax.GetLocation(), arguments));
+    }
+}
