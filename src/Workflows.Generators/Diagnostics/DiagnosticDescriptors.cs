@@ -80,7 +80,9 @@ public static class DiagnosticDescriptors
         "WF0011", Design, DiagnosticSeverity.Error,
         "Duplicate workflow name",
         "Workflow name '{0}' of '{1}' is already used by '{2}'",
-        "The engine finds a run's workflow by name; two workflows with one name would resume each other's runs.");
+        "The engine finds a run's workflow by name; two workflows with one name would resume each other's runs.",
+        // Reported once every workflow of the compilation has been seen.
+        WellKnownDiagnosticTags.CompilationEnd);
 
     public static readonly DiagnosticDescriptor StepMutatesWorkflowState = Create(
         "WF0012", Usage, DiagnosticSeverity.Warning,
@@ -88,6 +90,6 @@ public static class DiagnosticDescriptors
         "Step '{0}' assigns {1}, and the change is lost on replay; return the value from the step instead",
         "On replay a step's body does not run, so anything it assigns besides its result is missing afterwards. Return the value and assign it in the workflow.");
 
-    private static DiagnosticDescriptor Create(string id, string category, DiagnosticSeverity severity, string title, string message, string description) =>
-        new(id, title, message, category, severity, isEnabledByDefault: true, description: description, helpLinkUri: HelpLinkBase + id + ".md");
+    private static DiagnosticDescriptor Create(string id, string category, DiagnosticSeverity severity, string title, string message, string description, params string[] customTags) =>
+        new(id, title, message, category, severity, isEnabledByDefault: true, description: description, helpLinkUri: HelpLinkBase + id + ".md", customTags: customTags);
 }

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -10,6 +11,7 @@ namespace Workflows.Generators.Parsing;
 /// <summary>Questions about workflow and step symbols that the generator and analyzers answer the same way.</summary>
 internal static class WorkflowSymbols
 {
+    /// <summary>The attribute of <paramref name="symbol"/> whose class has this name (the generator: no compilation-wide state).</summary>
     public static AttributeData? FindAttribute(ISymbol symbol, string metadataName)
     {
         foreach (var attribute in symbol.GetAttributes())
@@ -19,23 +21,56 @@ internal static class WorkflowSymbols
         return null;
     }
 
+    /// <summary>The attribute of <paramref name="symbol"/> of exactly this class (analyzers, which resolve it once per compilation).</summary>
+    public static AttributeData? FindAttribute(ISymbol symbol, INamedTypeSymbol attributeClass)
+    {
+        foreach (var attribute in symbol.GetAttributes())
+        {
+            if (SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, attributeClass)) return attribute;
+        }
+        return null;
+    }
+
     public static bool IsStep(IMethodSymbol method) => FindAttribute(method, KnownNames.StepAttribute) is not null;
 
     public static bool IsWorkflow(INamedTypeSymbol type) => FindAttribute(type, KnownNames.WorkflowAttribute) is not null;
 
     /// <summary>The journal name of a workflow: the attribute's argument, or the class name.</summary>
-    public static string WorkflowName(INamedTypeSymbol type) =>
-        FindAttribute(type, KnownNames.WorkflowAttribute) is { } attribute && attribute.ConstructorArguments.Length == 1
-            && attribute.ConstructorArguments[0].Value is string name
-            ? name
-            : type.Name;
+    public static string WorkflowName(INamedTypeSymbol type) => WorkflowName(type, FindAttribute(type, KnownNames.WorkflowAttribute));
+
+    /// <summary>The journal name of a workflow given its [Workflow] attribute.</summary>
+    public static string WorkflowName(INamedTypeSymbol type, AttributeData? attribute) => ExplicitName(attribute) ?? type.Name;
 
     /// <summary>The journal name of a step: the attribute's argument, or the method name.</summary>
-    public static string StepName(IMethodSymbol method) =>
-        FindAttribute(method, KnownNames.StepAttribute) is { } attribute && attribute.ConstructorArguments.Length == 1
-            && attribute.ConstructorArguments[0].Value is string name
+    public static string StepName(IMethodSymbol method) => StepName(method, FindAttribute(method, KnownNames.StepAttribute));
+
+    /// <summary>The journal name of a step given its [Step] attribute.</summary>
+    public static string StepName(IMethodSymbol method, AttributeData? attribute) => ExplicitName(attribute) ?? method.Name;
+
+    /// <summary>The name a [Workflow] or [Step] attribute gives explicitly, or null when the name defaults to the member's.</summary>
+    public static string? ExplicitName(AttributeData? attribute) =>
+        attribute is not null && attribute.ConstructorArguments.Length == 1 && attribute.ConstructorArguments[0].Value is string name
             ? name
-            : method.Name;
+            : null;
+
+    /// <summary>The longest step or workflow name the journal stores.</summary>
+    public const int MaxNameLength = 100;
+
+    /// <summary>Why a step or workflow name cannot be stored and compared on replay, or null when it can.</summary>
+    public static string? NameProblem(string name)
+    {
+        if (name.Length == 0) return "it is empty";
+        if (string.IsNullOrWhiteSpace(name)) return "it is only white space";
+        if (name.Length > MaxNameLength)
+        {
+            return $"it is {name.Length.ToString(System.Globalization.CultureInfo.InvariantCulture)} characters long; the limit is {MaxNameLength.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+        }
+        foreach (var c in name)
+        {
+            if (char.IsControl(c)) return $"it contains the control character U+{((int)c).ToString("X4", System.Globalization.CultureInfo.InvariantCulture)}";
+        }
+        return null;
+    }
 
     /// <summary>
     /// The name of the generated wrapper a step's calls are routed to; overloads are told apart by their position
@@ -73,18 +108,50 @@ internal static class WorkflowSymbols
 
     /// <summary>
     /// Whether a type and all its containing types are declared partial, non-generic and non-static, and reachable from
-    /// a top-level class of the assembly (where interceptors live): what the emitter can extend.
+    /// a top-level class of the assembly (where interceptors live) and from another file: what the emitter can extend.
     /// </summary>
-    public static bool CanBeExtended(INamedTypeSymbol type)
+    public static bool CanBeExtended(INamedTypeSymbol type) => ExtensionProblems(type).Count == 0;
+
+    /// <summary>
+    /// Why the emitter cannot extend <paramref name="type"/>, each as a phrase after the class name ("is not partial"),
+    /// or nothing when it can. <see cref="CanBeExtended"/> is this list being empty, so the generator skips exactly
+    /// the classes an analyzer reports.
+    /// </summary>
+    public static List<string> ExtensionProblems(INamedTypeSymbol type)
     {
-        if (type.IsGenericType || type.IsStatic || type.IsAbstract || type.TypeKind != TypeKind.Class) return false;
-        for (var current = type; current is not null; current = current.ContainingType)
+        var problems = new List<string>();
+        if (type.TypeKind != TypeKind.Class) problems.Add("is not a class");
+        if (!IsPartial(type)) problems.Add("is not partial");
+        if (type.Arity > 0) problems.Add("is generic");
+        if (type.IsStatic) problems.Add("is static");
+        if (type.IsAbstract && !type.IsStatic) problems.Add("is abstract");
+        if (type.IsFileLocal) problems.Add("is file-local");
+        if (type.ContainingType is not null && !IsVisibleInAssembly(type))
         {
-            if (!IsPartial(current) || current.IsGenericType) return false;
-            if (current.ContainingType is not null && !IsVisibleInAssembly(current)) return false;
+            problems.Add($"is {AccessibilityText(type.DeclaredAccessibility)} (a nested workflow must be public or internal)");
         }
-        return true;
+        for (var outer = type.ContainingType; outer is not null; outer = outer.ContainingType)
+        {
+            if (!IsPartial(outer)) problems.Add($"is nested in '{DisplayOf(outer)}', which is not partial");
+            if (outer.Arity > 0) problems.Add($"is nested in '{DisplayOf(outer)}', which is generic");
+            if (outer.IsFileLocal) problems.Add($"is nested in '{DisplayOf(outer)}', which is file-local");
+            if (outer.ContainingType is not null && !IsVisibleInAssembly(outer))
+            {
+                problems.Add($"is nested in '{DisplayOf(outer)}', which is {AccessibilityText(outer.DeclaredAccessibility)}");
+            }
+        }
+        return problems;
     }
+
+    private static string DisplayOf(INamedTypeSymbol type) => type.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat);
+
+    private static string AccessibilityText(Accessibility accessibility) => accessibility switch
+    {
+        Accessibility.Private => "private",
+        Accessibility.Protected => "protected",
+        Accessibility.ProtectedAndInternal => "private protected",
+        _ => "not public or internal",
+    };
 
     /// <summary>Nested types must be public or internal for generated code outside them to name them.</summary>
     public static bool IsVisibleInAssembly(INamedTypeSymbol type) =>
