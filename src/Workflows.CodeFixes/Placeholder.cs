@@ -1,1 +1,0 @@
-namespace Workflows.CodeFixes; internal static class Placeholder { }
