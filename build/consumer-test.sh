@@ -35,3 +35,45 @@ grep -q 'Hello, Ada! (delivered 3x)' <<<"$output" || { echo "consumer: unexpecte
 grep -q 'compose.*Succeeded' <<<"$output" || { echo "consumer: no journaled step in the timeline"; exit 1; }
 [ -f hello.db ] || { echo "consumer: no SQLite journal written"; exit 1; }
 echo "consumer OK"
+
+# The analyzers come with the package: a consumer with a broken workflow must fail to build, at the right line.
+expect_error() { # $1 = id, $2 = line, $3 = Program.cs text
+  local dir="$work/Broken$1"
+  mkdir -p "$dir"
+  cp "$work/Hello/Hello.csproj" "$dir/Broken.csproj"
+  cp "$work/Hello/nuget.config" "$dir/nuget.config"
+  printf '%s\n' "$3" > "$dir/Program.cs"
+  local log
+  if log="$(cd "$dir" && dotnet build -nologo -v:quiet 2>&1)"; then
+    echo "consumer: a build with $1 succeeded"; exit 1
+  fi
+  grep -Eq "Program\.cs\($2,[0-9]+\): error $1" <<<"$log" || { echo "consumer: no $1 at line $2:"; echo "$log" | tail -n 20; exit 1; }
+  echo "consumer: $1 reported at Program.cs line $2"
+}
+
+expect_error WF0001 12 'using Workflows;
+
+[Workflow]
+public partial class Dup
+{
+    [WorkflowRun]
+    public async Task<int> RunAsync(int x) => await OneAsync(x) + await TwoAsync(x);
+
+    [Step("same")]
+    private Task<int> OneAsync(int x) => Task.FromResult(x);
+
+    [Step("same")] private Task<int> TwoAsync(int x) => Task.FromResult(x);
+}'
+
+expect_error WF0002 10 'using Workflows;
+
+[Workflow]
+public partial class Streams
+{
+    [WorkflowRun]
+    public async Task<long> RunAsync(string path) => (await OpenAsync(path)).Length;
+
+    [Step]
+    private Task<Stream> OpenAsync(string path) => Task.FromResult<Stream>(new MemoryStream());
+}'
+echo "consumer diagnostics OK"

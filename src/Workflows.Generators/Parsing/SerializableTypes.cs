@@ -161,7 +161,8 @@ internal sealed class SerializableTypes
                 }
                 else if (shape.Properties.FirstOrDefault(p => p.TypeId == missing) is { } property)
                 {
-                    problem = $"'{shape.DisplayName}.{property.Name}': {_rejected[missing]}";
+                    var missingDisplay = _rejected[missing].StartsWith("'", StringComparison.Ordinal) ? _rejected[missing].Substring(1).Split('\'', '.')[0] : "";
+                    problem = Nest(shape.DisplayName + "." + property.Name, missingDisplay, _rejected[missing]);
                 }
                 if (problem is null) continue;
                 _shapes.Remove(shape.Id);
@@ -282,7 +283,7 @@ internal sealed class SerializableTypes
             var problem = Visit(property.Type, out var propertyId);
             if (problem is not null)
             {
-                return $"'{display}.{property.Name}': {problem}";
+                return Nest(display + "." + property.Name, DisplayOf(property.Type), problem);
             }
             shapes.Add(new PropertyShape(property.Name, JsonNameOf(property.Name), propertyId, index));
         }
@@ -315,6 +316,22 @@ internal sealed class SerializableTypes
     }
 
     private void Add(TypeShape shape) => _shapes[shape.Id] = shape;
+
+    /// <summary>
+    /// Puts a member's problem under its owner's path, so a message names one member path: a problem of the member's
+    /// type ("'Address.Street' has no setter") reached through Customer.Address reads "'Customer.Address.Street' has
+    /// no setter", and one of the type itself ("'(int, int)' is a tuple") reads "'Summary.Counts' is a tuple".
+    /// </summary>
+    private static string Nest(string memberPath, string memberTypeDisplay, string problem)
+    {
+        var root = "'" + memberTypeDisplay;
+        if (memberTypeDisplay.Length > 0 && problem.StartsWith(root, StringComparison.Ordinal)
+            && problem.Length > root.Length && (problem[root.Length] == '\'' || problem[root.Length] == '.'))
+        {
+            return "'" + memberPath + problem.Substring(root.Length);
+        }
+        return $"'{memberPath}': {problem}";
+    }
 
     private static List<IPropertySymbol> PublicProperties(INamedTypeSymbol type)
     {

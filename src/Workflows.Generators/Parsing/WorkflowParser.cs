@@ -41,6 +41,7 @@ internal static class WorkflowParser
         if (runMethods != 1) run = null;
 
         var name = WorkflowSymbols.WorkflowName(type);
+        if (WorkflowSymbols.NameProblem(name) is not null) return null; // WF0010 reports it
         var containing = new List<ContainingTypeSpec>();
         for (var outer = type.ContainingType; outer is not null; outer = outer.ContainingType)
         {
@@ -111,7 +112,7 @@ internal static class WorkflowParser
         }
 
         var name = WorkflowSymbols.StepName(method);
-        if (string.IsNullOrWhiteSpace(name)) return null;
+        if (WorkflowSymbols.NameProblem(name) is not null) return null; // WF0010 reports it
         int maxAttempts = 1, delay = 200;
         double backoff = 2.0;
         foreach (var argument in attribute.NamedArguments)

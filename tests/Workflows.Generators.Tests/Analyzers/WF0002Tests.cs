@@ -54,7 +54,7 @@ public sealed class WF0002Tests
             public sealed class Address { public string Street { get; private set; } = ""; }
             """)
             .AssertExpected("The result of step 'load' cannot round-trip through the journal: "
-                + "'Order.Customer': 'Customer.Address': 'Address.Street' has no public setter, init accessor or constructor parameter; its value would be lost on replay");
+                + "'Order.Customer.Address.Street' has no public setter, init accessor or constructor parameter; its value would be lost on replay");
     }
 
     [Fact]

@@ -59,7 +59,7 @@ public sealed class WF0003Tests
                 public {|WF0003:ValueTask<Summary>|} RunAsync() => ValueTask.FromResult(new Summary("a", (1, 0)));
             }
             """)).AssertExpected(
-            "The result of run method 'RunAsync' cannot round-trip through the journal: 'Summary.Counts': '(int Done, int Failed)' is a tuple; its element names are not kept; use a record");
+            "The result of run method 'RunAsync' cannot round-trip through the journal: 'Summary.Counts' is a tuple; its element names are not kept; use a record");
     }
 
     [Fact]
