@@ -12,6 +12,7 @@ namespace Workflows.Generators.Analyzers;
 /// WF0007: non-deterministic code in a workflow outside its steps. Workflow code runs again on every replay, so a
 /// clock, a random value, a thread or I/O there gives a different result each time. The analysis follows the
 /// [WorkflowRun] method into the workflow's own non-step methods it calls, transitively, and names the call chain.
+/// Constructors and field initializers are roots too: every replay constructs the workflow again.
 /// </summary>
 /// <remarks>
 /// Per workflow class: each method's operation block records the non-deterministic uses it holds (lambdas and local
@@ -42,15 +43,23 @@ public sealed class DeterminismAnalyzer : DiagnosticAnalyzer
         if (context.Symbol is not INamedTypeSymbol workflow || !attributes.IsWorkflow(workflow)) return;
         var methods = new ConcurrentDictionary<IMethodSymbol, MethodFacts>(SymbolEqualityComparer.Default);
 
+        // Field and property initializers run with every construction of the workflow, which a replay repeats:
+        // their facts are kept with the constructor's.
+        var constructor = workflow.InstanceConstructors.Length > 0 ? WorkflowAttributeSymbols.Definition(workflow.InstanceConstructors[0]) : null;
         context.RegisterOperationBlockStartAction(block =>
         {
-            if (block.OwningSymbol is not IMethodSymbol method
-                || !WorkflowAttributeSymbols.SameType(method.ContainingType, workflow)
-                || attributes.IsStep(method))
+            IMethodSymbol? owner = block.OwningSymbol switch
+            {
+                IMethodSymbol method when WorkflowAttributeSymbols.SameType(method.ContainingType, workflow) && !attributes.IsStep(method)
+                    => WorkflowAttributeSymbols.Definition(method),
+                IFieldSymbol or IPropertySymbol when WorkflowAttributeSymbols.SameType(block.OwningSymbol.ContainingType, workflow) => constructor,
+                _ => null,
+            };
+            if (owner is null)
             {
                 return;
             }
-            var facts = methods.GetOrAdd(WorkflowAttributeSymbols.Definition(method), static _ => new MethodFacts());
+            var facts = methods.GetOrAdd(owner, static _ => new MethodFacts());
             block.RegisterOperationAction(
                 operation => Collect(operation.Operation, workflow, attributes, apis, facts),
                 OperationKind.Invocation,
@@ -144,7 +153,8 @@ public sealed class DeterminismAnalyzer : DiagnosticAnalyzer
         var queue = new Queue<IMethodSymbol>();
         foreach (var member in workflow.GetMembers())
         {
-            if (member is IMethodSymbol method && attributes.IsRun(method) && !attributes.IsStep(method))
+            if (member is IMethodSymbol method
+                && ((attributes.IsRun(method) && !attributes.IsStep(method)) || method.MethodKind == MethodKind.Constructor))
             {
                 var root = WorkflowAttributeSymbols.Definition(method);
                 if (parents.ContainsKey(root)) continue;
@@ -197,10 +207,12 @@ public sealed class DeterminismAnalyzer : DiagnosticAnalyzer
         return " (reached through " + string.Join(" \u2192 ", names) + ")";
     }
 
-    private static string DisplayName(IMethodSymbol method) =>
-        method.MethodKind is MethodKind.PropertyGet or MethodKind.PropertySet && method.AssociatedSymbol is { } property
-            ? property.Name
-            : method.Name;
+    private static string DisplayName(IMethodSymbol method) => method switch
+    {
+        { MethodKind: MethodKind.PropertyGet or MethodKind.PropertySet, AssociatedSymbol: { } property } => property.Name,
+        { MethodKind: MethodKind.Constructor } => method.ContainingType.Name + " constructor",
+        _ => method.Name,
+    };
 
     /// <summary>What one method's body does that matters here; written by its operation actions, read at the end of the class.</summary>
     private sealed class MethodFacts

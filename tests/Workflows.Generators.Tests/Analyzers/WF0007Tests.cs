@@ -38,6 +38,35 @@ public sealed class WF0007Tests
         """;
 
     [Fact]
+    public void Constructors_and_field_initializers_run_again_on_every_replay_and_are_reported()
+    {
+        Analyze("""
+            using Workflows;
+
+            namespace Sample;
+
+            [Workflow]
+            public partial class Work
+            {
+                private readonly DateTime _created = {|WF0007:DateTime.UtcNow|};
+                private readonly Guid _id;
+
+                public Work() => _id = Seed();
+
+                private Guid Seed() => {|WF0007:Guid.NewGuid()|};
+
+                [WorkflowRun]
+                public async Task<int> RunAsync(string path) => await CountAsync(path);
+
+                [Step]
+                private Task<int> CountAsync(string path) => Task.FromResult(path.Length);
+            }
+            """).AssertExpected(
+            "DateTime.UtcNow is not deterministic" + Replay + RecordedUtcNow,
+            "Guid.NewGuid is not deterministic (reached through Work constructor \u2192 Seed)" + Replay + "Use Workflow.NewGuid(), which records the value");
+    }
+
+    [Fact]
     public void DateTime_UtcNow_in_the_run_method_is_reported_with_the_recorded_alternative()
     {
         Analyze(InRunMethod("var started = {|WF0007:DateTime.UtcNow|};"))
