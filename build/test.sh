@@ -10,7 +10,14 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 log() { printf '\n== %s\n' "$*"; }
 
 log "build (Release)"
-dotnet build Workflows.sln -c Release -nologo -v:minimal
+build_log="$(mktemp)"
+dotnet build Workflows.sln -c Release -nologo -v:minimal 2>&1 | tee "$build_log"
+[ "${PIPESTATUS[0]}" -eq 0 ] || exit 1
+# The clean corpus: the samples and every valid workflow of the tests build without a single Workflows diagnostic.
+if grep -E '(warning|error) WF[0-9]{4}' "$build_log"; then
+  echo "!! the build raised Workflows diagnostics on code that should be clean"; exit 1
+fi
+rm -f "$build_log"
 
 log "tests"
 results="$(mktemp -d)"

@@ -118,21 +118,9 @@ public sealed class WorkflowContext
         if (recorded is null)
         {
             attempt = 1;
-            record = new StepRecord
+            record = NewRecord(sequence, position, step.Name, step.Kind, now) with
             {
-                Id = Guid.CreateVersion7(now),
-                RunId = RunId,
-                TenantId = TenantId,
-                Sequence = sequence,
-                Position = position,
-                Name = step.Name,
-                Kind = step.Kind,
-                Status = StepStatus.Running,
-                Attempt = 1,
                 Input = writeInput is null ? null : JournalJson.Write(writeInput, static (writer, write) => write(writer)),
-                CreatedAt = now,
-                StartedAt = now,
-                UpdatedAt = now,
             };
             await CommitAsync(JournalWrite.Insert(record)).ConfigureAwait(false);
         }
@@ -271,23 +259,12 @@ public sealed class WorkflowContext
         }
         var value = produce();
         var now = _clock.GetUtcNow();
-        var record = new StepRecord
+        var record = NewRecord(sequence, EnterWave(), name, kind, now) with
         {
-            Id = Guid.CreateVersion7(now),
-            RunId = RunId,
-            TenantId = TenantId,
-            Sequence = sequence,
-            Position = EnterWave(),
-            Name = name,
-            Kind = kind,
             Status = StepStatus.Succeeded,
-            Attempt = 1,
             Output = codec.Serialize(value),
             DurationMs = 0,
-            CreatedAt = now,
-            StartedAt = now,
             CompletedAt = now,
-            UpdatedAt = now,
         };
         LeaveWave();
         lock (_gate)
@@ -320,17 +297,8 @@ public sealed class WorkflowContext
             if (recorded is null)
             {
                 wakeAt = now + duration;
-                record = new StepRecord
+                record = NewRecord(sequence, position, "sleep", StepKind.Sleep, now) with
                 {
-                    Id = Guid.CreateVersion7(now),
-                    RunId = RunId,
-                    TenantId = TenantId,
-                    Sequence = sequence,
-                    Position = position,
-                    Name = "sleep",
-                    Kind = StepKind.Sleep,
-                    Status = StepStatus.Running,
-                    Attempt = 1,
                     Input = JournalJson.Write(wakeAt, static (writer, at) =>
                     {
                         writer.WriteStartObject();
@@ -338,9 +306,6 @@ public sealed class WorkflowContext
                         JsonCodecs.DateTimeOffset.Write(writer, at);
                         writer.WriteEndObject();
                     }),
-                    CreatedAt = now,
-                    StartedAt = now,
-                    UpdatedAt = now,
                 };
                 await CommitAsync(JournalWrite.Insert(record)).ConfigureAwait(false);
             }
@@ -395,6 +360,23 @@ public sealed class WorkflowContext
         }
         throw new WorkflowSerializationException("sleep", json, new FormatException("The sleep record has no wake-up time."));
     }
+
+    /// <summary>A new journal entry of this run: a first attempt, running since <paramref name="now"/>.</summary>
+    private StepRecord NewRecord(int sequence, int position, string name, StepKind kind, DateTimeOffset now) => new()
+    {
+        Id = Guid.CreateVersion7(now),
+        RunId = RunId,
+        TenantId = TenantId,
+        Sequence = sequence,
+        Position = position,
+        Name = name,
+        Kind = kind,
+        Status = StepStatus.Running,
+        Attempt = 1,
+        CreatedAt = now,
+        StartedAt = now,
+        UpdatedAt = now,
+    };
 
     /// <summary>Takes the next sequence number and checks the journal's record at it against what the code does now.</summary>
     private int NextSequence(string name, StepKind kind, out StepRecord? recorded)
