@@ -524,13 +524,14 @@ public sealed class SqliteWorkflowStore : IWorkflowStore
         }
     }
 
+    // What identifies a record, and what it was created as, is never rewritten by an update.
     private static string UpdateRunSql(RunStatus target) => $"""
-        UPDATE {RunsTable} SET {SetList(RunColumnNames, "id", "tenant_id")}
+        UPDATE {RunsTable} SET {SetList(RunColumnNames, "id", "tenant_id", "workflow", "idempotency_key", "created_at")}
         WHERE id = $id AND tenant_id = $tenant_id AND status IN ({SourceList(StatusTransitions.RunSources(target))})
         """;
 
     private static string UpdateStepSql(StepStatus target) => $"""
-        UPDATE {StepsTable} SET {SetList(StepColumnNames, "id", "run_id", "tenant_id", "sequence")}
+        UPDATE {StepsTable} SET {SetList(StepColumnNames, "id", "run_id", "tenant_id", "sequence", "name", "kind", "created_at")}
         WHERE id = $id AND run_id = $run_id AND tenant_id = $tenant_id AND sequence = $sequence
           AND status IN ({SourceList(StatusTransitions.StepSources(target))})
         """;

@@ -113,7 +113,8 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
                         {
                             throw IllegalTransitionException.For(step, current.Status);
                         }
-                        pendingSteps[(step.RunId, step.Sequence)] = step;
+                        // What identifies a record, and what it was created as, is never rewritten by an update.
+                        pendingSteps[(step.RunId, step.Sequence)] = step with { Name = current.Name, Kind = current.Kind, CreatedAt = current.CreatedAt };
                         break;
                     case UpdateRun { Run: var run }:
                         var stored = pendingRuns.GetValueOrDefault(run.Id) ?? (_runs.TryGetValue(run.Id, out var r) && r.TenantId == run.TenantId ? r : null);
@@ -125,7 +126,7 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
                         {
                             throw IllegalTransitionException.For(run, stored.Status);
                         }
-                        pendingRuns[run.Id] = run;
+                        pendingRuns[run.Id] = run with { Workflow = stored.Workflow, IdempotencyKey = stored.IdempotencyKey, CreatedAt = stored.CreatedAt };
                         break;
                     default:
                         throw new ArgumentException($"Unknown journal write {write?.GetType().Name ?? "null"}.", nameof(writes));
