@@ -42,7 +42,9 @@ internal sealed class WorkflowAttributeSymbols
     /// A step declared in a [Workflow] class: the only kind whose calls the generator can journal. The class is asked
     /// first: this runs for every call in the compilation, and few types are workflows.
     /// </summary>
-    public bool IsWorkflowStep(IMethodSymbol? method) => method is not null && IsWorkflow(method.ContainingType) && IsStep(method);
+    /// <remarks>A [Step] local function or lambda is no step (WF0005 says so); its calls are not step calls.</remarks>
+    public bool IsWorkflowStep(IMethodSymbol? method) =>
+        method is { MethodKind: MethodKind.Ordinary } && IsWorkflow(method.ContainingType) && IsStep(method);
 
     /// <summary>
     /// One symbol per method whatever the form it is seen in: the unconstructed definition, and for a partial method

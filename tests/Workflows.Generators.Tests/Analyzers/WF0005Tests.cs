@@ -84,6 +84,7 @@ public sealed class WF0005Tests
                 {
                     Func<Task> lambda = [Step("inline")] {|WF0005:()|} => Task.CompletedTask;
                     await lambda();
+                    await LocalAsync(); // not a step, so not "a step called on another instance" either (no WF0008)
 
                     [Step]
                     Task {|WF0005:LocalAsync|}() => Task.CompletedTask;
