@@ -105,6 +105,9 @@ internal sealed class NonDeterministicApis
         new NonDeterministicApi("System.Threading.Tasks.Parallel", ApiUse.AnyUse, null, AwaitSteps),
         new NonDeterministicApi("System.Threading.ThreadPool", ApiUse.AnyUse, null, AwaitSteps),
         new NonDeterministicApi("System.Threading.Thread", ApiUse.Creation, null, AwaitSteps),
+        new NonDeterministicApi("System.Threading.Timer", ApiUse.Creation, null, DurableTimer),
+        new NonDeterministicApi("System.Threading.PeriodicTimer", ApiUse.AnyUse, null, DurableTimer),
+        new NonDeterministicApi("System.Timers.Timer", ApiUse.Creation, null, DurableTimer),
 
         // Files.
         new NonDeterministicApi("System.IO.File", ApiUse.AnyUse, null, IntoStep),

@@ -87,6 +87,8 @@ public sealed class WF0007Tests
     [InlineData("var ticks = {|WF0007:Environment.TickCount|};", "Environment.TickCount", RecordedUtcNow)]
     [InlineData("var ticks = {|WF0007:Environment.TickCount64|};", "Environment.TickCount64", RecordedUtcNow)]
     [InlineData("var clock = {|WF0007:TimeProvider.System|}.GetUtcNow();", "TimeProvider.System", RecordedUtcNow)]
+    [InlineData("using var timer = {|WF0007:new PeriodicTimer(TimeSpan.FromSeconds(1))|};", "new PeriodicTimer(...)", "Use Workflow.SleepAsync, a durable timer")]
+    [InlineData("using var timer = {|WF0007:new Timer(_ => { }, null, 1000, 0)|};", "new Timer(...)", "Use Workflow.SleepAsync, a durable timer")]
     [InlineData("await {|WF0007:Task.Delay(1000)|};", "Task.Delay", "Use Workflow.SleepAsync, a durable timer")]
     [InlineData("{|WF0007:Thread.Sleep(1000)|};", "Thread.Sleep", "Use Workflow.SleepAsync, a durable timer")]
     [InlineData("await {|WF0007:Task.Run(() => 1)|};", "Task.Run", AwaitSteps)]
