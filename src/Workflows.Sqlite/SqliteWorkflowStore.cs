@@ -13,7 +13,8 @@ namespace Workflows.Sqlite;
 /// </summary>
 /// <remarks>
 /// The store holds one long-lived connection, used for writes and reads alike and guarded by a semaphore; its
-/// hot-path statements are prepared once and reused. The state machines are enforced by the SQL itself: every
+/// hot-path statements are prepared once and reused. Concurrent commits are written together (group commit): one
+/// transaction and one fsync for all that queued up while the previous one was being written. The state machines are enforced by the SQL itself: every
 /// update is conditional on the stored status being one of <see cref="StatusTransitions"/>' sources.
 /// </remarks>
 public sealed class SqliteWorkflowStore : IWorkflowStore
@@ -38,6 +39,7 @@ public sealed class SqliteWorkflowStore : IWorkflowStore
     private static readonly string StepColumns = string.Join(", ", StepColumnNames);
 
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly System.Collections.Concurrent.ConcurrentQueue<PendingCommit> _commits = new();
     private readonly string _connectionString;
     private readonly string _displayName;
     private readonly string? _filePath;
@@ -340,35 +342,130 @@ public sealed class SqliteWorkflowStore : IWorkflowStore
             return;
         }
 
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        // Group commit: concurrent commits (of many runs) queue up, and whoever holds the connection next writes all
+        // that are queued in one transaction, one savepoint each, so a refused write undoes only its own commit and
+        // one fsync makes them all durable.
+        var pending = new PendingCommit(writes);
+        _commits.Enqueue(pending);
+        using (cancellationToken.Register(static state => ((PendingCommit)state!).TryCancel(), pending))
+        {
+            while (!pending.Completion.IsCompleted)
+            {
+                await _gate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+                try
+                {
+                    if (!pending.Completion.IsCompleted)
+                    {
+                        WriteQueuedCommits();
+                    }
+                }
+                finally
+                {
+                    _gate.Release();
+                }
+            }
+        }
+        await pending.Completion.ConfigureAwait(false);
+    }
+
+    /// <summary>How many commits wait for the writer: lets tests line commits up into one group.</summary>
+    internal int QueuedCommits => _commits.Count;
+
+    /// <summary>Writes every queued commit that was not cancelled first, in one transaction. Called under the gate.</summary>
+    private void WriteQueuedCommits()
+    {
+        var batch = new List<PendingCommit>();
+        while (_commits.TryDequeue(out var queued))
+        {
+            if (queued.TryClaim()) batch.Add(queued);
+        }
+        if (batch.Count == 0) return;
+
+        var outcomes = new Exception?[batch.Count];
         try
         {
             var connection = EnsureOpen();
             // BEGIN IMMEDIATE: take the write lock up front (waiting out other writers per busy_timeout) so the
             // transaction cannot fail half-way for want of it. Disposing an uncommitted transaction rolls it back.
             using var transaction = connection.BeginTransaction(System.Data.IsolationLevel.Serializable, deferred: false);
-            foreach (var write in writes)
+            for (var i = 0; i < batch.Count; i++)
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                switch (write)
+                if (batch.Count == 1)
                 {
-                    case InsertStep { Step: var step }:
-                        Insert(transaction, step);
-                        break;
-                    case UpdateStep { Step: var step }:
-                        Update(transaction, step);
-                        break;
-                    case UpdateRun { Run: var run }:
-                        Update(transaction, run);
-                        break;
+                    Apply(transaction, batch[i].Writes);
+                    continue;
+                }
+                transaction.Save("c");
+                try
+                {
+                    Apply(transaction, batch[i].Writes);
+                    transaction.Release("c");
+                }
+                catch (Exception e) when (e is not SqliteException)
+                {
+                    // This commit's own fault (a refused transition, a conflict, a value that cannot be stored): undo
+                    // it alone. A SQLite error (I/O, disk full, busy) fails the whole transaction instead.
+                    transaction.Rollback("c");
+                    transaction.Release("c");
+                    outcomes[i] = e;
                 }
             }
             transaction.Commit();
         }
-        finally
+        catch (Exception e)
         {
-            _gate.Release();
+            // Nothing of this transaction was written: every commit in it fails with the cause.
+            for (var i = 0; i < batch.Count; i++) outcomes[i] ??= e;
+            for (var i = 0; i < batch.Count; i++) batch[i].Fail(outcomes[i]!);
+            return;
         }
+        for (var i = 0; i < batch.Count; i++)
+        {
+            if (outcomes[i] is { } refused) batch[i].Fail(refused);
+            else batch[i].Succeed();
+        }
+    }
+
+    private void Apply(SqliteTransaction transaction, IReadOnlyList<JournalWrite> writes)
+    {
+        foreach (var write in writes)
+        {
+            switch (write)
+            {
+                case InsertStep { Step: var step }:
+                    Insert(transaction, step);
+                    break;
+                case UpdateStep { Step: var step }:
+                    Update(transaction, step);
+                    break;
+                case UpdateRun { Run: var run }:
+                    Update(transaction, run);
+                    break;
+            }
+        }
+    }
+
+    /// <summary>One caller's commit waiting in the queue: claimed by a writer, or cancelled by its caller, not both.</summary>
+    private sealed class PendingCommit(IReadOnlyList<JournalWrite> writes)
+    {
+        private const int Queued = 0, Claimed = 1, Cancelled = 2;
+        private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _state;
+
+        public IReadOnlyList<JournalWrite> Writes { get; } = writes;
+
+        public Task Completion => _completion.Task;
+
+        public bool TryClaim() => Interlocked.CompareExchange(ref _state, Claimed, Queued) == Queued;
+
+        public void TryCancel()
+        {
+            if (Interlocked.CompareExchange(ref _state, Cancelled, Queued) == Queued) _completion.TrySetCanceled();
+        }
+
+        public void Succeed() => _completion.TrySetResult();
+
+        public void Fail(Exception error) => _completion.TrySetException(error);
     }
 
     /// <summary>Closes the connection. The store cannot be used afterwards.</summary>

@@ -46,6 +46,13 @@ public class StepThroughputBenchmarks
 
     [Benchmark(Description = "10 steps, SQLite journal (synchronous=FULL)")]
     public Task<int> Sqlite() => _sqlite.RunAsync(TenSteps.Definition, 1);
+
+    /// <summary>Many runs at once: where a store that commits concurrent writes together gains.</summary>
+    [Benchmark(Description = "32 runs x 10 steps at once, SQLite journal", OperationsPerInvoke = 32)]
+    public Task SqliteConcurrent() => Task.WhenAll(Enumerable.Range(0, 32).Select(i => _sqlite.RunAsync(TenSteps.Definition, i)));
+
+    [Benchmark(Description = "32 runs x 10 steps at once, in-memory journal", OperationsPerInvoke = 32)]
+    public Task InMemoryConcurrent() => Task.WhenAll(Enumerable.Range(0, 32).Select(i => _memory.RunAsync(TenSteps.Definition, i)));
 }
 
 [Workflow("bench-ten-steps")]

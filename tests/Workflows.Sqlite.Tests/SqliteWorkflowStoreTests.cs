@@ -211,6 +211,64 @@ public sealed class SqliteWorkflowStoreTests : WorkflowStoreContractTests
     }
 
     [Fact]
+    public async Task Commits_that_queue_up_are_written_as_one_group_where_a_refused_one_undoes_only_itself()
+    {
+        await using var store = new SqliteWorkflowStore(new SqliteWorkflowStoreOptions { Path = _path, BusyTimeout = TimeSpan.FromMinutes(2) });
+        await store.InitializeAsync();
+        var runs = new List<RunRecord>();
+        for (var i = 0; i < 12; i++) runs.Add((await store.CreateRunAsync(NewRun(RunStatus.Running))).Run);
+
+        // Another process holds the write lock: the first commit waits for it inside the store, holding the connection,
+        // while the other eleven queue up behind it; they are then written together, as one group.
+        using var blocker = OpenRaw();
+        var exclusive = blocker.BeginTransaction(deferred: false);
+        var first = Task.Run(() => store.CommitAsync([JournalWrite.Insert(NewStep(runs[0], 1))]).AsTask());
+        await WaitUntil(() => store.QueuedCommits == 0 && !first.IsCompleted); // taken by the writer, which now waits for the lock
+        var rest = runs.Skip(1).Select((run, i) => Task.Run(() =>
+        {
+            var writes = new List<JournalWrite> { JournalWrite.Insert(NewStep(run, 1)) };
+            if (i == 4) writes.Add(JournalWrite.Update(run with { Status = RunStatus.Pending })); // illegal: Running -> Pending
+            return store.CommitAsync(writes).AsTask();
+        })).ToList();
+        await WaitUntil(() => store.QueuedCommits == rest.Count);
+        exclusive.Rollback();
+        exclusive.Dispose();
+
+        await first;
+        var refused = rest[4];
+        await Assert.ThrowsAsync<IllegalTransitionException>(() => refused);
+        await Task.WhenAll(rest.Where(t => t != refused));
+        for (var i = 0; i < runs.Count; i++)
+        {
+            Assert.Equal(i == 5 ? 0 : 1, (await store.GetStepsAsync(Tenant, runs[i].Id)).Count);
+        }
+    }
+
+    /// <summary>Polls a condition that other threads will make true; gives up (failing the test) rather than hang.</summary>
+    private static async Task WaitUntil(Func<bool> condition)
+    {
+        using var guard = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        while (!condition())
+        {
+            await Task.Delay(1, guard.Token);
+        }
+    }
+
+    [Fact]
+    public async Task A_commit_cancelled_before_it_is_written_writes_nothing()
+    {
+        var run = await CreateAsync(NewRun(RunStatus.Running));
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Store.CommitAsync([JournalWrite.Insert(NewStep(run, 1))], cancelled.Token).AsTask());
+
+        Assert.Empty(await Store.GetStepsAsync(Tenant, run.Id));
+        await CommitAsync(JournalWrite.Insert(NewStep(run, 1)));
+        Assert.Single(await Store.GetStepsAsync(Tenant, run.Id));
+    }
+
+    [Fact]
     public async Task Deleting_a_run_deletes_its_steps()
     {
         var run = await CreateAsync(NewRun(RunStatus.Running));

@@ -791,6 +791,31 @@ public abstract class WorkflowStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Concurrent_commits_of_many_runs_apply_independently_and_a_refused_one_undoes_only_itself()
+    {
+        var runs = new List<RunRecord>();
+        for (var i = 0; i < 24; i++) runs.Add(await CreateAsync(NewRun(RunStatus.Running)));
+        // Every run gets a step; run 7's commit also tries to move its run from Running back to Pending.
+        var commits = runs.Select((run, i) => Task.Run(async () =>
+        {
+            var writes = new List<JournalWrite> { JournalWrite.Insert(NewStep(run, 1)) };
+            if (i == 7) writes.Add(JournalWrite.Update(run with { Status = RunStatus.Pending }));
+            await Store.CommitAsync(writes);
+        })).ToList();
+
+        var outcome = await Task.WhenAll(commits.Select(async c => { try { await c; return null; } catch (Exception e) { return e; } }));
+
+        Assert.IsType<IllegalTransitionException>(outcome[7]);
+        Assert.All(outcome.Where((_, i) => i != 7), Assert.Null);
+        for (var i = 0; i < runs.Count; i++)
+        {
+            var steps = await Store.GetStepsAsync(Tenant, runs[i].Id);
+            Assert.Equal(i == 7 ? 0 : 1, steps.Count);
+            Assert.Equal(RunStatus.Running, (await Store.GetRunAsync(Tenant, runs[i].Id))!.Status);
+        }
+    }
+
+    [Fact]
     public async Task An_empty_batch_changes_nothing()
     {
         var run = await CreateAsync(NewRun());
