@@ -371,13 +371,22 @@ public sealed class SqliteWorkflowStore : IWorkflowStore
     /// <summary>How many commits wait for the writer: lets tests line commits up into one group.</summary>
     internal int QueuedCommits => _commits.Count;
 
+    /// <summary>How many commits a writer has taken from the queue so far.</summary>
+    internal int TakenCommits => Volatile.Read(ref _takenCommits);
+
+    private int _takenCommits;
+
     /// <summary>Writes every queued commit that was not cancelled first, in one transaction. Called under the gate.</summary>
     private void WriteQueuedCommits()
     {
         var batch = new List<PendingCommit>();
         while (_commits.TryDequeue(out var queued))
         {
-            if (queued.TryClaim()) batch.Add(queued);
+            if (queued.TryClaim())
+            {
+                batch.Add(queued);
+                Interlocked.Increment(ref _takenCommits);
+            }
         }
         if (batch.Count == 0) return;
 

@@ -223,7 +223,7 @@ public sealed class SqliteWorkflowStoreTests : WorkflowStoreContractTests
         using var blocker = OpenRaw();
         var exclusive = blocker.BeginTransaction(deferred: false);
         var first = Task.Run(() => store.CommitAsync([JournalWrite.Insert(NewStep(runs[0], 1))]).AsTask());
-        await WaitUntil(() => store.QueuedCommits == 0 && !first.IsCompleted); // taken by the writer, which now waits for the lock
+        await WaitUntil(() => store.TakenCommits == 1); // taken by the writer, which now waits for the lock
         var rest = runs.Skip(1).Select((run, i) => Task.Run(() =>
         {
             var writes = new List<JournalWrite> { JournalWrite.Insert(NewStep(run, 1)) };
