@@ -18,6 +18,8 @@ namespace Workflows.CodeFixes;
 /// <summary>
 /// WF0007: replaces a non-deterministic call in workflow code with the <c>Workflow</c> API that records its value:
 /// <c>DateTime.UtcNow</c> → <c>Workflow.UtcNow</c>, <c>DateTime.Now</c> → <c>Workflow.Now</c>,
+/// <c>DateTime.Today</c> → <c>Workflow.Now.Date</c>, <c>DateTimeOffset.UtcNow</c>/<c>Now</c> →
+/// <c>new DateTimeOffset(Workflow.UtcNow)</c>/<c>(Workflow.Now)</c>,
 /// <c>Guid.NewGuid()</c> → <c>Workflow.NewGuid()</c>, <c>Task.Delay(…)</c> → <c>Workflow.SleepAsync(…)</c>.
 /// Other WF0007 APIs have no recorded equivalent, so no fix is offered for them.
 /// </summary>
@@ -29,6 +31,7 @@ public sealed class UseWorkflowApiCodeFixProvider : CodeFixProvider
 
     private const string WorkflowTypeName = "Workflows.Workflow";
     private const string TimeSpanTypeName = "System.TimeSpan";
+    private const string DateTimeOffsetTypeName = "System.DateTimeOffset";
 
     public override ImmutableArray<string> FixableDiagnosticIds { get; } =
         ImmutableArray.Create(DiagnosticDescriptors.NonDeterministicCode.Id);
@@ -94,6 +97,9 @@ public sealed class UseWorkflowApiCodeFixProvider : CodeFixProvider
     {
         UtcNow,
         Now,
+        Today,
+        OffsetUtcNow,
+        OffsetNow,
         NewGuid,
         SleepTimeSpan,
         SleepMilliseconds,
@@ -145,6 +151,9 @@ public sealed class UseWorkflowApiCodeFixProvider : CodeFixProvider
                 if (model.GetSymbolInfo(expression, cancellationToken).Symbol is not IPropertySymbol property) return null;
                 if (IsMember(property, "System.DateTime", "UtcNow")) return new Target(expression, Replacement.UtcNow, "Workflow.UtcNow");
                 if (IsMember(property, "System.DateTime", "Now")) return new Target(expression, Replacement.Now, "Workflow.Now");
+                if (IsMember(property, "System.DateTime", "Today")) return new Target(expression, Replacement.Today, "Workflow.Now.Date");
+                if (IsMember(property, DateTimeOffsetTypeName, "UtcNow")) return new Target(expression, Replacement.OffsetUtcNow, "new DateTimeOffset(Workflow.UtcNow)");
+                if (IsMember(property, DateTimeOffsetTypeName, "Now")) return new Target(expression, Replacement.OffsetNow, "new DateTimeOffset(Workflow.Now)");
                 return null;
 
             default:
@@ -189,6 +198,7 @@ public sealed class UseWorkflowApiCodeFixProvider : CodeFixProvider
         var model = editor.SemanticModel;
         var workflowType = model.Compilation.GetTypeByMetadataName(WorkflowTypeName)!;
         var timeSpanType = model.Compilation.GetTypeByMetadataName(TimeSpanTypeName);
+        var dateTimeOffsetType = model.Compilation.GetTypeByMetadataName(DateTimeOffsetTypeName);
 
         foreach (var target in targets.OrderBy(t => t.Node.Span.Length).ThenBy(t => t.Node.SpanStart))
         {
@@ -196,8 +206,9 @@ public sealed class UseWorkflowApiCodeFixProvider : CodeFixProvider
             // already hold an inner replacement.
             var workflow = TypeName(editor.Generator, workflowType, model, target.Node.SpanStart);
             var timeSpan = timeSpanType is null ? null : TypeName(editor.Generator, timeSpanType, model, target.Node.SpanStart);
+            var dateTimeOffset = dateTimeOffsetType is null ? null : TypeName(editor.Generator, dateTimeOffsetType, model, target.Node.SpanStart);
             editor.ReplaceNode(target.Node, (current, generator) =>
-                Rewrite((ExpressionSyntax)current, target.Replacement, generator, workflow, timeSpan).WithTriviaFrom(current));
+                Rewrite((ExpressionSyntax)current, target.Replacement, generator, workflow, timeSpan, dateTimeOffset).WithTriviaFrom(current));
         }
 
         // The code action's cleanup reduces the annotated names but does not add imports; add them first.
@@ -205,7 +216,8 @@ public sealed class UseWorkflowApiCodeFixProvider : CodeFixProvider
             .ConfigureAwait(false);
     }
 
-    private static SyntaxNode Rewrite(ExpressionSyntax current, Replacement replacement, SyntaxGenerator generator, SyntaxNode workflow, SyntaxNode? timeSpan)
+    private static SyntaxNode Rewrite(ExpressionSyntax current, Replacement replacement, SyntaxGenerator generator, SyntaxNode workflow,
+        SyntaxNode? timeSpan, SyntaxNode? dateTimeOffset)
     {
         switch (replacement)
         {
@@ -213,6 +225,12 @@ public sealed class UseWorkflowApiCodeFixProvider : CodeFixProvider
                 return generator.MemberAccessExpression(workflow, "UtcNow");
             case Replacement.Now:
                 return generator.MemberAccessExpression(workflow, "Now");
+            case Replacement.Today:
+                return generator.MemberAccessExpression(generator.MemberAccessExpression(workflow, "Now"), "Date");
+            case Replacement.OffsetUtcNow:
+                return generator.ObjectCreationExpression(dateTimeOffset!, generator.MemberAccessExpression(workflow, "UtcNow"));
+            case Replacement.OffsetNow:
+                return generator.ObjectCreationExpression(dateTimeOffset!, generator.MemberAccessExpression(workflow, "Now"));
             case Replacement.NewGuid:
                 var guidCall = (InvocationExpressionSyntax)current;
                 return guidCall.WithExpression(((ExpressionSyntax)generator.MemberAccessExpression(workflow, "NewGuid")).WithTriviaFrom(guidCall.Expression));

@@ -57,6 +57,30 @@ public sealed class UseWorkflowApiCodeFixTests
             """));
 
     [Fact]
+    public Task DateTime_Today_becomes_the_date_of_Workflow_Now() => CodeFixHarness.VerifyFixAsync(s_provider,
+        InRun("""
+                    var today = [|DateTime.Today|];
+                    return await EchoAsync(input + today.DayOfWeek);
+            """),
+        InRun("""
+                    var today = Workflow.Now.Date;
+                    return await EchoAsync(input + today.DayOfWeek);
+            """));
+
+    [Fact]
+    public Task DateTimeOffset_UtcNow_and_Now_become_offsets_of_the_recorded_time() => CodeFixHarness.VerifyFixAllAsync(s_provider,
+        InRun("""
+                    var utc = [|DateTimeOffset.UtcNow|];
+                    var local = [|DateTimeOffset.Now|];
+                    return await EchoAsync(input + utc.Offset + local.Offset);
+            """),
+        InRun("""
+                    var utc = new DateTimeOffset(Workflow.UtcNow);
+                    var local = new DateTimeOffset(Workflow.Now);
+                    return await EchoAsync(input + utc.Offset + local.Offset);
+            """));
+
+    [Fact]
     public Task Guid_NewGuid_becomes_Workflow_NewGuid() => CodeFixHarness.VerifyFixAsync(s_provider,
         InRun("""
                     var orderId = [|Guid.NewGuid()|];
@@ -325,8 +349,6 @@ public sealed class UseWorkflowApiCodeFixTests
 
     [Theory]
     [InlineData("[|Console.WriteLine(input)|];")]
-    [InlineData("var now = [|DateTimeOffset.UtcNow|];")]
-    [InlineData("var today = [|DateTime.Today|];")]
     [InlineData("var dice = [|new Random()|].Next(6);")]
     [InlineData("[|Thread.Sleep(100)|];")]
     [InlineData("var ticks = [|Environment.TickCount64|];")]
