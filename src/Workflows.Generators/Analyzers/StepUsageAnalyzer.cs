@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
@@ -98,6 +99,15 @@ public sealed class StepUsageAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
+            // _items.Add(x) in a step body changes workflow state as surely as an assignment does.
+            if (enclosingStep is not null && invocation.Instance is { } holder && IsCollectionMutator(target)
+                && StateWritten(holder, enclosingStep.ContainingType) is { } state)
+            {
+                Report(context, DiagnosticDescriptors.StepMutatesWorkflowState, invocation, WorkflowSymbols.StepName(enclosingStep),
+                    "the contents of " + state + " (" + target.Name + ")");
+                return;
+            }
+
             if (ReflectedStep(invocation) is { } reflected)
             {
                 Report(context, DiagnosticDescriptors.StepNotRecordable, invocation, WorkflowSymbols.StepName(reflected), "looked up through reflection");
@@ -182,10 +192,27 @@ public sealed class StepUsageAnalyzer : DiagnosticAnalyzer
                 case IMemberReferenceOperation { Instance: { Type.IsValueType: true } instance }:
                     // point.X = 1 writes into the struct held by 'point'.
                     return StateWritten(instance, workflow);
+                case IPropertyReferenceOperation { Property.IsIndexer: true, Instance: { } collection }
+                    when StateWritten(collection, workflow) is { } holder:
+                    // _totals[key] = 1 writes into the collection held by '_totals'.
+                    return "the contents of " + holder;
                 default:
                     return null;
             }
         }
+
+        private static readonly ImmutableHashSet<string> s_collectionMutators = ImmutableHashSet.Create(
+            "Add", "AddRange", "Insert", "InsertRange", "Remove", "RemoveAt", "RemoveAll", "RemoveRange", "RemoveWhere", "Clear",
+            "Push", "Pop", "Enqueue", "Dequeue", "TryAdd", "TryRemove", "TryPop", "TryDequeue", "TryUpdate", "AddOrUpdate",
+            "GetOrAdd", "Sort", "Reverse", "UnionWith", "IntersectWith", "ExceptWith", "SymmetricExceptWith");
+
+        /// <summary>A method that changes the collection it is called on (List.Add, Dictionary.Remove, Queue.Enqueue, ...).</summary>
+        private static bool IsCollectionMutator(IMethodSymbol method) =>
+            !method.IsStatic
+            && s_collectionMutators.Contains(method.Name)
+            && method.ContainingType is { } type
+            && (type.SpecialType == SpecialType.System_Collections_IEnumerable
+                || type.AllInterfaces.Any(i => i.SpecialType == SpecialType.System_Collections_IEnumerable));
 
         /// <summary>A property whose value lives in a compiler-made backing field (auto-properties and <c>field</c> properties).</summary>
         private static bool IsAutoProperty(IPropertySymbol property)

@@ -70,6 +70,9 @@ public sealed class WF0012Tests
     [InlineData("{|WF0012:Status|} ??= \"adding\";", "property 'Status'")]
     [InlineData("{|WF0012:retries|}--;", "primary constructor parameter 'retries'")]
     [InlineData("{|WF0012:retries|} = 0;", "primary constructor parameter 'retries'")]
+    [InlineData("{|WF0012:history.Add(amount)|};", "the contents of field 'history' (Add)")]
+    [InlineData("{|WF0012:this.history.Clear()|};", "the contents of field 'history' (Clear)")]
+    [InlineData("{|WF0012:history[0]|} = amount;", "the contents of field 'history'")]
     public void Writing_workflow_state_in_a_step_body_is_reported_at_the_target(string statement, string state)
     {
         Analyze(InStepBody(statement)).AssertExpected("Step 'add' assigns " + state + Lost);
@@ -99,6 +102,8 @@ public sealed class WF0012Tests
     [InlineData("var read = total + retries + Status.Length + tally.Count;")]
     [InlineData("Func<int, int> twice = x => { var y = x; y *= 2; return y; };")]
     [InlineData("var (a, b) = (amount, 2);")]
+    [InlineData("var seen = history.Contains(amount) ? history[0] : history.Count;")]
+    [InlineData("var mine = new List<int>(history); mine.Add(amount); mine[0] = 1;")]
     public void Locals_parameters_new_objects_and_reads_raise_nothing(string statement)
     {
         Analyze(InStepBody(statement)).AssertClean();
