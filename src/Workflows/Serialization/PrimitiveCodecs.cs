@@ -21,7 +21,9 @@ public static class JsonCodecs
     public static readonly JsonCodec<ulong> UInt64 = new UInt64Codec();
     public static readonly JsonCodec<float> Single = new SingleCodec();
     public static readonly JsonCodec<double> Double = new DoubleCodec();
-    public static readonly JsonCodec<decimal> Decimal = new DecimalCodec();
+    // Written and read as invariant text, so that trailing zeros (the scale) survive: 1.50 stays 1.50.
+    public static readonly JsonCodec<decimal> Decimal = new Raw<decimal>("decimal",
+        v => v.ToString(CultureInfo.InvariantCulture), s => decimal.Parse(s, NumberStyles.Float, CultureInfo.InvariantCulture));
     public static readonly JsonCodec<string> String = new StringCodec();
     public static readonly JsonCodec<char> Char = new CharCodec();
     public static readonly JsonCodec<Guid> Guid = new Text<Guid>("Guid", v => v.ToString("D"), s => System.Guid.ParseExact(s, "D"));
@@ -136,20 +138,6 @@ public static class JsonCodecs
             JsonTokenType.String => double.Parse(reader.GetString()!, NumberStyles.Float, CultureInfo.InvariantCulture),
             _ => throw Unexpected(ref reader, TypeName),
         };
-    }
-
-    private sealed class DecimalCodec : JsonCodec<decimal>
-    {
-        public override string TypeName => "decimal";
-        // Written through the invariant text so that trailing zeros (the scale) survive.
-        public override void Write(Utf8JsonWriter writer, decimal value) =>
-            writer.WriteRawValue(value.ToString(CultureInfo.InvariantCulture), skipInputValidation: true);
-        public override decimal Read(ref Utf8JsonReader reader)
-        {
-            if (reader.TokenType != JsonTokenType.Number) throw Unexpected(ref reader, TypeName);
-            var text = System.Text.Encoding.UTF8.GetString(reader.HasValueSequence ? reader.ValueSequence.ToArray() : reader.ValueSpan);
-            return decimal.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture);
-        }
     }
 
     private sealed class StringCodec : JsonCodec<string>
