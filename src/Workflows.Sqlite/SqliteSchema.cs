@@ -93,6 +93,18 @@ internal static class SqliteSchema
                 PRIMARY KEY (run_id, sequence)
             );
             """),
+        new(2, "execution core: waits, deadlines, cancel requests, forks, attempts by cause", """
+            ALTER TABLE workflow_runs ADD COLUMN wake_at TEXT NULL;
+            ALTER TABLE workflow_runs ADD COLUMN waiting_for TEXT NULL;
+            ALTER TABLE workflow_runs ADD COLUMN deadline_at TEXT NULL;
+            ALTER TABLE workflow_runs ADD COLUMN cancel_requested_at TEXT NULL;
+            ALTER TABLE workflow_runs ADD COLUMN cancel_reason TEXT NULL;
+            ALTER TABLE workflow_runs ADD COLUMN forked_from_run_id TEXT NULL;
+            ALTER TABLE workflow_steps ADD COLUMN failed_attempts INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE workflow_steps ADD COLUMN interrupted_attempts INTEGER NOT NULL DEFAULT 0;
+            CREATE INDEX ix_workflow_runs_waiting ON workflow_runs (status, wake_at) WHERE status = 'Waiting';
+            CREATE INDEX ix_workflow_runs_owner ON workflow_runs (owner) WHERE owner IS NOT NULL;
+            """),
     ];
 
     /// <summary>

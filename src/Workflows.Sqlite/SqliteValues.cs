@@ -21,6 +21,11 @@ internal static class SqliteValues
 
     internal static object Timestamp(DateTimeOffset? value) => value is { } v ? Timestamp(v) : DBNull.Value;
 
+    /// <summary>An instant the store compares in SQL (leases, wake-ups, deadlines): UTC round-trip text, which sorts like time.</summary>
+    internal static object UtcTimestamp(DateTimeOffset value) => value.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture);
+
+    internal static object UtcTimestamp(DateTimeOffset? value) => value is { } v ? UtcTimestamp(v) : DBNull.Value;
+
     internal static object Decimal(decimal? value) => value is { } v ? v.ToString(CultureInfo.InvariantCulture) : DBNull.Value;
 
     internal static object Error(ErrorInfo? value) => value is null ? DBNull.Value : ErrorInfoCodec.Instance.Serialize(value);

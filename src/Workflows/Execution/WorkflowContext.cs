@@ -1,26 +1,30 @@
-using System.Diagnostics;
-using System.Text.Json;
 using Workflows.Journal;
-using Workflows.Serialization;
 using Workflows.Storage;
 
 namespace Workflows;
 
 /// <summary>
-/// The state of one execution of a run: its replay journal, the next sequence number and the current wave.
-/// It flows with the workflow's async calls; generated step wrappers find it through <see cref="Current"/>.
+/// The state of one execution of a run: its replay journal, the next sequence number, the current wave, and the claim
+/// under which it writes. It flows with the workflow's async calls; generated step wrappers find it through <see cref="Current"/>.
 /// </summary>
-public sealed class WorkflowContext
+/// <remarks>
+/// Split by role: this file holds the journal bookkeeping and the fenced commit; <c>WorkflowContext.Steps.cs</c> runs
+/// steps; <c>WorkflowContext.Durable.cs</c> records durable values and sleeps, and suspends the run.
+/// </remarks>
+public sealed partial class WorkflowContext
 {
     private static readonly AsyncLocal<WorkflowContext?> s_current = new();
     private static readonly AsyncLocal<StepDescriptor?> s_runningStep = new();
 
     private readonly IWorkflowStore _store;
     private readonly TimeProvider _clock;
+    private readonly string _owner;
+    private readonly TimeSpan _suspendThreshold;
     private readonly Dictionary<int, StepRecord> _journal;
     private readonly int _recordedCount;
     private readonly HashSet<int> _replayed = [];
     private readonly HashSet<int> _executed = [];
+    private readonly Dictionary<int, StepRecord> _running = [];
     private readonly Lock _gate = new();
     private int _sequence;
     private int _inFlight;
@@ -31,11 +35,14 @@ public sealed class WorkflowContext
     // nothing recorded later can be durable without them, and taking a value costs no round trip of its own.
     private List<JournalWrite> _pending = [];
 
-    internal WorkflowContext(RunRecord run, IReadOnlyList<StepRecord> journal, IWorkflowStore store, TimeProvider clock, CancellationToken cancellationToken)
+    internal WorkflowContext(RunRecord run, IReadOnlyList<StepRecord> journal, IWorkflowStore store, TimeProvider clock, string owner,
+        TimeSpan suspendThreshold, CancellationToken cancellationToken)
     {
         Run = run;
         _store = store;
         _clock = clock;
+        _owner = owner;
+        _suspendThreshold = suspendThreshold;
         CancellationToken = cancellationToken;
         _journal = new Dictionary<int, StepRecord>(journal.Count);
         foreach (var step in journal)
@@ -57,6 +64,8 @@ public sealed class WorkflowContext
 
     public Guid RunId => Run.Id;
     public string TenantId => Run.TenantId;
+
+    /// <summary>Fires when the run is cancelled, passes its deadline, loses its claim, or the engine stops.</summary>
     public CancellationToken CancellationToken { get; }
 
     /// <summary>The engine's clock.</summary>
@@ -65,8 +74,14 @@ public sealed class WorkflowContext
     /// <summary>True while the code is still re-walking steps the journal already holds.</summary>
     public bool IsReplaying => Volatile.Read(ref _sequence) < _recordedCount;
 
-    /// <summary>The first fatal replay error (non-determinism); it stops the run even if workflow code catches it.</summary>
+    /// <summary>
+    /// The first error that parks the run (non-determinism, an unreadable journal payload); it stops the run even if
+    /// workflow code catches it.
+    /// </summary>
     internal Exception? Fatal { get; private set; }
+
+    /// <summary>Set when a commit was fenced out: the run belongs to another engine now and this execution must not write again.</summary>
+    internal RunOwnershipLostException? OwnershipLost { get; private set; }
 
     internal IReadOnlyCollection<int> Replayed => _replayed;
     internal IReadOnlyCollection<int> Executed => _executed;
@@ -76,163 +91,53 @@ public sealed class WorkflowContext
     /// <summary>Whether calls on <paramref name="workflow"/> are the ones this run journals.</summary>
     public bool Owns(object workflow) => ReferenceEquals(_instance, workflow);
 
-    /// <summary>
-    /// Runs one step under the journal: replays it when recorded, otherwise runs its body with its retry policy
-    /// and commits the outcome before returning it. Called by generated wrappers.
-    /// </summary>
-    public async Task<T> RunStepAsync<T>(StepDescriptor step, Action<Utf8JsonWriter>? writeInput, Func<Task<T>> body, JsonCodec<T> output)
+    /// <summary>Records an error that parks the run and returns it, to be thrown.</summary>
+    internal Exception Park(Exception error)
     {
-        var sequence = NextSequence(step.Name, step.Kind, out var recorded);
-        if (recorded is not null)
-        {
-            switch (recorded.Status)
-            {
-                case StepStatus.Succeeded:
-                    MarkReplayed(recorded);
-                    return output.Deserialize(recorded.Output ?? "null");
-                case StepStatus.Failed:
-                case StepStatus.Skipped:
-                    MarkReplayed(recorded);
-                    throw new StepFailedException(recorded.Name, sequence, recorded.Attempt,
-                        recorded.Error ?? new ErrorInfo(ErrorKind.StepFailed, "The step was recorded as failed without an error."));
-            }
-        }
-
-        var position = EnterWave();
-        try
-        {
-            return await ExecuteAsync(step, sequence, position, recorded, writeInput, body, output).ConfigureAwait(false);
-        }
-        finally
-        {
-            LeaveWave();
-        }
+        Fatal ??= error;
+        return error;
     }
 
-    private async Task<T> ExecuteAsync<T>(StepDescriptor step, int sequence, int position, StepRecord? recorded,
-        Action<Utf8JsonWriter>? writeInput, Func<Task<T>> body, JsonCodec<T> output)
+    /// <summary>The step records this execution left unfinished (running or scheduled for a retry).</summary>
+    internal IReadOnlyList<StepRecord> UnfinishedSteps()
     {
-        var now = _clock.GetUtcNow();
-        int attempt;
-        StepRecord record;
-        if (recorded is null)
-        {
-            attempt = 1;
-            record = NewRecord(sequence, position, step.Name, step.Kind, now) with
-            {
-                Input = writeInput is null ? null : JournalJson.Write(writeInput, static (writer, write) => write(writer)),
-            };
-            await CommitAsync(JournalWrite.Insert(record)).ConfigureAwait(false);
-        }
-        else
-        {
-            // An unfinished record: a crash or shutdown came while an attempt was scheduled or running.
-            // A retry whose backoff had not yet elapsed waits only for what is left and keeps its number;
-            // an attempt that may have begun counts as spent, but a crash is not a failure of the step,
-            // so the run gets the next attempt even past MaxAttempts.
-            var scheduled = recorded.StartedAt ?? now;
-            if (recorded.Status == StepStatus.Running && scheduled > now)
-            {
-                attempt = recorded.Attempt;
-                await Task.Delay(scheduled - now, _clock, CancellationToken).ConfigureAwait(false);
-                now = _clock.GetUtcNow();
-            }
-            else
-            {
-                attempt = recorded.Attempt + 1;
-            }
-            record = recorded with { Status = StepStatus.Running, Attempt = attempt, StartedAt = now, UpdatedAt = now };
-            await CommitAsync(JournalWrite.Update(record)).ConfigureAwait(false);
-        }
-
-        while (true)
-        {
-            var started = Stopwatch.GetTimestamp();
-            T result;
-            try
-            {
-                result = await InvokeBodyAsync(step, body).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (CancellationToken.IsCancellationRequested)
-            {
-                throw; // the engine is stopping: the record stays Running and the step resumes later
-            }
-            catch (Exception e)
-            {
-                var failedAt = _clock.GetUtcNow();
-                var error = ErrorInfo.From(ErrorKind.StepFailed, e);
-                var duration = (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-                if (attempt >= step.MaxAttempts)
-                {
-                    record = record with { Status = StepStatus.Failed, Error = error, DurationMs = duration, CompletedAt = failedAt, UpdatedAt = failedAt };
-                    await CommitAsync(JournalWrite.Update(record)).ConfigureAwait(false);
-                    MarkExecuted(sequence);
-                    throw new StepFailedException(step.Name, sequence, attempt, error, e);
-                }
-
-                // The next attempt's number and start time are journaled before the backoff, so a crash resets neither.
-                attempt++;
-                var nextStart = failedAt + step.DelayBefore(attempt);
-                record = record with { Status = StepStatus.Running, Attempt = attempt, Error = error, DurationMs = duration, StartedAt = nextStart, UpdatedAt = failedAt };
-                await CommitAsync(JournalWrite.Update(record)).ConfigureAwait(false);
-                await Task.Delay(nextStart - failedAt, _clock, CancellationToken).ConfigureAwait(false);
-                continue;
-            }
-
-            string json;
-            try
-            {
-                json = output.Serialize(result);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                // The outcome is final either way: record it, so that no step is left Running under a failed run.
-                var unwritable = new WorkflowSerializationException(output.TypeName, "(not written)", e);
-                var failedAt = _clock.GetUtcNow();
-                record = record with { Status = StepStatus.Failed, Error = ErrorInfo.From(ErrorKind.Serialization, unwritable), CompletedAt = failedAt, UpdatedAt = failedAt };
-                await CommitAsync(JournalWrite.Update(record)).ConfigureAwait(false);
-                MarkExecuted(sequence);
-                throw unwritable;
-            }
-            var completedAt = _clock.GetUtcNow();
-            record = record with
-            {
-                Status = StepStatus.Succeeded,
-                Output = json,
-                Error = null,
-                DurationMs = (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds,
-                CompletedAt = completedAt,
-                UpdatedAt = completedAt,
-            };
-            await CommitAsync(JournalWrite.Update(record)).ConfigureAwait(false);
-            MarkExecuted(sequence);
-            StepCommitted?.Invoke(record);
-            return result;
-        }
-    }
-
-    /// <summary>Commits <paramref name="write"/> together with, and after, any durable values recorded since the last commit.</summary>
-    private async Task CommitAsync(JournalWrite write)
-    {
-        List<JournalWrite>? batch = null;
         lock (_gate)
         {
-            if (_pending.Count > 0)
-            {
-                batch = _pending;
-                _pending = [];
-            }
-        }
-        if (batch is null)
-        {
-            await _store.CommitAsync([write], CancellationToken).ConfigureAwait(false);
-        }
-        else
-        {
-            batch.Add(write);
-            await _store.CommitAsync(batch, CancellationToken).ConfigureAwait(false);
+            return [.. _running.Values];
         }
     }
+
+    /// <summary>
+    /// Commits <paramref name="writes"/> under the run's claim, after any durable values recorded since the last commit.
+    /// The store being unavailable is not an error of the run: the commit is retried with backoff until it goes through,
+    /// the execution is cancelled, or the claim turns out to be lost.
+    /// </summary>
+    internal async Task CommitAsync(IReadOnlyList<JournalWrite> writes, CancellationToken cancellationToken)
+    {
+        if (OwnershipLost is { } lost)
+        {
+            throw lost;
+        }
+        List<JournalWrite> batch;
+        lock (_gate)
+        {
+            batch = new List<JournalWrite>(_pending.Count + writes.Count + 1) { JournalWrite.RequireClaim(RunId, TenantId, _owner) };
+            batch.AddRange(_pending);
+            _pending = [];
+        }
+        batch.AddRange(writes);
+        try
+        {
+            await StoreRetry.RunAsync(() => _store.CommitAsync(batch, cancellationToken), cancellationToken).ConfigureAwait(false);
+        }
+        catch (RunOwnershipLostException e)
+        {
+            OwnershipLost ??= e;
+            throw;
+        }
+    }
+
+    private Task CommitAsync(JournalWrite write) => CommitAsync([write], CancellationToken);
 
     /// <summary>Durable values recorded but not yet committed; the engine commits them with the run's last write.</summary>
     internal List<JournalWrite> TakePending()
@@ -243,122 +148,6 @@ public sealed class WorkflowContext
             _pending = [];
             return taken;
         }
-    }
-
-    /// <summary>
-    /// Returns the value recorded at the next sequence number, or produces one, records it and returns it.
-    /// Used for the durable primitives (the time, new guids): deterministic on replay, no round trip to the store.
-    /// </summary>
-    internal T RecordValue<T>(string name, StepKind kind, Func<T> produce, JsonCodec<T> codec)
-    {
-        var sequence = NextSequence(name, kind, out var recorded);
-        if (recorded is { Status: StepStatus.Succeeded })
-        {
-            MarkReplayed(recorded);
-            return codec.Deserialize(recorded.Output ?? "null");
-        }
-        var value = produce();
-        var now = _clock.GetUtcNow();
-        var record = NewRecord(sequence, EnterWave(), name, kind, now) with
-        {
-            Status = StepStatus.Succeeded,
-            Output = codec.Serialize(value),
-            DurationMs = 0,
-            CompletedAt = now,
-        };
-        LeaveWave();
-        lock (_gate)
-        {
-            _pending.Add(recorded is null ? JournalWrite.Insert(record) : JournalWrite.Update(record with { Id = recorded.Id, CreatedAt = recorded.CreatedAt }));
-            _executed.Add(sequence);
-        }
-        return value;
-    }
-
-    /// <summary>
-    /// A durable timer: the wake-up time is journaled before waiting, so a restarted run waits only for what is left,
-    /// and a timer that already fired is not waited for again.
-    /// </summary>
-    internal async Task SleepAsync(TimeSpan duration, CancellationToken cancellationToken)
-    {
-        if (duration < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(duration), duration, "A durable sleep cannot be negative.");
-        var sequence = NextSequence("sleep", StepKind.Sleep, out var recorded);
-        if (recorded is { Status: StepStatus.Succeeded })
-        {
-            MarkReplayed(recorded);
-            return;
-        }
-        var now = _clock.GetUtcNow();
-        var position = EnterWave();
-        try
-        {
-            StepRecord record;
-            DateTimeOffset wakeAt;
-            if (recorded is null)
-            {
-                wakeAt = now + duration;
-                record = NewRecord(sequence, position, "sleep", StepKind.Sleep, now) with
-                {
-                    Input = JournalJson.Write(wakeAt, static (writer, at) =>
-                    {
-                        writer.WriteStartObject();
-                        writer.WritePropertyName("wakeAt"u8);
-                        JsonCodecs.DateTimeOffset.Write(writer, at);
-                        writer.WriteEndObject();
-                    }),
-                };
-                await CommitAsync(JournalWrite.Insert(record)).ConfigureAwait(false);
-            }
-            else
-            {
-                record = recorded;
-                wakeAt = ReadWakeAt(recorded);
-            }
-
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(CancellationToken, cancellationToken);
-            var remaining = wakeAt - _clock.GetUtcNow();
-            if (remaining > TimeSpan.Zero)
-            {
-                await Task.Delay(remaining, _clock, linked.Token).ConfigureAwait(false);
-            }
-            var done = _clock.GetUtcNow();
-            record = record with
-            {
-                Status = StepStatus.Succeeded,
-                Output = JournalJson.Write(JsonCodecs.DateTimeOffset, done),
-                DurationMs = (long)(done - (record.StartedAt ?? done)).TotalMilliseconds,
-                CompletedAt = done,
-                UpdatedAt = done,
-            };
-            await CommitAsync(JournalWrite.Update(record)).ConfigureAwait(false);
-            MarkExecuted(sequence);
-        }
-        finally
-        {
-            LeaveWave();
-        }
-    }
-
-    private static DateTimeOffset ReadWakeAt(StepRecord record)
-    {
-        var json = record.Input ?? throw new WorkflowSerializationException("sleep", "(none)", new FormatException("The sleep record has no wake-up time."));
-        var reader = new Utf8JsonReader(System.Text.Encoding.UTF8.GetBytes(json));
-        try
-        {
-            while (reader.Read())
-            {
-                if (reader.TokenType == JsonTokenType.PropertyName && reader.ValueTextEquals("wakeAt"u8))
-                {
-                    reader.Read();
-                    return JsonCodecs.DateTimeOffset.Read(ref reader);
-                }
-            }
-        }
-        catch (Exception e) when (e is JsonException or FormatException)
-        {
-            throw new WorkflowSerializationException("sleep", json, e);
-        }
-        throw new WorkflowSerializationException("sleep", json, new FormatException("The sleep record has no wake-up time."));
     }
 
     /// <summary>A new journal entry of this run: a first attempt, running since <paramref name="now"/>.</summary>
@@ -386,6 +175,15 @@ public sealed class WorkflowContext
             throw new InvalidOperationException(
                 $"{kind} '{name}' was called inside the body of step '{outer.Name}'. A step body is not journaled step by step; call it from the workflow's run method (WF0009).");
         }
+        if (Fatal is { } fatal)
+        {
+            throw fatal; // the run is being parked: nothing more is journaled
+        }
+        if (OwnershipLost is { } lost)
+        {
+            throw lost;
+        }
+        CancellationToken.ThrowIfCancellationRequested(); // a cancelled run starts no further step
         var sequence = Interlocked.Increment(ref _sequence);
         lock (_gate)
         {
@@ -393,21 +191,22 @@ public sealed class WorkflowContext
         }
         if (recorded is not null && (!string.Equals(recorded.Name, name, StringComparison.Ordinal) || recorded.Kind != kind))
         {
-            var error = new NonDeterminismException(RunId, sequence, recorded.Name, recorded.Kind, name, kind);
-            Fatal ??= error;
-            throw error;
+            throw Park(new NonDeterminismException(RunId, sequence, recorded.Name, recorded.Kind, name, kind));
         }
         return sequence;
     }
 
-    /// <summary>Raised after a step's outcome is durably committed (the sample's crash switch hooks here).</summary>
-    internal Action<StepRecord>? StepCommitted { get; init; }
-
-    private static async Task<T> InvokeBodyAsync<T>(StepDescriptor step, Func<Task<T>> body)
+    /// <summary>Reads a recorded payload; a payload that cannot be read parks the run instead of failing it.</summary>
+    private T ReadRecorded<T>(StepRecord recorded, Func<string, T> read)
     {
-        // Set in this frame only: the async method restores the caller's value when it returns.
-        s_runningStep.Value = step;
-        return await body().ConfigureAwait(false);
+        try
+        {
+            return read(recorded.Output ?? "null");
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            throw Park(new JournalPayloadException(RunId, recorded.Sequence, recorded.Name, e));
+        }
     }
 
     private int EnterWave()
@@ -426,9 +225,23 @@ public sealed class WorkflowContext
 
     private void LeaveWave()
     {
+        bool drained;
         lock (_gate)
         {
             _inFlight--;
+            drained = _suspendRequests > 0 && _inFlight == _suspendRequests;
+        }
+        if (drained)
+        {
+            BeginSuspension();
+        }
+    }
+
+    private void TrackRunning(StepRecord record)
+    {
+        lock (_gate)
+        {
+            _running[record.Sequence] = record;
         }
     }
 
@@ -446,6 +259,7 @@ public sealed class WorkflowContext
         lock (_gate)
         {
             _executed.Add(sequence);
+            _running.Remove(sequence);
         }
     }
 }

@@ -29,6 +29,9 @@ public abstract class WorkflowDefinition
 
     /// <summary>Builds the workflow object and runs it from the journaled input; returns the output as JSON.</summary>
     internal abstract Task<string> ExecuteAsync(WorkflowContext context, string? input, IServiceProvider? services, CancellationToken cancellationToken);
+
+    /// <summary>A typed handle on a run of this workflow.</summary>
+    internal abstract WorkflowRun CreateHandle(WorkflowEngine engine, Journal.RunRecord run, bool created);
 }
 
 /// <summary>A typed workflow definition: the input and output types of its run method.</summary>
@@ -65,7 +68,15 @@ public sealed class WorkflowDefinition<TWorkflow, TInput, TOutput> : WorkflowDef
 
     internal override async Task<string> ExecuteAsync(WorkflowContext context, string? input, IServiceProvider? services, CancellationToken cancellationToken)
     {
-        var value = InputCodec.Deserialize(input ?? "null");
+        TInput value;
+        try
+        {
+            value = InputCodec.Deserialize(input ?? "null");
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            throw context.Park(new JournalPayloadException(context.RunId, 0, "input", e));
+        }
         TWorkflow workflow;
         try
         {
@@ -79,4 +90,7 @@ public sealed class WorkflowDefinition<TWorkflow, TInput, TOutput> : WorkflowDef
         var output = await _run(workflow, value, cancellationToken).ConfigureAwait(false);
         return OutputCodec.Serialize(output);
     }
+
+    internal override WorkflowRun CreateHandle(WorkflowEngine engine, Journal.RunRecord run, bool created) =>
+        new WorkflowRun<TOutput>(engine, run, created, OutputCodec.Deserialize);
 }

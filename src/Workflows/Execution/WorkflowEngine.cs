@@ -5,49 +5,108 @@ using Workflows.Storage;
 namespace Workflows;
 
 /// <summary>
-/// Starts, resumes and awaits runs of registered workflows against one store. Workflows are registered with
-/// their generated <c>Definition</c>, so nothing is reflected at run time.
+/// Runs registered workflows against one store. A run is a journal record, not a task: the engine executes a run only
+/// while it holds the run's claim, suspends it when it waits, and its scheduler claims ready runs (new, woken, recovered
+/// from an engine that died) and executes them by replay. Several engines, in one process or many, may share a store.
 /// </summary>
-public sealed class WorkflowEngine : IAsyncDisposable
+/// <remarks>
+/// Split by role: this file holds registration, starts and the execution bookkeeping; <c>WorkflowEngine.Control.cs</c>
+/// resumes, cancels, forks and queries runs. The scheduler is <see cref="RunScheduler"/>, one execution <see cref="RunExecution"/>.
+/// </remarks>
+public sealed partial class WorkflowEngine : IAsyncDisposable
 {
     private readonly IWorkflowStore _store;
     private readonly WorkflowEngineOptions _options;
     private readonly ConcurrentDictionary<string, WorkflowDefinition> _definitions = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<Guid, WorkflowRun> _active = new();
+    private readonly ConcurrentDictionary<Guid, RunExecution> _executions = new();
     private readonly CancellationTokenSource _stopping = new();
+    private readonly CancellationTokenSource _abort = new();
     private readonly SemaphoreSlim _initializeGate = new(1, 1);
+    private readonly RunScheduler _scheduler;
+    private volatile string[] _workflowNames = [];
+    private int _freeSlots;
     private volatile bool _initialized;
+    private int _disposed;
 
     public WorkflowEngine(IWorkflowStore store, WorkflowEngineOptions? options = null)
     {
         _store = store ?? throw new ArgumentNullException(nameof(store));
         _options = options ?? new WorkflowEngineOptions();
-        ValidateTenant(_options.DefaultTenantId);
+        _options.Validate();
+        WorkerId = _options.WorkerId ?? $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid().ToString("N")[..8]}";
+        _freeSlots = _options.MaxConcurrentRuns;
+        _scheduler = new RunScheduler(this);
     }
 
     /// <summary>The store this engine journals to.</summary>
     public IWorkflowStore Store => _store;
 
+    /// <summary>This engine's identity as the owner of the runs it claims.</summary>
+    public string WorkerId { get; }
+
     /// <summary>The registered workflows.</summary>
     public IReadOnlyCollection<WorkflowDefinition> Definitions => (IReadOnlyCollection<WorkflowDefinition>)_definitions.Values;
 
-    /// <summary>Makes a workflow known, so that its unfinished runs can be resumed. Returns this engine.</summary>
-    /// <exception cref="ArgumentException">Another workflow is registered under the same name.</exception>
+    /// <summary>How many runs this engine is executing now. A suspended run is not among them: nothing of it is in memory.</summary>
+    public int RunsInMemory => _executions.Count;
+
+    internal WorkflowEngineOptions Options => _options;
+    internal TimeProvider Clock => _options.Clock;
+    internal RunWaiters Waiters { get; } = new();
+    internal CancellationToken StoppingToken => _stopping.Token;
+    internal CancellationToken AbortToken => _abort.Token;
+    internal IReadOnlyCollection<string> WorkflowNames => _workflowNames;
+    internal int FreeSlots => Volatile.Read(ref _freeSlots);
+
+    /// <summary>
+    /// Makes a workflow known: this engine executes its runs (the scheduler claims them) and types their handles. The
+    /// registered definition is the one that runs, for starts and resumes alike. Returns this engine.
+    /// </summary>
+    /// <exception cref="ArgumentException">Another definition is registered under the same name.</exception>
     public WorkflowEngine Register(WorkflowDefinition definition)
     {
         ArgumentNullException.ThrowIfNull(definition);
         var existing = _definitions.GetOrAdd(definition.Name, definition);
-        if (!ReferenceEquals(existing, definition) && existing.SchemaVersion != definition.SchemaVersion)
+        if (!ReferenceEquals(existing, definition))
         {
-            throw new ArgumentException($"A different workflow is already registered as '{definition.Name}'.", nameof(definition));
+            throw new ArgumentException(
+                $"Another definition of workflow '{definition.Name}' is already registered with this engine (schema {existing.SchemaVersion}); " +
+                "register each workflow once, and start runs with the registered definition.", nameof(definition));
         }
+        _workflowNames = [.. _definitions.Keys];
+        _scheduler.Signal();
         return this;
     }
 
+    /// <summary>Opens the store and starts the scheduler, which resumes unfinished runs. Every other call does this first.</summary>
+    public async Task InitializeAsync(CancellationToken cancellationToken = default)
+    {
+        if (_initialized) return;
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        await _initializeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (!_initialized)
+            {
+                await _store.InitializeAsync(cancellationToken).ConfigureAwait(false);
+                _scheduler.Start(_stopping.Token);
+                _initialized = true;
+            }
+        }
+        finally
+        {
+            _initializeGate.Release();
+        }
+    }
+
     /// <summary>
-    /// Starts a run, or returns the existing one when the options' run id or idempotency key is already recorded.
-    /// The run executes in the background; await <see cref="WorkflowRun{TOutput}.GetResultAsync"/> for its result.
+    /// Starts a run, or returns the existing one when the options' run id or idempotency key is already recorded. The run
+    /// executes in the background (here when a slot is free, else as soon as the scheduler claims it); await
+    /// <see cref="WorkflowRun{TOutput}.GetResultAsync"/> for its result.
     /// </summary>
+    /// <param name="definition">The workflow; registered with this engine if it is not yet.</param>
+    /// <exception cref="ArgumentException">Another definition of the workflow is registered, or the options are not valid.</exception>
+    /// <exception cref="IdempotencyConflictException">The idempotency key was used with a different input.</exception>
     public async Task<WorkflowRun<TOutput>> StartAsync<TWorkflow, TInput, TOutput>(
         WorkflowDefinition<TWorkflow, TInput, TOutput> definition,
         TInput input,
@@ -56,8 +115,17 @@ public sealed class WorkflowEngine : IAsyncDisposable
         where TWorkflow : class
     {
         ArgumentNullException.ThrowIfNull(definition);
-        Register(definition);
-        await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+        if (!_definitions.TryGetValue(definition.Name, out var registered))
+        {
+            Register(definition);
+        }
+        else if (!ReferenceEquals(registered, definition))
+        {
+            throw new ArgumentException(
+                $"Workflow '{definition.Name}' is registered with this engine as another definition; start it with the registered one, so that starts and resumes run the same code.",
+                nameof(definition));
+        }
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
 
         var tenant = options?.TenantId ?? _options.DefaultTenantId;
         ValidateTenant(tenant);
@@ -65,8 +133,12 @@ public sealed class WorkflowEngine : IAsyncDisposable
         {
             throw new ArgumentException($"Idempotency key '{key}' must be 1 to 200 characters.", nameof(options));
         }
+        if (options?.Timeout is { } timeout && timeout <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), timeout, "StartOptions.Timeout must be positive.");
+        }
 
-        var now = _options.Clock.GetUtcNow();
+        var now = Clock.GetUtcNow();
         var run = new RunRecord
         {
             Id = options?.RunId ?? Guid.CreateVersion7(now),
@@ -76,17 +148,23 @@ public sealed class WorkflowEngine : IAsyncDisposable
             Status = RunStatus.Pending,
             Input = definition.InputCodec.Serialize(input),
             IdempotencyKey = options?.IdempotencyKey,
+            DeadlineAt = options?.Timeout is { } t ? now + t : null,
             CreatedAt = now,
             UpdatedAt = now,
         };
-        var result = await _store.CreateRunAsync(run, cancellationToken).ConfigureAwait(false);
-        if (!result.Created && result.Run.Workflow != definition.Name)
+        var handle = await CreateAndExecuteAsync(run, [], existing =>
         {
-            throw new ArgumentException(
-                $"Run {result.Run.Id} already exists for workflow '{result.Run.Workflow}', not '{definition.Name}'.", nameof(options));
-        }
-        var handle = Track(definition, result.Run, result.Created, acceptSchemaChange: false);
-        return Typed(definition, handle);
+            if (existing.Workflow != definition.Name)
+            {
+                throw new ArgumentException($"Run {existing.Id} already exists for workflow '{existing.Workflow}', not '{definition.Name}'.", nameof(options));
+            }
+            if (run.IdempotencyKey is { } reused && existing.Id != run.Id && existing.Input != run.Input
+                && options!.IdempotencyConflict == IdempotencyConflictBehavior.Throw)
+            {
+                throw new IdempotencyConflictException(reused, definition.Name, tenant, existing.Id);
+            }
+        }, cancellationToken).ConfigureAwait(false);
+        return (WorkflowRun<TOutput>)handle;
     }
 
     /// <summary>Starts a run and waits for its result.</summary>
@@ -102,241 +180,151 @@ public sealed class WorkflowEngine : IAsyncDisposable
     }
 
     /// <summary>
-    /// Resumes every unfinished run of the registered workflows, in every tenant: recorded steps are replayed and
-    /// the first unrecorded step runs for real. Runs of workflows this engine does not know are left alone.
+    /// Creates a run (with a fork's copied steps), claimed by this engine when a slot is free so that it starts at once, and
+    /// executes it; otherwise it waits Pending for the scheduler. An existing run (same id or key) is returned, and resumed here
+    /// if it is ready.
     /// </summary>
-    public async Task<IReadOnlyList<WorkflowRun>> ResumeUnfinishedAsync(CancellationToken cancellationToken = default)
+    private async Task<WorkflowRun> CreateAndExecuteAsync(RunRecord run, IReadOnlyList<StepRecord> steps, Action<RunRecord>? checkExisting,
+        CancellationToken cancellationToken)
     {
-        await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
-        var runs = await _store.ListRunsAsync(RunQuery.Unfinished(), cancellationToken).ConfigureAwait(false);
-        var resumed = new List<WorkflowRun>();
-        foreach (var run in runs)
-        {
-            if (_definitions.TryGetValue(run.Workflow, out var definition))
-            {
-                resumed.Add(Track(definition, run, created: false, acceptSchemaChange: false));
-            }
-        }
-        return resumed;
-    }
-
-    /// <summary>Resumes one run (or returns its handle if it is running or already ended).</summary>
-    /// <param name="acceptSchemaChange">Resume a run recorded under another schema version with the current code.</param>
-    public async Task<WorkflowRun> ResumeAsync(Guid runId, string? tenantId = null, bool acceptSchemaChange = false, CancellationToken cancellationToken = default)
-    {
-        await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
-        var run = await GetRunAsync(runId, tenantId, cancellationToken).ConfigureAwait(false);
-        if (!_definitions.TryGetValue(run.Workflow, out var definition))
-        {
-            throw new WorkflowNotFoundException($"Run {runId} belongs to workflow '{run.Workflow}', which is not registered with this engine.");
-        }
-        return Track(definition, run, created: false, acceptSchemaChange);
-    }
-
-    /// <summary>Reads a run and its steps.</summary>
-    /// <exception cref="WorkflowNotFoundException">The tenant has no run with that id.</exception>
-    public async Task<RunTimeline> GetTimelineAsync(Guid runId, string? tenantId = null, CancellationToken cancellationToken = default)
-    {
-        await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
-        var run = await GetRunAsync(runId, tenantId, cancellationToken).ConfigureAwait(false);
-        var steps = await _store.GetStepsAsync(run.TenantId, runId, cancellationToken).ConfigureAwait(false);
-        return new RunTimeline(run, steps);
-    }
-
-    /// <summary>Stops running workflows (their journals stay as they are, to be resumed later) and waits for them.</summary>
-    public async ValueTask DisposeAsync()
-    {
-        if (!_stopping.IsCancellationRequested)
-        {
-            await _stopping.CancelAsync().ConfigureAwait(false);
-        }
-        foreach (var run in _active.Values)
-        {
-            try
-            {
-                await run.Completion.ConfigureAwait(false);
-            }
-            catch (Exception)
-            {
-                // Each run's failure is its awaiter's concern; stopping only waits for them to settle.
-            }
-        }
-        _stopping.Dispose();
-        _initializeGate.Dispose();
-    }
-
-    private async Task<RunRecord> GetRunAsync(Guid runId, string? tenantId, CancellationToken cancellationToken)
-    {
-        var tenant = tenantId ?? _options.DefaultTenantId;
-        ValidateTenant(tenant);
-        return await _store.GetRunAsync(tenant, runId, cancellationToken).ConfigureAwait(false)
-            ?? throw new WorkflowNotFoundException($"No run {runId} in tenant '{tenant}'.");
-    }
-
-    private async ValueTask EnsureInitializedAsync(CancellationToken cancellationToken)
-    {
-        if (_initialized) return;
-        await _initializeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var definition = _definitions[run.Workflow];
+        var slot = ReserveSlots(1) == 1;
+        var now = Clock.GetUtcNow();
+        var toCreate = slot ? RunReadiness.Claimed(run, WorkerId, now, now + _options.LeaseDuration) : run;
+        CreateRunResult result;
         try
         {
-            if (!_initialized)
-            {
-                await _store.InitializeAsync(cancellationToken).ConfigureAwait(false);
-                _initialized = true;
-            }
+            result = await _store.CreateRunAsync(toCreate, steps, cancellationToken).ConfigureAwait(false);
         }
-        finally
+        catch
         {
-            _initializeGate.Release();
+            if (slot) ReleaseSlots(1);
+            throw;
         }
-    }
-
-    private WorkflowRun Track(WorkflowDefinition definition, RunRecord run, bool created, bool acceptSchemaChange)
-    {
-        if (_active.TryGetValue(run.Id, out var active))
+        if (!result.Created)
         {
-            return WithCreated(active, created); // already executing here: an idempotent start or a resume
+            if (slot) ReleaseSlots(1);
+            checkExisting?.Invoke(result.Run);
+            return await ResumeExistingAsync(result.Run, acceptSchemaChange: false, cancellationToken).ConfigureAwait(false);
         }
-        if (StatusTransitions.IsFinal(run.Status))
+        var handle = definition.CreateHandle(this, result.Run, created: true);
+        if (slot)
         {
-            return new WorkflowRun(run.Id, run.TenantId, run.Workflow, created, EndedOutcome(run));
-        }
-
-        var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var execution = ExecuteWhenReleasedAsync(start.Task, definition, run, acceptSchemaChange);
-        var handle = new WorkflowRun(run.Id, run.TenantId, run.Workflow, created, execution);
-        var tracked = _active.GetOrAdd(run.Id, handle);
-        if (ReferenceEquals(tracked, handle))
-        {
-            start.SetResult();
+            StartExecution(definition, result.Run, acceptSchemaChange: false);
         }
         else
         {
-            start.SetCanceled(); // another caller won the race; its execution is the one
+            _scheduler.Signal();
         }
-        return WithCreated(tracked, created);
+        return handle;
     }
 
-    /// <summary>The handle as this caller sees it: <see cref="WorkflowRun.Created"/> says whether this call created the run.</summary>
-    private static WorkflowRun WithCreated(WorkflowRun run, bool created) =>
-        run.Created == created ? run : new WorkflowRun(run.RunId, run.TenantId, run.Workflow, created, run.Outcome);
-
-    private async Task<RunOutcome> ExecuteWhenReleasedAsync(Task released, WorkflowDefinition definition, RunRecord run, bool acceptSchemaChange)
+    /// <summary>Stops claiming runs, cancels the runs in flight cooperatively (their journals stay as they are, their claims are released), and waits for them.</summary>
+    public async ValueTask DisposeAsync()
     {
-        await released.ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        var settled = Task.WhenAll(_executions.Values.Select(e => e.Task));
+        // Releasing claims needs the store; give it a grace period, then stop retrying (the claims then lapse by themselves).
+        if (await Task.WhenAny(settled, Task.Delay(_options.LeaseDuration)).ConfigureAwait(false) != settled)
+        {
+            await _abort.CancelAsync().ConfigureAwait(false);
+        }
         try
         {
-            return await ExecuteAsync(definition, run, acceptSchemaChange).ConfigureAwait(false);
+            await settled.ConfigureAwait(false);
         }
-        finally
+        catch (Exception)
         {
-            _active.TryRemove(run.Id, out _);
+            // Each execution's outcome is its handles' concern; stopping only waits for them to settle.
+        }
+        await _scheduler.StopAsync().ConfigureAwait(false);
+        Waiters.Stop();
+        await _abort.CancelAsync().ConfigureAwait(false);
+        _stopping.Dispose();
+        _abort.Dispose();
+        _initializeGate.Dispose();
+    }
+
+    // ---- execution bookkeeping ----------------------------------------------------------------------------
+
+    /// <summary>Takes up to <paramref name="count"/> execution slots; returns how many it took.</summary>
+    internal int ReserveSlots(int count)
+    {
+        while (true)
+        {
+            var free = Volatile.Read(ref _freeSlots);
+            var take = Math.Min(free, count);
+            if (take <= 0) return 0;
+            if (Interlocked.CompareExchange(ref _freeSlots, free - take, free) == free) return take;
         }
     }
 
-    /// <summary>The outcome of a run that had ended before this engine saw it: a faulted task (not a throw) when it failed.</summary>
-    private static Task<RunOutcome> EndedOutcome(RunRecord run) => run.Status == RunStatus.Succeeded
-        ? Task.FromResult(new RunOutcome(run, run.Output, ExecutionReport.None))
-        : Task.FromException<RunOutcome>(new WorkflowRunFailedException(run.Id, run.Workflow,
-            run.Error ?? new ErrorInfo(run.Status == RunStatus.Cancelled ? ErrorKind.Cancelled : ErrorKind.Internal, $"The run ended {run.Status}.")));
-
-    private async Task<RunOutcome> ExecuteAsync(WorkflowDefinition definition, RunRecord run, bool acceptSchemaChange)
+    internal void ReleaseSlots(int count)
     {
-        var token = _stopping.Token;
-        var steps = await _store.GetStepsAsync(run.TenantId, run.Id, token).ConfigureAwait(false);
+        if (count > 0) Interlocked.Add(ref _freeSlots, count);
+    }
 
-        if (run.SchemaVersion != definition.SchemaVersion)
+    /// <summary>Executes a run the scheduler claimed into a reserved slot.</summary>
+    internal void Execute(RunRecord claimed, bool acceptSchemaChange)
+    {
+        if (!_definitions.TryGetValue(claimed.Workflow, out var definition))
         {
-            if (!acceptSchemaChange)
-            {
-                var mismatch = new SchemaMismatchException(run.Id, run.Workflow, run.SchemaVersion, definition.SchemaVersion, DescribeChanges(definition, steps));
-                await StopAsync(run, ErrorKind.SchemaMismatch, mismatch, token).ConfigureAwait(false);
-                throw mismatch;
-            }
-            run = run with { SchemaVersion = definition.SchemaVersion };
+            ReleaseSlots(1);
+            return;
         }
+        StartExecution(definition, claimed, acceptSchemaChange);
+    }
 
-        var now = _options.Clock.GetUtcNow();
-        run = run with { Status = RunStatus.Running, StartedAt = run.StartedAt ?? now, UpdatedAt = now, Error = null };
-        await _store.CommitAsync([JournalWrite.Update(run)], token).ConfigureAwait(false);
+    private void StartExecution(WorkflowDefinition definition, RunRecord claimed, bool acceptSchemaChange)
+    {
+        var execution = new RunExecution(this, definition, claimed, acceptSchemaChange);
+        if (!_executions.TryAdd(claimed.Id, execution))
+        {
+            ReleaseSlots(1); // already executing here: one execution per run
+            return;
+        }
+        execution.Start();
+    }
 
-        var context = new WorkflowContext(run, steps, _store, _options.Clock, token) { StepCommitted = _options.OnStepCommitted };
-        string output;
-        WorkflowContext.Current = context;
+    internal void ExecutionEnded(RunExecution execution)
+    {
+        if (_executions.TryRemove(new KeyValuePair<Guid, RunExecution>(execution.RunId, execution)))
+        {
+            ReleaseSlots(1);
+            _scheduler.Signal();
+        }
+    }
+
+    internal void RunSuspended() => _scheduler.Signal();
+
+    internal bool IsExecuting(Guid runId) => _executions.ContainsKey(runId);
+
+    internal bool IsExecuting(RunExecution execution) =>
+        _executions.TryGetValue(execution.RunId, out var current) && ReferenceEquals(current, execution);
+
+    internal IReadOnlyCollection<RunExecution> Executions() => [.. _executions.Values];
+
+    internal void ReportBackgroundError(Exception error)
+    {
         try
         {
-            output = await definition.ExecuteAsync(context, run.Input, _options.Services, token).ConfigureAwait(false);
+            _options.OnBackgroundError?.Invoke(error);
         }
-        catch (Exception e)
+        catch (Exception)
         {
-            if (context.Fatal is { } fatal)
-            {
-                await StopAsync(run, ErrorKind.NonDeterminism, fatal, token, context.TakePending()).ConfigureAwait(false);
-                throw fatal;
-            }
-            if (e is OperationCanceledException && token.IsCancellationRequested)
-            {
-                throw; // the engine is stopping: the run stays Running and resumes at the next start
-            }
-            if (e is WorkflowConstructionException)
-            {
-                await StopAsync(run, ErrorKind.Internal, e, token).ConfigureAwait(false);
-                throw;
-            }
-            var error = e switch
-            {
-                StepFailedException failed => failed.Error with { Kind = ErrorKind.StepFailed, Message = failed.Message },
-                Serialization.WorkflowSerializationException => ErrorInfo.From(ErrorKind.Serialization, e),
-                _ => ErrorInfo.From(ErrorKind.WorkflowFailed, e),
-            };
-            var endedAt = _options.Clock.GetUtcNow();
-            await _store.CommitAsync([.. context.TakePending(), JournalWrite.Update(run with { Status = RunStatus.Failed, Error = error, CompletedAt = endedAt, UpdatedAt = endedAt })], token)
-                .ConfigureAwait(false);
-            throw new WorkflowRunFailedException(run.Id, run.Workflow, error, e);
+            // a diagnostics callback must not stop the engine
         }
-        finally
-        {
-            WorkflowContext.Current = null;
-        }
-
-        if (context.Fatal is { } swallowed)
-        {
-            // Workflow code caught the replay error; the run still cannot go on.
-            await StopAsync(run, ErrorKind.NonDeterminism, swallowed, token, context.TakePending()).ConfigureAwait(false);
-            throw swallowed;
-        }
-
-        var completedAt = _options.Clock.GetUtcNow();
-        var succeeded = run with { Status = RunStatus.Succeeded, Output = output, CompletedAt = completedAt, UpdatedAt = completedAt };
-        await _store.CommitAsync([.. context.TakePending(), JournalWrite.Update(succeeded)], token).ConfigureAwait(false);
-        return new RunOutcome(succeeded, output, new ExecutionReport(Sorted(context.Replayed), Sorted(context.Executed)));
     }
 
-    /// <summary>Records why a run cannot go on, leaving its status (and every step) as they are.</summary>
-    private async Task StopAsync(RunRecord run, ErrorKind kind, Exception reason, CancellationToken token, IReadOnlyList<JournalWrite>? pending = null)
-    {
-        var now = _options.Clock.GetUtcNow();
-        await _store.CommitAsync([.. pending ?? [], JournalWrite.Update(run with { Error = ErrorInfo.From(kind, reason), UpdatedAt = now })], token).ConfigureAwait(false);
-    }
-
-    private static string DescribeChanges(WorkflowDefinition definition, IReadOnlyList<StepRecord> steps)
+    internal static string DescribeChanges(WorkflowDefinition definition, IReadOnlyList<StepRecord> steps)
     {
         var known = definition.Steps.Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
-        var missing = steps.Select(s => s.Name).Where(n => !known.Contains(n)).Distinct().ToList();
+        var missing = steps.Where(s => s.Kind == StepKind.Step).Select(s => s.Name).Where(n => !known.Contains(n)).Distinct().ToList();
         return missing.Count > 0
             ? $"recorded steps no longer in the code: {string.Join(", ", missing.Select(n => $"'{n}'"))}; the code's steps: {string.Join(", ", known.Order(StringComparer.Ordinal).Select(n => $"'{n}'"))}"
             : "a step's name or signature changed";
     }
-
-    private static int[] Sorted(IReadOnlyCollection<int> sequences)
-    {
-        var array = sequences.ToArray();
-        Array.Sort(array);
-        return array;
-    }
-
-    private static WorkflowRun<TOutput> Typed<TWorkflow, TInput, TOutput>(WorkflowDefinition<TWorkflow, TInput, TOutput> definition, WorkflowRun run)
-        where TWorkflow : class => run as WorkflowRun<TOutput> ?? new WorkflowRun<TOutput>(run, definition.OutputCodec.Deserialize);
 
     /// <summary>Tenant ids name a journal partition: 1 to 100 characters, no control characters.</summary>
     internal static void ValidateTenant(string tenantId)

@@ -6,17 +6,75 @@ public sealed class WorkflowEngineOptions
     /// <summary>Resolves the services that workflow constructors take. Optional when no workflow takes any.</summary>
     public IServiceProvider? Services { get; init; }
 
-    /// <summary>The clock for timestamps and retry backoff; tests pass a fake one.</summary>
+    /// <summary>The clock for timestamps, durable timers, leases and retry backoff; tests pass a fake one.</summary>
     public TimeProvider Clock { get; init; } = TimeProvider.System;
 
     /// <summary>The tenant of runs started without one.</summary>
     public string DefaultTenantId { get; init; } = "default";
 
     /// <summary>
+    /// This engine's identity as the owner of the runs it claims: unique among the engines sharing a store. Null for
+    /// <c>{machine}/{process id}/{random}</c>, unique per engine instance.
+    /// </summary>
+    public string? WorkerId { get; init; }
+
+    /// <summary>How many runs this engine executes at once; more ready runs wait in the journal. Default 64.</summary>
+    public int MaxConcurrentRuns { get; init; } = 64;
+
+    /// <summary>
+    /// How long a claim on a run lasts unless renewed (renewed every third of it while the run executes). When an engine
+    /// dies, its runs are taken over by another engine this long after its last renewal. Default 30 s.
+    /// </summary>
+    public TimeSpan LeaseDuration { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How often the scheduler looks at the store for work it was not told about (runs started by other processes, claims
+    /// that lapsed, runs ended elsewhere that a handle here waits for). Default 1 s.
+    /// </summary>
+    public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// A durable sleep longer than this suspends the run (journaled as waiting, nothing in memory, woken by the scheduler);
+    /// a shorter one waits in memory. Default 1 s.
+    /// </summary>
+    public TimeSpan SuspendThreshold { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
     /// Called after each step's outcome is durably committed, on the workflow's flow. For diagnostics and
     /// for tests that stop a process at a precise point; it must not throw.
     /// </summary>
     public Action<Journal.StepRecord>? OnStepCommitted { get; init; }
+
+    /// <summary>
+    /// Called when the engine's background work (scheduling, lease renewal) meets an error it will retry, such as an
+    /// unavailable store. For logging; it must not throw.
+    /// </summary>
+    public Action<Exception>? OnBackgroundError { get; init; }
+
+    internal void Validate()
+    {
+        WorkflowEngine.ValidateTenant(DefaultTenantId);
+        if (WorkerId is { } worker && (string.IsNullOrWhiteSpace(worker) || worker.Length > 200 || worker.Any(char.IsControl)))
+        {
+            throw new ArgumentException($"WorkflowEngineOptions.WorkerId '{worker}' must be 1 to 200 characters with no control characters.", nameof(WorkerId));
+        }
+        if (MaxConcurrentRuns is < 1 or > 100_000)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxConcurrentRuns), MaxConcurrentRuns, "WorkflowEngineOptions.MaxConcurrentRuns must be 1 to 100000.");
+        }
+        if (LeaseDuration < TimeSpan.FromMilliseconds(100) || LeaseDuration > TimeSpan.FromDays(1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(LeaseDuration), LeaseDuration, "WorkflowEngineOptions.LeaseDuration must be 100 ms to 1 day.");
+        }
+        if (PollInterval < TimeSpan.FromMilliseconds(10) || PollInterval > TimeSpan.FromHours(1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(PollInterval), PollInterval, "WorkflowEngineOptions.PollInterval must be 10 ms to 1 hour.");
+        }
+        if (SuspendThreshold < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(SuspendThreshold), SuspendThreshold, "WorkflowEngineOptions.SuspendThreshold cannot be negative.");
+        }
+    }
 }
 
 /// <summary>How to start one run.</summary>
@@ -28,6 +86,25 @@ public sealed class StartOptions
     /// <summary>The run's tenant; the engine's default when null.</summary>
     public string? TenantId { get; init; }
 
-    /// <summary>A second start with the same key (same tenant and workflow) returns the first run instead of a new one.</summary>
+    /// <summary>
+    /// A second start with the same key (same tenant and workflow) and the same input returns the first run instead of a
+    /// new one; with a different input it is an <see cref="IdempotencyConflictException"/> unless
+    /// <see cref="IdempotencyConflict"/> says to return the existing run.
+    /// </summary>
     public string? IdempotencyKey { get; init; }
+
+    /// <summary>What a reused idempotency key with a different input does.</summary>
+    public IdempotencyConflictBehavior IdempotencyConflict { get; init; } = IdempotencyConflictBehavior.Throw;
+
+    /// <summary>The run's deadline, from its creation: past it, the run is cancelled with a <c>Timeout</c> error. Null for none.</summary>
+    public TimeSpan? Timeout { get; init; }
+}
+
+/// <summary>What a start does when its idempotency key names a run with another input.</summary>
+public enum IdempotencyConflictBehavior
+{
+    /// <summary>Throw <see cref="IdempotencyConflictException"/>.</summary>
+    Throw,
+    /// <summary>Return the existing run, whatever its input.</summary>
+    ReturnExisting,
 }

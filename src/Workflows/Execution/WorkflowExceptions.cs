@@ -89,3 +89,73 @@ public sealed class WorkflowNotFoundException : Exception
 {
     public WorkflowNotFoundException(string message) : base(message) { }
 }
+
+/// <summary>A journaled payload (a step's output, a sleep's wake-up time, the run's input) cannot be read by the current code: the run is parked.</summary>
+public sealed class JournalPayloadException : Exception
+{
+    public JournalPayloadException(Guid runId, int sequence, string stepName, Exception inner)
+        : base(sequence == 0
+            ? $"The input of run {runId} cannot be read: {inner.Message}"
+            : $"The recorded payload of step {sequence} '{stepName}' of run {runId} cannot be read: {inner.Message}", inner)
+    {
+        RunId = runId;
+        Sequence = sequence;
+        StepName = stepName;
+    }
+
+    public Guid RunId { get; }
+    /// <summary>The step's sequence, or 0 for the run's input.</summary>
+    public int Sequence { get; }
+    public string StepName { get; }
+}
+
+/// <summary>
+/// The run is parked: it stopped for something only a person can fix (see <see cref="Error"/>; the cause is the inner
+/// exception when this engine saw it). It is not final: fix the code or the data and resume it with
+/// <see cref="WorkflowEngine.ResumeAsync(Guid, string?, bool, CancellationToken)"/>.
+/// </summary>
+public sealed class WorkflowRunParkedException : Exception
+{
+    public WorkflowRunParkedException(Guid runId, string workflow, ErrorInfo error, Exception? inner = null)
+        : base($"Run {runId} of '{workflow}' is parked ({error.Kind}): {error.Message}", inner)
+    {
+        RunId = runId;
+        Workflow = workflow;
+        Error = error;
+    }
+
+    public Guid RunId { get; }
+    public string Workflow { get; }
+    public ErrorInfo Error { get; }
+}
+
+/// <summary>The run was cancelled (<see cref="ErrorKind.Cancelled"/>, by request) or passed its deadline (<see cref="ErrorKind.Timeout"/>).</summary>
+public sealed class WorkflowRunCancelledException : Exception
+{
+    public WorkflowRunCancelledException(Guid runId, string workflow, ErrorInfo error)
+        : base($"Run {runId} of '{workflow}' was {(error.Kind == ErrorKind.Timeout ? "stopped at its deadline" : "cancelled")}: {error.Message}")
+    {
+        RunId = runId;
+        Workflow = workflow;
+        Error = error;
+    }
+
+    public Guid RunId { get; }
+    public string Workflow { get; }
+    public ErrorInfo Error { get; }
+}
+
+/// <summary>A start reused an idempotency key with a different input: the key names another run's request.</summary>
+public sealed class IdempotencyConflictException : Exception
+{
+    public IdempotencyConflictException(string key, string workflow, string tenantId, Guid existingRunId)
+        : base($"Idempotency key '{key}' of workflow '{workflow}' in tenant '{tenantId}' was first used by run {existingRunId} with a different input. " +
+               "Use a new key, or StartOptions.IdempotencyConflict = IdempotencyConflictBehavior.ReturnExisting to get the existing run.")
+    {
+        Key = key;
+        ExistingRunId = existingRunId;
+    }
+
+    public string Key { get; }
+    public Guid ExistingRunId { get; }
+}

@@ -2,16 +2,22 @@ using Workflows.Journal;
 
 namespace Workflows;
 
-/// <summary>A run this engine started or resumed; await <see cref="Completion"/> for its end.</summary>
+/// <summary>
+/// A handle on a run. The run itself lives in the journal, not in the handle: it may execute in this engine or another,
+/// suspend and wake; <see cref="Completion"/> completes when it ends, wherever that happens.
+/// </summary>
 public class WorkflowRun
 {
-    internal WorkflowRun(Guid runId, string tenantId, string workflow, bool created, Task<RunOutcome> completion)
+    private readonly WorkflowEngine _engine;
+
+    internal WorkflowRun(WorkflowEngine engine, RunRecord run, bool created)
     {
-        RunId = runId;
-        TenantId = tenantId;
-        Workflow = workflow;
+        _engine = engine;
+        RunId = run.Id;
+        TenantId = run.TenantId;
+        Workflow = run.Workflow;
         Created = created;
-        Outcome = completion;
+        Outcome = engine.Waiters.Track(run);
     }
 
     public Guid RunId { get; }
@@ -23,14 +29,33 @@ public class WorkflowRun
 
     internal Task<RunOutcome> Outcome { get; }
 
-    /// <summary>Completes when the run ends; faults with the run's error.</summary>
+    /// <summary>
+    /// Completes when the run ends. Faults with <see cref="WorkflowRunFailedException"/> when it failed,
+    /// <see cref="WorkflowRunCancelledException"/> when it was cancelled or passed its deadline,
+    /// <see cref="WorkflowRunParkedException"/> when it was parked, and <see cref="OperationCanceledException"/> when the
+    /// engine stopped before the run ended (the run goes on at the next start).
+    /// </summary>
     public Task Completion => Outcome;
 
     /// <summary>
-    /// What this engine's execution of the run did: the step sequences it replayed from the journal and the ones it
-    /// ran for real. Empty for a run that had already ended before this engine saw it.
+    /// What this engine's executions of the run did: the step sequences replayed from the journal and the ones run for
+    /// real. Empty for a run that had ended before this engine saw it, or that ended in another engine.
     /// </summary>
     public async Task<ExecutionReport> GetReportAsync() => (await Outcome.ConfigureAwait(false)).Report;
+
+    /// <summary>The run's journal record as it is now.</summary>
+    public Task<RunRecord> GetRecordAsync(CancellationToken cancellationToken = default) =>
+        _engine.GetRunRecordAsync(RunId, TenantId, cancellationToken);
+
+    /// <summary>Cancels the run (see <see cref="WorkflowEngine.CancelAsync"/>).</summary>
+    public Task<Storage.CancelOutcome> CancelAsync(string? reason = null, CancellationToken cancellationToken = default) =>
+        _engine.CancelAsync(RunId, TenantId, reason, cancellationToken);
+
+    /// <summary>This handle with its result typed as <typeparamref name="TOutput"/>.</summary>
+    /// <exception cref="InvalidCastException">The workflow's result is of another type, or the workflow is not registered here.</exception>
+    public WorkflowRun<TOutput> As<TOutput>() => this as WorkflowRun<TOutput>
+        ?? throw new InvalidCastException($"Run {RunId} of '{Workflow}' does not return {typeof(TOutput).Name}" +
+            (GetType() == typeof(WorkflowRun) ? ": its workflow is not registered with this engine." : "."));
 }
 
 /// <summary>A run with a typed result.</summary>
@@ -38,11 +63,13 @@ public sealed class WorkflowRun<TOutput> : WorkflowRun
 {
     private readonly Func<string, TOutput> _read;
 
-    internal WorkflowRun(WorkflowRun run, Func<string, TOutput> read)
-        : base(run.RunId, run.TenantId, run.Workflow, run.Created, run.Outcome) => _read = read;
+    internal WorkflowRun(WorkflowEngine engine, RunRecord run, bool created, Func<string, TOutput> read)
+        : base(engine, run, created) => _read = read;
 
     /// <summary>Waits for the run to end and returns its output, read back from the journal's JSON.</summary>
     /// <exception cref="WorkflowRunFailedException">The run failed.</exception>
+    /// <exception cref="WorkflowRunCancelledException">The run was cancelled or passed its deadline.</exception>
+    /// <exception cref="WorkflowRunParkedException">The run was parked.</exception>
     public async Task<TOutput> GetResultAsync(CancellationToken cancellationToken = default)
     {
         var outcome = await Outcome.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -50,7 +77,7 @@ public sealed class WorkflowRun<TOutput> : WorkflowRun
     }
 }
 
-/// <summary>Which steps an execution replayed and which it ran.</summary>
+/// <summary>Which steps an engine's executions of a run replayed and which they ran.</summary>
 public sealed record ExecutionReport(IReadOnlyList<int> Replayed, IReadOnlyList<int> Executed)
 {
     public static readonly ExecutionReport None = new([], []);
@@ -62,3 +89,7 @@ internal sealed record RunOutcome(RunRecord Run, string? Output, ExecutionReport
 
 /// <summary>A run and its steps in sequence order, as the journal holds them.</summary>
 public sealed record RunTimeline(RunRecord Run, IReadOnlyList<StepRecord> Steps);
+
+/// <summary>One page of runs; pass <see cref="NextAfterId"/> as <see cref="Storage.RunQuery.AfterId"/> for the next page.</summary>
+/// <param name="NextAfterId">Null when this is the last page.</param>
+public sealed record RunPage(IReadOnlyList<RunRecord> Runs, Guid? NextAfterId);

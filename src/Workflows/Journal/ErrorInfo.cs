@@ -7,7 +7,9 @@ public enum ErrorKind
     StepFailed,
     /// <summary>Workflow code outside any step threw.</summary>
     WorkflowFailed,
+    /// <summary>The run passed its deadline (<see cref="StartOptions.Timeout"/>).</summary>
     Timeout,
+    /// <summary>The run was cancelled; the message says who asked and why.</summary>
     Cancelled,
     /// <summary>The code called a different step than the journal recorded at that sequence number.</summary>
     NonDeterminism,
@@ -17,6 +19,8 @@ public enum ErrorKind
     Serialization,
     /// <summary>A fault of the engine or store.</summary>
     Internal,
+    /// <summary>The workflow object could not be built: a constructor service is missing.</summary>
+    MissingService,
 }
 
 /// <summary>A structured, journaled error: its kind, message, the CLR exception type and stack.</summary>

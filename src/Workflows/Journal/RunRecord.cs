@@ -23,7 +23,23 @@ public sealed record RunRecord
     public DateTimeOffset? StartedAt { get; init; }
     public DateTimeOffset? CompletedAt { get; init; }
     public required DateTimeOffset UpdatedAt { get; init; }
-    /// <summary>The worker that holds the run, for distributed stores.</summary>
+    /// <summary>
+    /// The engine (worker id) that holds the run's claim; only it may write the run's journal. Written by claims and
+    /// releases only, never by a run update.
+    /// </summary>
     public string? Owner { get; init; }
+    /// <summary>When the owner's claim lapses unless renewed; another engine may then take the run over. UTC.</summary>
     public DateTimeOffset? LeaseExpiresAt { get; init; }
+    /// <summary>When a <see cref="RunStatus.Waiting"/> run is due to be woken (a durable timer, or the run's deadline). UTC.</summary>
+    public DateTimeOffset? WakeAt { get; init; }
+    /// <summary>What a waiting run waits for, e.g. <c>sleep:3</c> (the journal entry at sequence 3).</summary>
+    public string? WaitingFor { get; init; }
+    /// <summary>The run's deadline (<see cref="StartOptions.Timeout"/>): past it, the run is cancelled with a Timeout error. UTC.</summary>
+    public DateTimeOffset? DeadlineAt { get; init; }
+    /// <summary>When a cancellation was asked for a run that an engine was executing; the owner acts on it. Written by cancel requests only.</summary>
+    public DateTimeOffset? CancelRequestedAt { get; init; }
+    /// <summary>Who asked for the cancellation and why.</summary>
+    public string? CancelReason { get; init; }
+    /// <summary>The run this one was forked from, if any.</summary>
+    public Guid? ForkedFromRunId { get; init; }
 }

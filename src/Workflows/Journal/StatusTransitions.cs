@@ -10,14 +10,17 @@ public static class StatusTransitions
     private static readonly StepStatus[] NoStepSource = [];
 
     // A status may be re-written with itself while not final (attempt counts, leases, errors change).
-    private static readonly RunStatus[] ToPending = [RunStatus.Pending];
+    // Pending again: a parked run resumed, or a failed run reopened from its failed step (explicit resumes only).
+    private static readonly RunStatus[] ToPending = [RunStatus.Pending, RunStatus.Parked, RunStatus.Failed];
     private static readonly RunStatus[] ToRunning = [RunStatus.Pending, RunStatus.Running, RunStatus.Waiting];
     private static readonly RunStatus[] ToWaiting = [RunStatus.Running, RunStatus.Waiting];
     private static readonly RunStatus[] ToSucceeded = [RunStatus.Running];
     private static readonly RunStatus[] ToFailed = [RunStatus.Pending, RunStatus.Running, RunStatus.Waiting];
-    private static readonly RunStatus[] ToCancelled = [RunStatus.Pending, RunStatus.Running, RunStatus.Waiting];
+    private static readonly RunStatus[] ToCancelled = [RunStatus.Pending, RunStatus.Running, RunStatus.Waiting, RunStatus.Parked];
+    private static readonly RunStatus[] ToParked = [RunStatus.Pending, RunStatus.Running, RunStatus.Waiting, RunStatus.Parked];
 
-    private static readonly StepStatus[] ToStepPending = [StepStatus.Pending];
+    // Pending again: the failed step of a failed run, reopened for one new attempt by an explicit resume.
+    private static readonly StepStatus[] ToStepPending = [StepStatus.Pending, StepStatus.Failed];
     private static readonly StepStatus[] ToStepRunning = [StepStatus.Pending, StepStatus.Running];
     private static readonly StepStatus[] ToStepDone = [StepStatus.Pending, StepStatus.Running];
 
@@ -30,6 +33,7 @@ public static class StatusTransitions
         RunStatus.Succeeded => ToSucceeded,
         RunStatus.Failed => ToFailed,
         RunStatus.Cancelled => ToCancelled,
+        RunStatus.Parked => ToParked,
         _ => NoRunSource,
     };
 
@@ -49,9 +53,9 @@ public static class StatusTransitions
     /// <summary>Whether a step may go from <paramref name="from"/> to <paramref name="to"/>.</summary>
     public static bool IsAllowed(StepStatus from, StepStatus to) => StepSources(to).Contains(from);
 
-    /// <summary>Whether no further transition is possible.</summary>
+    /// <summary>Whether the run has ended (only an explicit resume reopens a failed run).</summary>
     public static bool IsFinal(RunStatus status) => status is RunStatus.Succeeded or RunStatus.Failed or RunStatus.Cancelled;
 
-    /// <summary>Whether no further transition is possible.</summary>
+    /// <summary>Whether the step has ended (only an explicit resume reopens a failed step).</summary>
     public static bool IsFinal(StepStatus status) => status is StepStatus.Succeeded or StepStatus.Failed or StepStatus.Skipped;
 }

@@ -14,8 +14,12 @@ public sealed record StepRecord
     public required string Name { get; init; }
     public required StepKind Kind { get; init; }
     public required StepStatus Status { get; init; }
-    /// <summary>The attempt now running or last finished, from 1.</summary>
+    /// <summary>The attempt now running or last finished, from 1: every start of the body counts.</summary>
     public required int Attempt { get; init; }
+    /// <summary>Attempts whose body threw: what <see cref="StepDescriptor.MaxAttempts"/> is checked against.</summary>
+    public int FailedAttempts { get; init; }
+    /// <summary>Attempts cut short by a crash or a stop of the engine; they do not count against <see cref="StepDescriptor.MaxAttempts"/>.</summary>
+    public int InterruptedAttempts { get; init; }
     /// <summary>The step's arguments as a JSON object keyed by parameter name.</summary>
     public string? Input { get; init; }
     /// <summary>The step's result as JSON, once succeeded.</summary>

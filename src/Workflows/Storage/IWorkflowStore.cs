@@ -6,16 +6,30 @@ namespace Workflows.Storage;
 /// Where runs and their steps are journaled. Implementations enforce the status state machines themselves
 /// (conditional writes), scope every query by tenant, and make a commit durable before it returns.
 /// </summary>
+/// <remarks>
+/// <para>
+/// Ownership is part of the contract: an engine executes a run only while it holds the run's claim (<see cref="RunRecord.Owner"/>,
+/// <see cref="RunRecord.LeaseExpiresAt"/>), taken by <see cref="ClaimRunAsync"/> or <see cref="ClaimReadyRunsAsync"/> with a
+/// conditional write, kept by <see cref="RenewClaimsAsync"/>, and given up by a <see cref="JournalWrite.ReleaseClaim"/> in the
+/// commit that suspends or ends the run. Every commit of an executing run starts with a <see cref="JournalWrite.RequireClaim"/>
+/// fence, checked in the same transaction as the writes, so an engine that lost the run cannot write to it.
+/// </para>
+/// <para>
+/// Errors: a store that cannot be reached, or is locked or busy past its timeout, throws <see cref="StoreUnavailableException"/>
+/// (nothing was applied; the caller may retry). Anything else it throws is about the data.
+/// </para>
+/// </remarks>
 public interface IWorkflowStore : IAsyncDisposable
 {
     /// <summary>Creates or migrates the store's schema. Safe to call more than once.</summary>
     ValueTask InitializeAsync(CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Adds a run. When a run of the same tenant and workflow already has the run's idempotency key,
-    /// or the run's id already exists, nothing is written and the existing run is returned.
+    /// Adds a run, and with it <paramref name="steps"/> (a fork's copied journal), in one transaction. When a run of the same
+    /// tenant and workflow already has the run's idempotency key, or the run's id already exists, nothing is written and the
+    /// existing run is returned. The run's owner and lease are written as given: a run can be created already claimed.
     /// </summary>
-    ValueTask<CreateRunResult> CreateRunAsync(RunRecord run, CancellationToken cancellationToken = default);
+    ValueTask<CreateRunResult> CreateRunAsync(RunRecord run, IReadOnlyList<StepRecord>? steps = null, CancellationToken cancellationToken = default);
 
     /// <summary>Reads a run, or null when the tenant has no run with that id.</summary>
     ValueTask<RunRecord?> GetRunAsync(string tenantId, Guid runId, CancellationToken cancellationToken = default);
@@ -23,15 +37,43 @@ public interface IWorkflowStore : IAsyncDisposable
     /// <summary>Reads a run's steps in sequence order.</summary>
     ValueTask<IReadOnlyList<StepRecord>> GetStepsAsync(string tenantId, Guid runId, CancellationToken cancellationToken = default);
 
-    /// <summary>Lists runs matching the query, oldest first.</summary>
+    /// <summary>Lists runs matching the query in id order (creation order for UUIDv7 ids), after <see cref="RunQuery.AfterId"/>.</summary>
     ValueTask<IReadOnlyList<RunRecord>> ListRunsAsync(RunQuery query, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Applies the writes atomically and durably. Throws <see cref="IllegalTransitionException"/> (and applies
-    /// nothing) when any write would break a state machine, and <see cref="JournalConflictException"/> when an
-    /// inserted step's sequence is already recorded or an updated record does not exist.
+    /// nothing) when any write would break a state machine, <see cref="JournalConflictException"/> when an
+    /// inserted step's sequence is already recorded or an updated record does not exist, and
+    /// <see cref="RunOwnershipLostException"/> when a <see cref="JournalWrite.RequireClaim"/> fence does not hold.
     /// </summary>
     ValueTask CommitAsync(IReadOnlyList<JournalWrite> writes, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Claims one run if it is ready (see <see cref="RunReadiness"/>), or already claimed by the same owner: sets it
+    /// <see cref="RunStatus.Running"/> under the claim and returns it. Null when the run is not ready or another owner's claim holds.
+    /// </summary>
+    ValueTask<RunRecord?> ClaimRunAsync(RunClaim claim, CancellationToken cancellationToken = default);
+
+    /// <summary>Claims up to <see cref="ReadyRunsClaim.Limit"/> ready runs of the given workflows, oldest due first.</summary>
+    ValueTask<IReadOnlyList<RunRecord>> ClaimReadyRunsAsync(ReadyRunsClaim claim, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Extends the owner's claims on the given runs. Returns one entry per run: whether the owner still holds it, and any
+    /// cancellation asked for it meanwhile.
+    /// </summary>
+    ValueTask<IReadOnlyList<ClaimState>> RenewClaimsAsync(ClaimRenewal renewal, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The earliest moment a run of the given workflows becomes ready: a waiting run's wake-up time, or the expiry of a claim
+    /// (a takeover). <see cref="DateTimeOffset.MinValue"/> when a run is ready now; null when nothing is scheduled.
+    /// </summary>
+    ValueTask<DateTimeOffset?> GetNextDueAsync(IReadOnlyCollection<string> workflows, DateTimeOffset now, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Cancels a run that no live engine holds (pending, waiting, parked; or running under an expired claim) at once, without
+    /// loading it; for a run an engine holds, records the request for its owner to act on.
+    /// </summary>
+    ValueTask<CancelResult> RequestCancelAsync(CancelRequest request, CancellationToken cancellationToken = default);
 }
 
 /// <summary>The outcome of <see cref="IWorkflowStore.CreateRunAsync"/>.</summary>
@@ -39,19 +81,110 @@ public interface IWorkflowStore : IAsyncDisposable
 /// <param name="Created">False when an existing run was returned.</param>
 public readonly record struct CreateRunResult(RunRecord Run, bool Created);
 
-/// <summary>Selects runs. A null tenant means every tenant (engine start-up, administration).</summary>
+/// <summary>
+/// Selects runs, in id order, a page at a time: pass the last id of a page as <see cref="AfterId"/> for the next one.
+/// A null tenant means every tenant (engine start-up, administration).
+/// </summary>
 public sealed record RunQuery
 {
+    /// <summary>The most a page may hold.</summary>
+    public const int MaxLimit = 1000;
+
     public string? TenantId { get; init; }
     public string? Workflow { get; init; }
     /// <summary>Only runs in one of these statuses; null or empty for any.</summary>
     public IReadOnlyList<RunStatus>? Statuses { get; init; }
-    public int Limit { get; init; } = 1000;
+    /// <summary>Only runs created at or after this instant.</summary>
+    public DateTimeOffset? CreatedFrom { get; init; }
+    /// <summary>Only runs created before this instant.</summary>
+    public DateTimeOffset? CreatedBefore { get; init; }
+    /// <summary>Keyset paging: only runs whose id sorts after this one.</summary>
+    public Guid? AfterId { get; init; }
+    /// <summary>Page size, 1 to <see cref="MaxLimit"/>; 0 or less returns nothing.</summary>
+    public int Limit { get; init; } = 100;
 
-    /// <summary>Runs that are not final: what an engine resumes at start-up.</summary>
+    /// <summary>Runs that are not final and not parked: what an engine resumes.</summary>
     public static RunQuery Unfinished(string? tenantId = null) => new()
     {
         TenantId = tenantId,
         Statuses = [RunStatus.Pending, RunStatus.Running, RunStatus.Waiting],
     };
 }
+
+/// <summary>
+/// What makes a run ready to be claimed, for every store alike (at <c>now</c>):
+/// <see cref="RunStatus.Pending"/> or <see cref="RunStatus.Running"/> with no owner or an expired claim (new, released, or
+/// whose engine died), and <see cref="RunStatus.Waiting"/> whose <see cref="RunRecord.WakeAt"/> has come.
+/// Parked and final runs are never ready.
+/// </summary>
+public static class RunReadiness
+{
+    /// <summary>
+    /// Whether <paramref name="run"/> may be claimed by <paramref name="owner"/> at <paramref name="now"/>: it is ready, or
+    /// (when <paramref name="includeOwnClaim"/>, for a claim by id) already claimed by that owner.
+    /// </summary>
+    public static bool IsClaimable(RunRecord run, string owner, DateTimeOffset now, bool includeOwnClaim = true)
+    {
+        var unheld = run.Owner is null || run.LeaseExpiresAt is not { } lease || lease <= now || (includeOwnClaim && run.Owner == owner);
+        return run.Status switch
+        {
+            RunStatus.Pending or RunStatus.Running => unheld,
+            RunStatus.Waiting => run.WakeAt is { } wake && wake <= now && unheld,
+            _ => false,
+        };
+    }
+
+    /// <summary>When <paramref name="run"/> becomes claimable by someone else than its owner, or null if never by itself.</summary>
+    public static DateTimeOffset? DueAt(RunRecord run) => run.Status switch
+    {
+        RunStatus.Pending or RunStatus.Running => run.Owner is null ? DateTimeOffset.MinValue : run.LeaseExpiresAt ?? DateTimeOffset.MinValue,
+        RunStatus.Waiting => run.WakeAt,
+        _ => null,
+    };
+
+    /// <summary>The claimed form of a run: running, under the owner's lease, no longer waiting.</summary>
+    public static RunRecord Claimed(RunRecord run, string owner, DateTimeOffset now, DateTimeOffset leaseExpiresAt) => run with
+    {
+        Status = RunStatus.Running,
+        Owner = owner,
+        LeaseExpiresAt = leaseExpiresAt,
+        StartedAt = run.StartedAt ?? now,
+        WakeAt = null,
+        WaitingFor = null,
+        UpdatedAt = now,
+    };
+}
+
+/// <summary>A claim of one run by id.</summary>
+public sealed record RunClaim(Guid RunId, string TenantId, string Owner, DateTimeOffset Now, DateTimeOffset LeaseExpiresAt);
+
+/// <summary>A claim of whatever runs are ready.</summary>
+/// <param name="Workflows">Only runs of these workflows (the ones the claiming engine can execute).</param>
+public sealed record ReadyRunsClaim(string Owner, DateTimeOffset Now, DateTimeOffset LeaseExpiresAt, int Limit, IReadOnlyCollection<string> Workflows);
+
+/// <summary>A renewal of an owner's claims.</summary>
+public sealed record ClaimRenewal(string Owner, IReadOnlyList<Guid> RunIds, DateTimeOffset Now, DateTimeOffset LeaseExpiresAt);
+
+/// <summary>What a renewal found for one run.</summary>
+/// <param name="Held">False when the owner no longer holds the run (taken over, ended, or gone).</param>
+/// <param name="CurrentOwner">Who holds the run now, if anyone.</param>
+public sealed record ClaimState(Guid RunId, bool Held, string? CurrentOwner, DateTimeOffset? CancelRequestedAt, string? CancelReason);
+
+/// <summary>A request to cancel a run.</summary>
+public sealed record CancelRequest(string TenantId, Guid RunId, string Reason, DateTimeOffset Now);
+
+/// <summary>What a cancel request did.</summary>
+public enum CancelOutcome
+{
+    /// <summary>The tenant has no such run.</summary>
+    NotFound,
+    /// <summary>The run was not held by a live engine and is now <see cref="RunStatus.Cancelled"/>.</summary>
+    Cancelled,
+    /// <summary>An engine holds the run; the request is recorded and the owner cancels it cooperatively.</summary>
+    Requested,
+    /// <summary>The run had already ended; nothing changed.</summary>
+    AlreadyEnded,
+}
+
+/// <summary>The outcome of <see cref="IWorkflowStore.RequestCancelAsync"/>, with the run as it now is.</summary>
+public readonly record struct CancelResult(CancelOutcome Outcome, RunRecord? Run);

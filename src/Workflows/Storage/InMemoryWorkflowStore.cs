@@ -3,8 +3,8 @@ using Workflows.Journal;
 namespace Workflows.Storage;
 
 /// <summary>
-/// A store that keeps the journal in memory, for tests. It enforces the same state machines and conflicts as the
-/// durable stores, so a test against it sees what production would refuse.
+/// A store that keeps the journal in memory, for tests. It enforces the same state machines, conflicts, claims and fences
+/// as the durable stores, so a test against it sees what production would refuse.
 /// </summary>
 public sealed class InMemoryWorkflowStore : IWorkflowStore
 {
@@ -15,7 +15,7 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
 
     public ValueTask InitializeAsync(CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
 
-    public ValueTask<CreateRunResult> CreateRunAsync(RunRecord run, CancellationToken cancellationToken = default)
+    public ValueTask<CreateRunResult> CreateRunAsync(RunRecord run, IReadOnlyList<StepRecord>? steps = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(run);
         lock (_gate)
@@ -38,8 +38,25 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
                     }
                 }
             }
+            var journal = new SortedList<int, StepRecord>();
+            foreach (var step in steps ?? [])
+            {
+                if (step.RunId != run.Id || step.TenantId != run.TenantId)
+                {
+                    throw new JournalConflictException($"Step {step.Sequence} '{step.Name}' names run {step.RunId}, not the run {run.Id} being created. Nothing was written.");
+                }
+                if (journal.ContainsKey(step.Sequence) || _stepIds.ContainsKey(step.Id) || journal.Values.Any(s => s.Id == step.Id))
+                {
+                    throw new JournalConflictException($"Run {run.Id} is created with two steps at sequence {step.Sequence} (or a step id already used). Nothing was written.");
+                }
+                journal[step.Sequence] = step;
+            }
             _runs[run.Id] = run;
-            _steps[run.Id] = [];
+            _steps[run.Id] = journal;
+            foreach (var step in journal.Values)
+            {
+                _stepIds[step.Id] = (run.Id, step.Sequence);
+            }
             return ValueTask.FromResult(new CreateRunResult(run, true));
         }
     }
@@ -66,14 +83,18 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
     public ValueTask<IReadOnlyList<RunRecord>> ListRunsAsync(RunQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
+        var limit = Math.Min(query.Limit, RunQuery.MaxLimit);
         lock (_gate)
         {
-            IReadOnlyList<RunRecord> runs = _runs.Values
+            IReadOnlyList<RunRecord> runs = limit <= 0 ? [] : _runs.Values
                 .Where(r => query.TenantId is null || r.TenantId == query.TenantId)
                 .Where(r => query.Workflow is null || r.Workflow == query.Workflow)
                 .Where(r => query.Statuses is not { Count: > 0 } || query.Statuses.Contains(r.Status))
+                .Where(r => query.CreatedFrom is not { } from || r.CreatedAt >= from)
+                .Where(r => query.CreatedBefore is not { } before || r.CreatedAt < before)
+                .Where(r => query.AfterId is not { } after || r.Id.CompareTo(after) > 0)
                 .OrderBy(r => r.Id)
-                .Take(query.Limit)
+                .Take(limit)
                 .ToList();
             return ValueTask.FromResult(runs);
         }
@@ -88,10 +109,25 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
             var pendingRuns = new Dictionary<Guid, RunRecord>();
             var pendingSteps = new Dictionary<(Guid, int), StepRecord>();
             var insertedIds = new HashSet<Guid>();
+            RunRecord? StoredRun(Guid id, string tenant) =>
+                pendingRuns.GetValueOrDefault(id) ?? (_runs.TryGetValue(id, out var r) && r.TenantId == tenant ? r : null);
             foreach (var write in writes)
             {
                 switch (write)
                 {
+                    case RequireClaim fence:
+                        var fenced = StoredRun(fence.RunId, fence.TenantId);
+                        if (fenced?.Owner != fence.Owner)
+                        {
+                            throw new RunOwnershipLostException(fence.RunId, fence.Owner, fenced?.Owner);
+                        }
+                        break;
+                    case ReleaseClaim release:
+                        if (StoredRun(release.RunId, release.TenantId) is { } held && held.Owner == release.Owner)
+                        {
+                            pendingRuns[held.Id] = held with { Owner = null, LeaseExpiresAt = null };
+                        }
+                        break;
                     case InsertStep { Step: var step }:
                         if (!_runs.TryGetValue(step.RunId, out var owner) || owner.TenantId != step.TenantId)
                         {
@@ -117,7 +153,7 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
                         pendingSteps[(step.RunId, step.Sequence)] = step with { Name = current.Name, Kind = current.Kind, CreatedAt = current.CreatedAt };
                         break;
                     case UpdateRun { Run: var run }:
-                        var stored = pendingRuns.GetValueOrDefault(run.Id) ?? (_runs.TryGetValue(run.Id, out var r) && r.TenantId == run.TenantId ? r : null);
+                        var stored = StoredRun(run.Id, run.TenantId);
                         if (stored is null)
                         {
                             throw new JournalConflictException($"Tenant '{run.TenantId}' has no run {run.Id}.");
@@ -126,7 +162,17 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
                         {
                             throw IllegalTransitionException.For(run, stored.Status);
                         }
-                        pendingRuns[run.Id] = run with { Workflow = stored.Workflow, IdempotencyKey = stored.IdempotencyKey, CreatedAt = stored.CreatedAt };
+                        pendingRuns[run.Id] = run with
+                        {
+                            Workflow = stored.Workflow,
+                            IdempotencyKey = stored.IdempotencyKey,
+                            CreatedAt = stored.CreatedAt,
+                            ForkedFromRunId = stored.ForkedFromRunId,
+                            Owner = stored.Owner,
+                            LeaseExpiresAt = stored.LeaseExpiresAt,
+                            CancelRequestedAt = stored.CancelRequestedAt,
+                            CancelReason = stored.CancelReason,
+                        };
                         break;
                     default:
                         throw new ArgumentException($"Unknown journal write {write?.GetType().Name ?? "null"}.", nameof(writes));
@@ -145,8 +191,130 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
         return ValueTask.CompletedTask;
     }
 
+    public ValueTask<RunRecord?> ClaimRunAsync(RunClaim claim, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(claim);
+        lock (_gate)
+        {
+            if (!_runs.TryGetValue(claim.RunId, out var run) || run.TenantId != claim.TenantId || !RunReadiness.IsClaimable(run, claim.Owner, claim.Now))
+            {
+                return ValueTask.FromResult<RunRecord?>(null);
+            }
+            var claimed = RunReadiness.Claimed(run, claim.Owner, claim.Now, claim.LeaseExpiresAt);
+            _runs[run.Id] = claimed;
+            return ValueTask.FromResult<RunRecord?>(claimed);
+        }
+    }
+
+    public ValueTask<IReadOnlyList<RunRecord>> ClaimReadyRunsAsync(ReadyRunsClaim claim, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(claim);
+        lock (_gate)
+        {
+            var ready = _runs.Values
+                .Where(r => claim.Workflows.Contains(r.Workflow) && RunReadiness.IsClaimable(r, claim.Owner, claim.Now, includeOwnClaim: false))
+                .OrderBy(r => r.Id)
+                .Take(Math.Max(0, claim.Limit))
+                .ToList();
+            var claimed = new List<RunRecord>(ready.Count);
+            foreach (var run in ready)
+            {
+                var taken = RunReadiness.Claimed(run, claim.Owner, claim.Now, claim.LeaseExpiresAt);
+                _runs[run.Id] = taken;
+                claimed.Add(taken);
+            }
+            return ValueTask.FromResult<IReadOnlyList<RunRecord>>(claimed);
+        }
+    }
+
+    public ValueTask<IReadOnlyList<ClaimState>> RenewClaimsAsync(ClaimRenewal renewal, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(renewal);
+        lock (_gate)
+        {
+            var states = new List<ClaimState>(renewal.RunIds.Count);
+            foreach (var id in renewal.RunIds)
+            {
+                if (!_runs.TryGetValue(id, out var run))
+                {
+                    states.Add(new ClaimState(id, false, null, null, null));
+                    continue;
+                }
+                var held = run.Owner == renewal.Owner;
+                if (held)
+                {
+                    _runs[id] = run = run with { LeaseExpiresAt = renewal.LeaseExpiresAt };
+                }
+                states.Add(new ClaimState(id, held, run.Owner, run.CancelRequestedAt, run.CancelReason));
+            }
+            return ValueTask.FromResult<IReadOnlyList<ClaimState>>(states);
+        }
+    }
+
+    public ValueTask<DateTimeOffset?> GetNextDueAsync(IReadOnlyCollection<string> workflows, DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(workflows);
+        lock (_gate)
+        {
+            DateTimeOffset? next = null;
+            foreach (var run in _runs.Values)
+            {
+                if (workflows.Contains(run.Workflow) && RunReadiness.DueAt(run) is { } due && (next is null || due < next))
+                {
+                    next = due;
+                }
+            }
+            return ValueTask.FromResult(next);
+        }
+    }
+
+    public ValueTask<CancelResult> RequestCancelAsync(CancelRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        lock (_gate)
+        {
+            if (!_runs.TryGetValue(request.RunId, out var run) || run.TenantId != request.TenantId)
+            {
+                return ValueTask.FromResult(new CancelResult(CancelOutcome.NotFound, null));
+            }
+            if (StatusTransitions.IsFinal(run.Status))
+            {
+                return ValueTask.FromResult(new CancelResult(CancelOutcome.AlreadyEnded, run));
+            }
+            if (RunCancellation.IsHeld(run, request.Now))
+            {
+                _runs[run.Id] = run = run with { CancelRequestedAt = request.Now, CancelReason = request.Reason };
+                return ValueTask.FromResult(new CancelResult(CancelOutcome.Requested, run));
+            }
+            _runs[run.Id] = run = RunCancellation.Cancelled(run, request);
+            return ValueTask.FromResult(new CancelResult(CancelOutcome.Cancelled, run));
+        }
+    }
+
     private StepRecord? FindStep(StepRecord step) =>
         _steps.TryGetValue(step.RunId, out var steps) && steps.TryGetValue(step.Sequence, out var found) && found.TenantId == step.TenantId ? found : null;
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+}
+
+/// <summary>How every store applies a cancel request, so that they agree.</summary>
+public static class RunCancellation
+{
+    /// <summary>Whether a live engine holds the run (a claim not yet expired): then the owner cancels it, not the store.</summary>
+    public static bool IsHeld(RunRecord run, DateTimeOffset now) => run.Owner is not null && run.LeaseExpiresAt is { } lease && lease > now;
+
+    /// <summary>The run cancelled by the store itself: final, released, with who/why as its error.</summary>
+    public static RunRecord Cancelled(RunRecord run, CancelRequest request) => run with
+    {
+        Status = RunStatus.Cancelled,
+        Error = new ErrorInfo(ErrorKind.Cancelled, request.Reason),
+        CompletedAt = request.Now,
+        UpdatedAt = request.Now,
+        Owner = null,
+        LeaseExpiresAt = null,
+        WakeAt = null,
+        WaitingFor = null,
+        CancelRequestedAt = request.Now,
+        CancelReason = request.Reason,
+    };
 }

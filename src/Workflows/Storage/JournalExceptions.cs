@@ -44,3 +44,35 @@ public sealed class JournalCorruptException : JournalException
 {
     public JournalCorruptException(string message, Exception? inner = null) : base(message, inner) { }
 }
+
+/// <summary>
+/// A commit was fenced out: the engine that wrote it no longer holds the run (its claim was taken over after it lapsed, or
+/// the run was released or ended). Nothing was applied; the engine must abandon the run without writing to it again.
+/// </summary>
+public sealed class RunOwnershipLostException : JournalException
+{
+    public RunOwnershipLostException(Guid runId, string expectedOwner, string? currentOwner)
+        : base($"Engine '{expectedOwner}' no longer holds run {runId}: " +
+               (currentOwner is null ? "no engine holds it now" : $"engine '{currentOwner}' holds it now") +
+               ". The write was refused and the journal is unchanged.")
+    {
+        RunId = runId;
+        ExpectedOwner = expectedOwner;
+        CurrentOwner = currentOwner;
+    }
+
+    public Guid RunId { get; }
+    /// <summary>The engine whose write was refused.</summary>
+    public string ExpectedOwner { get; }
+    /// <summary>The engine that holds the run now, or null.</summary>
+    public string? CurrentOwner { get; }
+}
+
+/// <summary>
+/// The store cannot be used right now: it is locked or busy past its timeout, an I/O error occurred, or the connection is
+/// lost. Nothing of the failed call was applied. This is never a failure of a run: the engine backs off and retries.
+/// </summary>
+public sealed class StoreUnavailableException : Exception
+{
+    public StoreUnavailableException(string message, Exception? inner = null) : base(message, inner) { }
+}

@@ -16,8 +16,17 @@ public abstract record JournalWrite
     /// <summary>Replaces a step record, refused unless its stored status may move to the new one.</summary>
     public static JournalWrite Update(StepRecord step) => new UpdateStep(step);
 
-    /// <summary>Replaces a run record, refused unless its stored status may move to the new one.</summary>
+    /// <summary>
+    /// Replaces a run record, refused unless its stored status may move to the new one. The claim (owner, lease) and a
+    /// pending cancel request are not written: only claims, releases and cancel requests change them.
+    /// </summary>
     public static JournalWrite Update(RunRecord run) => new UpdateRun(run);
+
+    /// <summary>The fence: the whole commit is refused with <see cref="RunOwnershipLostException"/> unless <paramref name="owner"/> holds the run.</summary>
+    public static JournalWrite RequireClaim(Guid runId, string tenantId, string owner) => new RequireClaim(runId, tenantId, owner);
+
+    /// <summary>Gives up <paramref name="owner"/>'s claim on the run (no-op when it holds none): put it after the fence.</summary>
+    public static JournalWrite ReleaseClaim(Guid runId, string tenantId, string owner) => new ReleaseClaim(runId, tenantId, owner);
 }
 
 /// <summary>Adds a step record.</summary>
@@ -28,3 +37,9 @@ public sealed record UpdateStep(StepRecord Step) : JournalWrite;
 
 /// <summary>Replaces a run record under the run state machine.</summary>
 public sealed record UpdateRun(RunRecord Run) : JournalWrite;
+
+/// <summary>Refuses the commit unless <see cref="Owner"/> holds the run's claim.</summary>
+public sealed record RequireClaim(Guid RunId, string TenantId, string Owner) : JournalWrite;
+
+/// <summary>Clears the run's owner and lease if <see cref="Owner"/> holds them.</summary>
+public sealed record ReleaseClaim(Guid RunId, string TenantId, string Owner) : JournalWrite;

@@ -1,0 +1,123 @@
+using Workflows.Journal;
+using Workflows.Storage;
+using static Workflows.Sqlite.SqliteJournalRows;
+
+namespace Workflows.Sqlite;
+
+/// <summary>
+/// The journal's statements: the state machines (every status write conditional on the stored status being one of
+/// <see cref="StatusTransitions"/>' sources) and the claim conditions (<see cref="RunReadiness"/> in SQL).
+/// </summary>
+internal static class SqliteJournalSql
+{
+    internal static readonly string InsertRun =
+        $"INSERT INTO {RunsTable} ({RunColumns}) VALUES ({string.Join(", ", RunColumnNames.Select(c => "$" + c))}) ON CONFLICT DO NOTHING";
+
+    // Inserted only when the tenant has the run; a taken (run_id, sequence) or id inserts nothing, and the caller then
+    // finds out which it was.
+    internal static readonly string InsertStep = $"""
+        INSERT INTO {StepsTable} ({StepColumns})
+        SELECT {string.Join(", ", StepColumnNames.Select(c => "$" + c))}
+        WHERE EXISTS (SELECT 1 FROM {RunsTable} WHERE id = $run_id AND tenant_id = $tenant_id)
+        ON CONFLICT DO NOTHING
+        """;
+
+    internal static string UpdateRun(RunStatus target) => $"""
+        UPDATE {RunsTable} SET {SetList(RunColumnNames, RunColumnsNotUpdated)}
+        WHERE id = $id AND tenant_id = $tenant_id AND status IN ({SourceList(StatusTransitions.RunSources(target))})
+        """;
+
+    internal static string UpdateStep(StepStatus target) => $"""
+        UPDATE {StepsTable} SET {SetList(StepColumnNames, StepColumnsNotUpdated)}
+        WHERE id = $id AND run_id = $run_id AND tenant_id = $tenant_id AND sequence = $sequence
+          AND status IN ({SourceList(StatusTransitions.StepSources(target))})
+        """;
+
+    internal static readonly string Fence = $"SELECT owner FROM {RunsTable} WHERE id = $id AND tenant_id = $tenant_id";
+
+    internal static readonly string Release =
+        $"UPDATE {RunsTable} SET owner = NULL, lease_expires_at = NULL WHERE id = $id AND tenant_id = $tenant_id AND owner = $owner";
+
+    // A claim lapses at its lease: <= $now, as RunReadiness has it.
+    private const string Unheld = "(owner IS NULL OR lease_expires_at IS NULL OR lease_expires_at <= $now)";
+
+    /// <summary>Ready to be claimed by anyone (RunReadiness.IsClaimable without the owner's own claims).</summary>
+    internal const string Ready = $"""
+        ((status IN ('Pending', 'Running') AND {Unheld})
+          OR (status = 'Waiting' AND wake_at IS NOT NULL AND wake_at <= $now AND {Unheld}))
+        """;
+
+    /// <summary>Ready, or already claimed by $owner.</summary>
+    internal const string ReadyOrOwn = $"""
+        ((status IN ('Pending', 'Running') AND ({Unheld} OR owner = $owner))
+          OR (status = 'Waiting' AND wake_at IS NOT NULL AND wake_at <= $now AND ({Unheld} OR owner = $owner)))
+        """;
+
+    /// <summary>The claimed form of a run (RunReadiness.Claimed).</summary>
+    internal const string ClaimSet = """
+        status = 'Running', owner = $owner, lease_expires_at = $lease, started_at = COALESCE(started_at, $now),
+        wake_at = NULL, waiting_for = NULL, updated_at = $now
+        """;
+
+    internal static readonly string ClaimById = $"""
+        UPDATE {RunsTable} SET {ClaimSet}
+        WHERE id = $id AND tenant_id = $tenant_id AND {ReadyOrOwn}
+        RETURNING {RunColumns}
+        """;
+
+    /// <summary>Claims ready runs of the workflows named $w0, $w1, … (<paramref name="workflows"/> of them), oldest first.</summary>
+    internal static string ClaimReady(int workflows) => $"""
+        UPDATE {RunsTable} SET {ClaimSet}
+        WHERE id IN (
+            SELECT id FROM {RunsTable}
+            WHERE workflow IN ({ParameterList("$w", workflows)}) AND {Ready}
+            ORDER BY id
+            LIMIT $limit)
+        RETURNING {RunColumns}
+        """;
+
+    /// <summary>The earliest due moment among runs of the named workflows (RunReadiness.DueAt).</summary>
+    internal static string NextDue(int workflows) => $"""
+        SELECT MIN(due) FROM (
+            SELECT CASE WHEN owner IS NULL OR lease_expires_at IS NULL THEN '0001' ELSE lease_expires_at END AS due
+            FROM {RunsTable} WHERE status IN ('Pending', 'Running') AND workflow IN ({ParameterList("$w", workflows)})
+            UNION ALL
+            SELECT wake_at FROM {RunsTable} WHERE status = 'Waiting' AND wake_at IS NOT NULL AND workflow IN ({ParameterList("$w", workflows)}))
+        """;
+
+    internal static string Renew(int runs) =>
+        $"UPDATE {RunsTable} SET lease_expires_at = $lease WHERE owner = $owner AND id IN ({ParameterList("$r", runs)})";
+
+    internal static string ClaimStates(int runs) =>
+        $"SELECT id, owner, cancel_requested_at, cancel_reason FROM {RunsTable} WHERE id IN ({ParameterList("$r", runs)})";
+
+    internal static readonly string RecordCancelRequest =
+        $"UPDATE {RunsTable} SET cancel_requested_at = $now, cancel_reason = $reason WHERE id = $id AND tenant_id = $tenant_id";
+
+    internal static readonly string CancelUnheld = $"""
+        UPDATE {RunsTable} SET status = 'Cancelled', error = $error, completed_at = $now, updated_at = $now, owner = NULL, lease_expires_at = NULL,
+            wake_at = NULL, waiting_for = NULL, cancel_requested_at = $now, cancel_reason = $reason
+        WHERE id = $id AND tenant_id = $tenant_id AND status = $status
+        """;
+
+    internal static string ParameterList(string prefix, int count) =>
+        string.Join(", ", Enumerable.Range(0, count).Select(i => prefix + i.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+
+    private static string SetList(string[] columns, string[] keys) =>
+        string.Join(", ", columns.Where(c => !keys.Contains(c)).Select(c => $"{c} = ${c}"));
+
+    // The sources are enum names, so they are written into the statement as literals (one statement per target).
+    private static string SourceList<TEnum>(ReadOnlySpan<TEnum> sources) where TEnum : struct, Enum
+    {
+        if (sources.IsEmpty)
+        {
+            return "NULL";
+        }
+        var names = new List<string>(sources.Length);
+        foreach (var source in sources)
+        {
+            names.Add("'" + SqliteValues.EnumNames<TEnum>.ToName[source] + "'");
+        }
+        return string.Join(", ", names);
+    }
+}

@@ -1,0 +1,397 @@
+using Microsoft.Data.Sqlite;
+using Workflows.Journal;
+using Workflows.Storage;
+using static Workflows.Sqlite.SqliteJournalRows;
+
+namespace Workflows.Sqlite;
+
+public sealed partial class SqliteWorkflowStore
+{
+    private readonly System.Collections.Concurrent.ConcurrentQueue<PendingCommit> _commits = new();
+    private SqliteCommand? _insertRun;
+    private SqliteCommand? _selectRunById;
+    private SqliteCommand? _selectRunByKey;
+    private SqliteCommand? _insertStep;
+    private SqliteCommand? _fence;
+    private SqliteCommand? _release;
+    private readonly SqliteCommand?[] _updateStep = new SqliteCommand?[Enum.GetValues<StepStatus>().Length];
+    private readonly SqliteCommand?[] _updateRun = new SqliteCommand?[Enum.GetValues<RunStatus>().Length];
+    private int _takenCommits;
+
+    /// <inheritdoc />
+    public ValueTask<CreateRunResult> CreateRunAsync(RunRecord run, IReadOnlyList<StepRecord>? steps = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        return WriteAsync(transaction =>
+        {
+            var insert = _insertRun!;
+            insert.Transaction = transaction;
+            BindRun(insert, run);
+            // ON CONFLICT DO NOTHING covers both the id and the idempotency index: of two racing creates (in this
+            // process or another), one inserts and the other finds its run below.
+            if (insert.ExecuteNonQuery() == 1)
+            {
+                foreach (var step in steps ?? [])
+                {
+                    if (step.RunId != run.Id || step.TenantId != run.TenantId)
+                    {
+                        throw new JournalConflictException($"Step {step.Sequence} '{step.Name}' names run {step.RunId}, not the run {run.Id} being created. Nothing was written.");
+                    }
+                    Insert(transaction, step);
+                }
+                return new CreateRunResult(run, Created: true);
+            }
+
+            var byId = _selectRunById!;
+            byId.Transaction = transaction;
+            byId.Parameters[0].Value = SqliteValues.Id(run.Id);
+            if (ReadSingleRun(byId) is { } sameId)
+            {
+                if (sameId.TenantId != run.TenantId)
+                {
+                    throw new JournalConflictException($"Run id {run.Id} is already used by another tenant; tenant '{run.TenantId}' cannot create it. Nothing was written.");
+                }
+                return new CreateRunResult(sameId, Created: false);
+            }
+            if (run.IdempotencyKey is not null)
+            {
+                var byKey = _selectRunByKey!;
+                byKey.Transaction = transaction;
+                byKey.Parameters[0].Value = run.TenantId;
+                byKey.Parameters[1].Value = run.Workflow;
+                byKey.Parameters[2].Value = run.IdempotencyKey;
+                if (ReadSingleRun(byKey) is { } sameKey)
+                {
+                    return new CreateRunResult(sameKey, Created: false);
+                }
+            }
+            throw new JournalConflictException($"Run {run.Id} ({run.Workflow}) could not be created and no conflicting run was found.");
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask CommitAsync(IReadOnlyList<JournalWrite> writes, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(writes);
+        foreach (var write in writes)
+        {
+            if (write is not (InsertStep or UpdateStep or UpdateRun or RequireClaim or ReleaseClaim))
+            {
+                throw new ArgumentException($"Unknown journal write {write?.GetType().Name ?? "null"}.", nameof(writes));
+            }
+        }
+        if (writes.Count == 0)
+        {
+            return;
+        }
+
+        // Group commit: concurrent commits (of many runs) queue up, and whoever holds the connection next writes all
+        // that are queued in one transaction, one savepoint each, so a refused write undoes only its own commit and
+        // one fsync makes them all durable.
+        var pending = new PendingCommit(writes);
+        _commits.Enqueue(pending);
+        using (cancellationToken.Register(static state => ((PendingCommit)state!).TryCancel(), pending))
+        {
+            while (!pending.Completion.IsCompleted)
+            {
+                await _gate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+                try
+                {
+                    if (!pending.Completion.IsCompleted)
+                    {
+                        WriteQueuedCommits();
+                    }
+                }
+                finally
+                {
+                    _gate.Release();
+                }
+            }
+        }
+        await pending.Completion.ConfigureAwait(false);
+    }
+
+    /// <summary>How many commits wait for the writer: lets tests line commits up into one group.</summary>
+    internal int QueuedCommits => _commits.Count;
+
+    /// <summary>How many commits a writer has taken from the queue so far.</summary>
+    internal int TakenCommits => Volatile.Read(ref _takenCommits);
+
+    /// <summary>Writes every queued commit that was not cancelled first, in one transaction. Called under the gate.</summary>
+    private void WriteQueuedCommits()
+    {
+        var batch = new List<PendingCommit>();
+        while (_commits.TryDequeue(out var queued))
+        {
+            if (queued.TryClaim())
+            {
+                batch.Add(queued);
+                Interlocked.Increment(ref _takenCommits);
+            }
+        }
+        if (batch.Count == 0) return;
+
+        var outcomes = new Exception?[batch.Count];
+        try
+        {
+            var connection = EnsureOpen();
+            // BEGIN IMMEDIATE: take the write lock up front (waiting out other writers per busy_timeout) so the
+            // transaction cannot fail half-way for want of it. Disposing an uncommitted transaction rolls it back.
+            using var transaction = connection.BeginTransaction(System.Data.IsolationLevel.Serializable, deferred: false);
+            for (var i = 0; i < batch.Count; i++)
+            {
+                if (batch.Count == 1)
+                {
+                    Apply(transaction, batch[i].Writes);
+                    continue;
+                }
+                transaction.Save("c");
+                try
+                {
+                    Apply(transaction, batch[i].Writes);
+                    transaction.Release("c");
+                }
+                catch (Exception e) when (e is not SqliteException)
+                {
+                    // This commit's own fault (a refused transition, a conflict, a fence, a value that cannot be stored):
+                    // undo it alone. A SQLite error (I/O, disk full, busy) fails the whole transaction instead.
+                    transaction.Rollback("c");
+                    transaction.Release("c");
+                    outcomes[i] = e;
+                }
+            }
+            transaction.Commit();
+        }
+        catch (Exception e)
+        {
+            // Nothing of this transaction was written: every commit in it fails with the cause.
+            var cause = e is SqliteException sqlite && IsTransient(sqlite) ? Unavailable(sqlite) : e;
+            for (var i = 0; i < batch.Count; i++) outcomes[i] ??= cause;
+            for (var i = 0; i < batch.Count; i++) batch[i].Fail(outcomes[i]!);
+            return;
+        }
+        for (var i = 0; i < batch.Count; i++)
+        {
+            if (outcomes[i] is { } refused) batch[i].Fail(refused);
+            else batch[i].Succeed();
+        }
+    }
+
+    private void Apply(SqliteTransaction transaction, IReadOnlyList<JournalWrite> writes)
+    {
+        foreach (var write in writes)
+        {
+            switch (write)
+            {
+                case RequireClaim fence:
+                    CheckFence(transaction, fence);
+                    break;
+                case ReleaseClaim release:
+                    var command = _release!;
+                    command.Transaction = transaction;
+                    command.Parameters[0].Value = SqliteValues.Id(release.RunId);
+                    command.Parameters[1].Value = release.TenantId;
+                    command.Parameters[2].Value = release.Owner;
+                    command.ExecuteNonQuery();
+                    break;
+                case InsertStep { Step: var step }:
+                    Insert(transaction, step);
+                    break;
+                case UpdateStep { Step: var step }:
+                    Update(transaction, step);
+                    break;
+                case UpdateRun { Run: var run }:
+                    Update(transaction, run);
+                    break;
+            }
+        }
+    }
+
+    /// <summary>The fence, read under the write lock this transaction holds: nobody can take the run over until it commits.</summary>
+    private void CheckFence(SqliteTransaction transaction, RequireClaim fence)
+    {
+        var command = _fence!;
+        command.Transaction = transaction;
+        command.Parameters[0].Value = SqliteValues.Id(fence.RunId);
+        command.Parameters[1].Value = fence.TenantId;
+        var owner = command.ExecuteScalar() is string current ? current : null;
+        if (owner != fence.Owner)
+        {
+            throw new RunOwnershipLostException(fence.RunId, fence.Owner, owner);
+        }
+    }
+
+    /// <summary>One caller's commit waiting in the queue: claimed by a writer, or cancelled by its caller, not both.</summary>
+    private sealed class PendingCommit(IReadOnlyList<JournalWrite> writes)
+    {
+        private const int Queued = 0, Claimed = 1, Cancelled = 2;
+        private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _state;
+
+        public IReadOnlyList<JournalWrite> Writes { get; } = writes;
+
+        public Task Completion => _completion.Task;
+
+        public bool TryClaim() => Interlocked.CompareExchange(ref _state, Claimed, Queued) == Queued;
+
+        public void TryCancel()
+        {
+            if (Interlocked.CompareExchange(ref _state, Cancelled, Queued) == Queued) _completion.TrySetCanceled();
+        }
+
+        public void Succeed() => _completion.TrySetResult();
+
+        public void Fail(Exception error) => _completion.TrySetException(error);
+    }
+
+    // ---- journal writes -----------------------------------------------------------------------------------
+
+    private void Insert(SqliteTransaction transaction, StepRecord step)
+    {
+        var insert = _insertStep!;
+        insert.Transaction = transaction;
+        BindStep(insert, step);
+        if (Execute(insert, step) == 1)
+        {
+            return;
+        }
+
+        // Nothing inserted: either the run is not the tenant's, or the sequence (or step id) is taken.
+        using var probe = transaction.Connection!.CreateCommand();
+        probe.Transaction = transaction;
+        probe.CommandText = $"""
+            SELECT
+                EXISTS (SELECT 1 FROM {RunsTable} WHERE id = $run_id AND tenant_id = $tenant_id),
+                EXISTS (SELECT 1 FROM {StepsTable} WHERE run_id = $run_id AND sequence = $sequence)
+            """;
+        probe.Parameters.AddWithValue("$run_id", SqliteValues.Id(step.RunId));
+        probe.Parameters.AddWithValue("$tenant_id", step.TenantId);
+        probe.Parameters.AddWithValue("$sequence", step.Sequence);
+        using var reader = probe.ExecuteReader();
+        reader.Read();
+        if (reader.GetInt64(0) == 0)
+        {
+            throw new JournalConflictException($"Step {step.Sequence} '{step.Name}' names run {step.RunId}, which tenant '{step.TenantId}' does not have.");
+        }
+        if (reader.GetInt64(1) != 0)
+        {
+            throw new JournalConflictException($"Run {step.RunId} already has a step at sequence {step.Sequence}; the recorded step was kept.");
+        }
+        throw new JournalConflictException($"A step with id {step.Id} is already recorded; step {step.Sequence} '{step.Name}' of run {step.RunId} was not inserted.");
+    }
+
+    private void Update(SqliteTransaction transaction, StepRecord step)
+    {
+        if (SqliteValues.EnumNames<StepStatus>.ToName.ContainsKey(step.Status))
+        {
+            var update = _updateStep[(int)step.Status] ??= Prepare(transaction.Connection!, SqliteJournalSql.UpdateStep(step.Status), AddStepParameters);
+            update.Transaction = transaction;
+            BindStep(update, step);
+            if (Execute(update, step) == 1)
+            {
+                return;
+            }
+        }
+
+        using var probe = transaction.Connection!.CreateCommand();
+        probe.Transaction = transaction;
+        probe.CommandText = $"SELECT id, status FROM {StepsTable} WHERE id = $id AND run_id = $run_id AND tenant_id = $tenant_id AND sequence = $sequence";
+        probe.Parameters.AddWithValue("$id", SqliteValues.Id(step.Id));
+        probe.Parameters.AddWithValue("$run_id", SqliteValues.Id(step.RunId));
+        probe.Parameters.AddWithValue("$tenant_id", step.TenantId);
+        probe.Parameters.AddWithValue("$sequence", step.Sequence);
+        using var reader = probe.ExecuteReader();
+        if (!reader.Read())
+        {
+            throw new JournalConflictException($"Run {step.RunId} has no step {step.Id} at sequence {step.Sequence}.");
+        }
+        var current = new SqliteRow(reader, StepsTable, 0).Enum<StepStatus>(1);
+        throw IllegalTransitionException.For(step, current);
+    }
+
+    private void Update(SqliteTransaction transaction, RunRecord run)
+    {
+        if (SqliteValues.EnumNames<RunStatus>.ToName.ContainsKey(run.Status))
+        {
+            var update = _updateRun[(int)run.Status] ??= Prepare(transaction.Connection!, SqliteJournalSql.UpdateRun(run.Status), AddRunParameters);
+            update.Transaction = transaction;
+            BindRun(update, run);
+            int changed;
+            try
+            {
+                changed = update.ExecuteNonQuery();
+            }
+            catch (SqliteException e) when (e.SqliteErrorCode == SQLitePCL.raw.SQLITE_CONSTRAINT)
+            {
+                throw new JournalConflictException($"Run {run.Id} ({run.Workflow}) cannot be updated: {e.Message}");
+            }
+            if (changed == 1)
+            {
+                return;
+            }
+        }
+
+        using var probe = transaction.Connection!.CreateCommand();
+        probe.Transaction = transaction;
+        probe.CommandText = $"SELECT id, status FROM {RunsTable} WHERE id = $id AND tenant_id = $tenant_id";
+        probe.Parameters.AddWithValue("$id", SqliteValues.Id(run.Id));
+        probe.Parameters.AddWithValue("$tenant_id", run.TenantId);
+        using var reader = probe.ExecuteReader();
+        if (!reader.Read())
+        {
+            throw new JournalConflictException($"Tenant '{run.TenantId}' has no run {run.Id}.");
+        }
+        var current = new SqliteRow(reader, RunsTable, 0).Enum<RunStatus>(1);
+        throw IllegalTransitionException.For(run, current);
+    }
+
+    private static int Execute(SqliteCommand command, StepRecord step)
+    {
+        try
+        {
+            return command.ExecuteNonQuery();
+        }
+        catch (SqliteException e) when (e.SqliteErrorCode == SQLitePCL.raw.SQLITE_CONSTRAINT)
+        {
+            throw new JournalConflictException($"Step {step.Sequence} '{step.Name}' of run {step.RunId} cannot be written: {e.Message}");
+        }
+    }
+
+    // ---- prepared statements ------------------------------------------------------------------------------
+
+    private void PrepareCommands(SqliteConnection connection)
+    {
+        PrepareReads(connection);
+        _insertRun = Prepare(connection, SqliteJournalSql.InsertRun, AddRunParameters);
+        _selectRunById = Prepare(connection, $"SELECT {RunColumns} FROM {RunsTable} WHERE id = $id",
+            c => c.Parameters.Add("$id", SqliteType.Text));
+        _selectRunByKey = Prepare(connection,
+            $"SELECT {RunColumns} FROM {RunsTable} WHERE tenant_id = $tenant_id AND workflow = $workflow AND idempotency_key = $key",
+            c =>
+            {
+                c.Parameters.Add("$tenant_id", SqliteType.Text);
+                c.Parameters.Add("$workflow", SqliteType.Text);
+                c.Parameters.Add("$key", SqliteType.Text);
+            });
+        _insertStep = Prepare(connection, SqliteJournalSql.InsertStep, AddStepParameters);
+        _fence = Prepare(connection, SqliteJournalSql.Fence, c =>
+        {
+            c.Parameters.Add("$id", SqliteType.Text);
+            c.Parameters.Add("$tenant_id", SqliteType.Text);
+        });
+        _release = Prepare(connection, SqliteJournalSql.Release, c =>
+        {
+            c.Parameters.Add("$id", SqliteType.Text);
+            c.Parameters.Add("$tenant_id", SqliteType.Text);
+            c.Parameters.Add("$owner", SqliteType.Text);
+        });
+        PrepareClaims(connection);
+    }
+
+    private void ForgetPreparedCommands()
+    {
+        Array.Clear(_updateStep);
+        Array.Clear(_updateRun);
+        _insertRun = _selectRunById = _selectRunByKey = _getRun = _getSteps = _insertStep = _fence = _release = _claimById = null;
+    }
+}

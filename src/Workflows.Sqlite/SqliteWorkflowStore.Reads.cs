@@ -1,0 +1,123 @@
+using System.Globalization;
+using System.Text;
+using Microsoft.Data.Sqlite;
+using Workflows.Journal;
+using Workflows.Storage;
+using static Workflows.Sqlite.SqliteJournalRows;
+
+namespace Workflows.Sqlite;
+
+public sealed partial class SqliteWorkflowStore
+{
+    /// <inheritdoc />
+    public ValueTask<RunRecord?> GetRunAsync(string tenantId, Guid runId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(tenantId);
+        return UseConnectionAsync(_ =>
+        {
+            var command = _getRun!;
+            command.Parameters[0].Value = SqliteValues.Id(runId);
+            command.Parameters[1].Value = tenantId;
+            return ReadSingleRun(command);
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<IReadOnlyList<StepRecord>> GetStepsAsync(string tenantId, Guid runId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(tenantId);
+        return UseConnectionAsync<IReadOnlyList<StepRecord>>(_ =>
+        {
+            var command = _getSteps!;
+            command.Parameters[0].Value = SqliteValues.Id(runId);
+            command.Parameters[1].Value = tenantId;
+            var steps = new List<StepRecord>();
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                steps.Add(ReadStep(reader));
+            }
+            return steps;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<IReadOnlyList<RunRecord>> ListRunsAsync(RunQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var limit = Math.Min(query.Limit, RunQuery.MaxLimit);
+        if (limit <= 0)
+        {
+            return [];
+        }
+        return await UseConnectionAsync<IReadOnlyList<RunRecord>>(connection =>
+        {
+            using var command = connection.CreateCommand();
+            var sql = new StringBuilder($"SELECT {RunColumns} FROM {RunsTable} WHERE 1 = 1");
+            if (query.TenantId is not null)
+            {
+                sql.Append(" AND tenant_id = $tenant_id");
+                command.Parameters.AddWithValue("$tenant_id", query.TenantId);
+            }
+            if (query.Workflow is not null)
+            {
+                sql.Append(" AND workflow = $workflow");
+                command.Parameters.AddWithValue("$workflow", query.Workflow);
+            }
+            if (query.Statuses is { Count: > 0 } statuses)
+            {
+                sql.Append(" AND status IN (");
+                for (var i = 0; i < statuses.Count; i++)
+                {
+                    // A status that is not defined matches nothing, like it would in memory.
+                    var name = SqliteValues.EnumNames<RunStatus>.ToName.GetValueOrDefault(statuses[i]);
+                    sql.Append(i == 0 ? "" : ", ").Append("$status").Append(i.ToString(CultureInfo.InvariantCulture));
+                    command.Parameters.AddWithValue("$status" + i.ToString(CultureInfo.InvariantCulture), (object?)name ?? DBNull.Value);
+                }
+                sql.Append(')');
+            }
+            // created_at keeps the offset it was written with, so instants are compared as instants (unix ticks), not as text.
+            if (query.CreatedFrom is { } from)
+            {
+                sql.Append(" AND (unixepoch(substr(created_at, 1, 19) || substr(created_at, 28)) * 10000000 + CAST(substr(created_at, 21, 7) AS INTEGER)) >= $created_from");
+                command.Parameters.AddWithValue("$created_from", UnixTicks(from));
+            }
+            if (query.CreatedBefore is { } before)
+            {
+                sql.Append(" AND (unixepoch(substr(created_at, 1, 19) || substr(created_at, 28)) * 10000000 + CAST(substr(created_at, 21, 7) AS INTEGER)) < $created_before");
+                command.Parameters.AddWithValue("$created_before", UnixTicks(before));
+            }
+            if (query.AfterId is { } after)
+            {
+                sql.Append(" AND id > $after_id");
+                command.Parameters.AddWithValue("$after_id", SqliteValues.Id(after));
+            }
+            sql.Append(" ORDER BY id LIMIT $limit");
+            command.Parameters.AddWithValue("$limit", limit);
+            command.CommandText = sql.ToString();
+            return ReadRuns(command);
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static long UnixTicks(DateTimeOffset instant) => instant.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks;
+
+    private SqliteCommand? _getRun;
+    private SqliteCommand? _getSteps;
+
+    private void PrepareReads(SqliteConnection connection)
+    {
+        _getRun = Prepare(connection, $"SELECT {RunColumns} FROM {RunsTable} WHERE id = $id AND tenant_id = $tenant_id",
+            c =>
+            {
+                c.Parameters.Add("$id", SqliteType.Text);
+                c.Parameters.Add("$tenant_id", SqliteType.Text);
+            });
+        _getSteps = Prepare(connection,
+            $"SELECT {StepColumns} FROM {StepsTable} WHERE run_id = $run_id AND tenant_id = $tenant_id ORDER BY sequence",
+            c =>
+            {
+                c.Parameters.Add("$run_id", SqliteType.Text);
+                c.Parameters.Add("$tenant_id", SqliteType.Text);
+            });
+    }
+}

@@ -1,0 +1,308 @@
+using Workflows.Journal;
+using Workflows.Storage;
+
+namespace Workflows;
+
+/// <summary>
+/// One execution of a run that this engine has claimed: replay and run it until it suspends, ends, is parked, is cancelled,
+/// loses its claim, or the engine stops; then write what that means, under the claim, and give the claim up.
+/// </summary>
+/// <remarks>
+/// Errors by cause (the README's table): the workflow's own exception or a step's final failure fails the run; an
+/// unavailable store is retried, never a failure; non-determinism, a schema mismatch, an unreadable payload or a missing
+/// service parks it; a lost claim abandons it untouched; an engine stop releases it as it is (its running step stays
+/// Running and resumes later, as an interrupted attempt).
+/// </remarks>
+internal sealed class RunExecution
+{
+    private enum Interruption { None, Cancelled, DeadlinePassed, OwnershipLost }
+
+    private readonly WorkflowEngine _engine;
+    private readonly WorkflowDefinition _definition;
+    private readonly bool _acceptSchemaChange;
+    private readonly CancellationTokenSource _cts;
+    private RunRecord _run;
+    private int _interruption;
+    private string? _cancelReason;
+    private string? _currentOwner;
+
+    internal RunExecution(WorkflowEngine engine, WorkflowDefinition definition, RunRecord claimed, bool acceptSchemaChange)
+    {
+        _engine = engine;
+        _definition = definition;
+        _run = claimed;
+        _acceptSchemaChange = acceptSchemaChange;
+        _cts = CancellationTokenSource.CreateLinkedTokenSource(engine.StoppingToken);
+    }
+
+    public Guid RunId => _run.Id;
+
+    public Task Task { get; private set; } = Task.CompletedTask;
+
+    private Interruption Reason => (Interruption)Volatile.Read(ref _interruption);
+
+    internal void Start() => Task = RunAsync();
+
+    /// <summary>Cancels the run cooperatively: the running step's token fires, no further step starts, the run ends Cancelled.</summary>
+    internal void RequestCancel(string reason)
+    {
+        _cancelReason ??= reason;
+        Interrupt(Interruption.Cancelled);
+    }
+
+    /// <summary>The claim is gone (taken over, or the run ended elsewhere): stop without writing anything more.</summary>
+    internal void LoseOwnership(string? currentOwner)
+    {
+        _currentOwner = currentOwner;
+        Interrupt(Interruption.OwnershipLost);
+    }
+
+    private void Interrupt(Interruption reason)
+    {
+        if (Interlocked.CompareExchange(ref _interruption, (int)reason, (int)Interruption.None) == (int)Interruption.None)
+        {
+            try
+            {
+                _cts.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // the execution has already ended
+            }
+        }
+    }
+
+    private async Task RunAsync()
+    {
+        await Task.Yield(); // never run workflow code on the caller's stack (a start, a scheduler pass)
+        try
+        {
+            var backoff = StoreRetry.FirstDelay;
+            while (true)
+            {
+                try
+                {
+                    await ExecuteAsync().ConfigureAwait(false);
+                    return;
+                }
+                catch (StoreUnavailableException e) when (!_cts.IsCancellationRequested)
+                {
+                    // The store went away between commits (each commit retries by itself): replay again once it is back.
+                    _engine.ReportBackgroundError(e);
+                    await Task.Delay(backoff, _cts.Token).ConfigureAwait(false);
+                    backoff = StoreRetry.Next(backoff);
+                }
+            }
+        }
+        catch (Exception e)
+        {
+            // Whatever escaped the outcome handling (the store refused the final write, the engine is stopping hard):
+            // the journal stays as it is and the run resumes by replay; the handle does not end here.
+            if (e is not OperationCanceledException)
+            {
+                _engine.ReportBackgroundError(e);
+            }
+        }
+        finally
+        {
+            _cts.Dispose();
+            _engine.ExecutionEnded(this);
+        }
+    }
+
+    private async Task ExecuteAsync()
+    {
+        var clock = _engine.Clock;
+        var token = _cts.Token;
+        if (_run.CancelRequestedAt is not null)
+        {
+            await EndCancelledAsync(null, ErrorKind.Cancelled, _run.CancelReason ?? "Cancelled.").ConfigureAwait(false);
+            return;
+        }
+        if (_run.DeadlineAt is { } deadline)
+        {
+            if (deadline <= clock.GetUtcNow())
+            {
+                await EndCancelledAsync(null, ErrorKind.Timeout, DeadlineMessage(deadline)).ConfigureAwait(false);
+                return;
+            }
+        }
+
+        IReadOnlyList<StepRecord> steps;
+        try
+        {
+            steps = await StoreRetry.RunAsync(() => _engine.Store.GetStepsAsync(_run.TenantId, _run.Id, token), token).ConfigureAwait(false);
+        }
+        catch (JournalCorruptException e)
+        {
+            await ParkAsync(null, ErrorKind.Serialization, e).ConfigureAwait(false);
+            return;
+        }
+
+        if (_run.SchemaVersion != _definition.SchemaVersion)
+        {
+            if (!_acceptSchemaChange)
+            {
+                var mismatch = new SchemaMismatchException(_run.Id, _run.Workflow, _run.SchemaVersion, _definition.SchemaVersion,
+                    WorkflowEngine.DescribeChanges(_definition, steps));
+                await ParkAsync(null, ErrorKind.SchemaMismatch, mismatch).ConfigureAwait(false);
+                return;
+            }
+            _run = _run with { SchemaVersion = _definition.SchemaVersion, UpdatedAt = clock.GetUtcNow() };
+            await CommitAsync([JournalWrite.Update(_run)], null, token).ConfigureAwait(false);
+        }
+
+        using var deadlineTimer = _run.DeadlineAt is { } due
+            ? clock.CreateTimer(static state => ((RunExecution)state!).Interrupt(Interruption.DeadlinePassed), this, Max(due - clock.GetUtcNow(), TimeSpan.Zero), Timeout.InfiniteTimeSpan)
+            : null;
+
+        var context = new WorkflowContext(_run, steps, _engine.Store, clock, _engine.WorkerId, _engine.Options.SuspendThreshold, token)
+        {
+            StepCommitted = _engine.Options.OnStepCommitted,
+        };
+        Task<string> work;
+        WorkflowContext.Current = context;
+        try
+        {
+            work = _definition.ExecuteAsync(context, _run.Input, _engine.Options.Services, token);
+        }
+        finally
+        {
+            WorkflowContext.Current = null;
+        }
+
+        await Task.WhenAny(work, context.Suspended).ConfigureAwait(false);
+        if (context.Suspended.IsCompleted)
+        {
+            _engine.Waiters.Report(_run.Id, context.Replayed, context.Executed);
+            if (context.Suspended.IsCompletedSuccessfully)
+            {
+                _engine.RunSuspended();
+                return; // Waiting and released: nothing of the run stays here
+            }
+            await EndAsync(context, context.Suspended.Exception!.GetBaseException(), output: null).ConfigureAwait(false);
+            return;
+        }
+
+        string output;
+        try
+        {
+            output = await work.ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            _engine.Waiters.Report(_run.Id, context.Replayed, context.Executed);
+            await EndAsync(context, e, output: null).ConfigureAwait(false);
+            return;
+        }
+        _engine.Waiters.Report(_run.Id, context.Replayed, context.Executed);
+        await EndAsync(context, error: null, output).ConfigureAwait(false);
+    }
+
+    /// <summary>Decides what the execution's end means for the run, and journals it.</summary>
+    private async Task EndAsync(WorkflowContext context, Exception? error, string? output)
+    {
+        if (Reason == Interruption.OwnershipLost || context.OwnershipLost is not null || error is RunOwnershipLostException)
+        {
+            return; // another engine holds the run: write nothing
+        }
+        if (context.Fatal is { } fatal)
+        {
+            // Parked even when workflow code caught the replay error: the run cannot go on under this code.
+            var kind = fatal is NonDeterminismException ? ErrorKind.NonDeterminism : ErrorKind.Serialization;
+            await ParkAsync(context, kind, fatal).ConfigureAwait(false);
+            return;
+        }
+        if (error is null)
+        {
+            var now = _engine.Clock.GetUtcNow();
+            var succeeded = _run with { Status = RunStatus.Succeeded, Output = output, Error = null, CompletedAt = now, UpdatedAt = now, WakeAt = null, WaitingFor = null };
+            await FinishAsync(context, succeeded, [], cause: null).ConfigureAwait(false);
+            return;
+        }
+        switch (Reason)
+        {
+            case Interruption.Cancelled:
+                await EndCancelledAsync(context, ErrorKind.Cancelled, _cancelReason ?? "Cancelled.").ConfigureAwait(false);
+                return;
+            case Interruption.DeadlinePassed:
+                await EndCancelledAsync(context, ErrorKind.Timeout, DeadlineMessage(_run.DeadlineAt!.Value)).ConfigureAwait(false);
+                return;
+        }
+        if (_engine.StoppingToken.IsCancellationRequested && error is OperationCanceledException)
+        {
+            // The engine is stopping: the run stays Running (its running step too) and is released for the next start.
+            await CommitAsync([JournalWrite.ReleaseClaim(_run.Id, _run.TenantId, _engine.WorkerId)], context, _engine.AbortToken).ConfigureAwait(false);
+            return;
+        }
+        if (error is StoreUnavailableException)
+        {
+            throw error; // retried by replay
+        }
+        if (error is WorkflowConstructionException)
+        {
+            await ParkAsync(context, ErrorKind.MissingService, error).ConfigureAwait(false);
+            return;
+        }
+        var info = error switch
+        {
+            StepFailedException failed => failed.Error with { Kind = ErrorKind.StepFailed, Message = failed.Message },
+            Serialization.WorkflowSerializationException => ErrorInfo.From(ErrorKind.Serialization, error),
+            _ => ErrorInfo.From(ErrorKind.WorkflowFailed, error),
+        };
+        var failedAt = _engine.Clock.GetUtcNow();
+        var failedRun = _run with { Status = RunStatus.Failed, Error = info, CompletedAt = failedAt, UpdatedAt = failedAt, WakeAt = null, WaitingFor = null };
+        await FinishAsync(context, failedRun, [], new WorkflowRunFailedException(_run.Id, _run.Workflow, info, error)).ConfigureAwait(false);
+    }
+
+    /// <summary>Parks the run: not final, not retried, released, with the structured error, until someone resumes it.</summary>
+    private async Task ParkAsync(WorkflowContext? context, ErrorKind kind, Exception reason)
+    {
+        var now = _engine.Clock.GetUtcNow();
+        var parked = _run with { Status = RunStatus.Parked, Error = ErrorInfo.From(kind, reason), UpdatedAt = now, WakeAt = null, WaitingFor = null };
+        await FinishAsync(context, parked, [], reason).ConfigureAwait(false);
+    }
+
+    /// <summary>Ends the run Cancelled (by request or at its deadline); steps cut short are recorded as failed with the same error.</summary>
+    private async Task EndCancelledAsync(WorkflowContext? context, ErrorKind kind, string message)
+    {
+        var now = _engine.Clock.GetUtcNow();
+        var error = new ErrorInfo(kind, message);
+        var cutShort = (context?.UnfinishedSteps() ?? [])
+            .Select(step => JournalWrite.Update(step with { Status = StepStatus.Failed, Error = error, CompletedAt = now, UpdatedAt = now }))
+            .ToList();
+        var cancelled = _run with { Status = RunStatus.Cancelled, Error = error, CompletedAt = now, UpdatedAt = now, WakeAt = null, WaitingFor = null };
+        await FinishAsync(context, cancelled, cutShort, cause: null).ConfigureAwait(false);
+    }
+
+    private async Task FinishAsync(WorkflowContext? context, RunRecord ended, List<JournalWrite> steps, Exception? cause)
+    {
+        steps.Add(JournalWrite.Update(ended));
+        steps.Add(JournalWrite.ReleaseClaim(_run.Id, _run.TenantId, _engine.WorkerId));
+        try
+        {
+            await CommitAsync(steps, context, _engine.AbortToken).ConfigureAwait(false);
+        }
+        catch (RunOwnershipLostException)
+        {
+            return; // taken over meanwhile: the new owner decides
+        }
+        _engine.Waiters.Complete(ended, ended.Output, cause);
+    }
+
+    /// <summary>A fenced commit: through the context (with its pending durable values) when there is one.</summary>
+    private Task CommitAsync(IReadOnlyList<JournalWrite> writes, WorkflowContext? context, CancellationToken token)
+    {
+        if (context is not null)
+        {
+            return context.CommitAsync(writes, token);
+        }
+        List<JournalWrite> batch = [JournalWrite.RequireClaim(_run.Id, _run.TenantId, _engine.WorkerId), .. writes];
+        return StoreRetry.RunAsync(() => _engine.Store.CommitAsync(batch, token), token);
+    }
+
+    private static string DeadlineMessage(DateTimeOffset deadline) =>
+        $"The run passed its deadline ({deadline.ToString("O", System.Globalization.CultureInfo.InvariantCulture)}).";
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+}

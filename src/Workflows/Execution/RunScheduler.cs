@@ -1,0 +1,180 @@
+using Workflows.Journal;
+using Workflows.Storage;
+
+namespace Workflows;
+
+/// <summary>
+/// The engine's scheduler: claims ready runs (new, woken, recovered after a lapsed claim) up to the engine's concurrency,
+/// with one timer for the earliest due run, re-armed whenever it is told of new work; renews the claims of the runs in
+/// flight; and polls for the runs that handles here wait for but that end elsewhere.
+/// </summary>
+internal sealed class RunScheduler
+{
+    private readonly WorkflowEngine _engine;
+    private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Task _scheduling = Task.CompletedTask;
+    private Task _renewing = Task.CompletedTask;
+
+    internal RunScheduler(WorkflowEngine engine) => _engine = engine;
+
+    internal void Start(CancellationToken stopping)
+    {
+        _scheduling = Task.Run(() => ScheduleAsync(stopping), CancellationToken.None);
+        _renewing = Task.Run(() => RenewAsync(stopping), CancellationToken.None);
+    }
+
+    /// <summary>Wakes the scheduler now: there may be new work (a run created, suspended or freed, a slot freed).</summary>
+    internal void Signal() => Volatile.Read(ref _wake).TrySetResult();
+
+    internal async Task StopAsync()
+    {
+        await Task.WhenAll(_scheduling, _renewing).ConfigureAwait(false);
+    }
+
+    private async Task ScheduleAsync(CancellationToken stopping)
+    {
+        var options = _engine.Options;
+        var clock = _engine.Clock;
+        var backoff = StoreRetry.FirstDelay;
+        var lastPoll = DateTimeOffset.MinValue;
+        while (!stopping.IsCancellationRequested)
+        {
+            var wait = options.PollInterval;
+            try
+            {
+                var claimedAll = await ClaimReadyAsync(stopping).ConfigureAwait(false);
+                var now = clock.GetUtcNow();
+                if (now - lastPoll >= options.PollInterval)
+                {
+                    await PollWaitersAsync(stopping).ConfigureAwait(false);
+                    lastPoll = now;
+                }
+                if (claimedAll)
+                {
+                    continue; // a full batch: more may be ready
+                }
+                if (_engine.FreeSlots > 0 && await _engine.Store.GetNextDueAsync(_engine.WorkflowNames, now, stopping).ConfigureAwait(false) is { } due)
+                {
+                    var untilDue = due - clock.GetUtcNow();
+                    if (untilDue < wait) wait = untilDue < TimeSpan.Zero ? TimeSpan.Zero : untilDue;
+                }
+                backoff = StoreRetry.FirstDelay;
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                // An unavailable store, or a row the scheduler cannot read: report it and try again later; never crash the engine.
+                _engine.ReportBackgroundError(e);
+                wait = backoff;
+                backoff = StoreRetry.Next(backoff);
+            }
+
+            // One timer, for the earliest due run or the next poll, cut short by a signal. Timers can fire a little early:
+            // a run found not yet due is simply waited for again.
+            var wake = Volatile.Read(ref _wake);
+            if (wait > TimeSpan.Zero && !wake.Task.IsCompleted)
+            {
+                using var timer = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+                var delay = Task.Delay(wait, clock, timer.Token);
+                await Task.WhenAny(wake.Task, delay).ConfigureAwait(false);
+                timer.Cancel();
+                if (stopping.IsCancellationRequested) return;
+            }
+            if (wake.Task.IsCompleted)
+            {
+                Interlocked.CompareExchange(ref _wake, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), wake);
+            }
+        }
+    }
+
+    /// <summary>Claims ready runs into free slots; true when it claimed as many as it asked for.</summary>
+    private async Task<bool> ClaimReadyAsync(CancellationToken stopping)
+    {
+        var names = _engine.WorkflowNames;
+        if (names.Count == 0) return false;
+        var reserved = _engine.ReserveSlots(Math.Min(_engine.FreeSlots, 256));
+        if (reserved == 0) return false;
+        IReadOnlyList<RunRecord> claimed;
+        try
+        {
+            var now = _engine.Clock.GetUtcNow();
+            claimed = await _engine.Store.ClaimReadyRunsAsync(
+                new ReadyRunsClaim(_engine.WorkerId, now, now + _engine.Options.LeaseDuration, reserved, names), stopping).ConfigureAwait(false);
+        }
+        catch
+        {
+            _engine.ReleaseSlots(reserved);
+            throw;
+        }
+        _engine.ReleaseSlots(reserved - claimed.Count);
+        foreach (var run in claimed)
+        {
+            _engine.Execute(run, acceptSchemaChange: false);
+        }
+        return claimed.Count == reserved;
+    }
+
+    /// <summary>Completes the handles of runs that ended (or were parked) in another engine.</summary>
+    private async Task PollWaitersAsync(CancellationToken stopping)
+    {
+        foreach (var (runId, tenantId) in _engine.Waiters.Waiting().ToList())
+        {
+            if (_engine.IsExecuting(runId)) continue;
+            var run = await _engine.Store.GetRunAsync(tenantId, runId, stopping).ConfigureAwait(false);
+            if (run is not null)
+            {
+                _engine.Waiters.Complete(run, run.Output, cause: null);
+            }
+        }
+    }
+
+    /// <summary>Renews the claims of the runs in flight every third of the lease; acts on lost claims and cancel requests.</summary>
+    private async Task RenewAsync(CancellationToken stopping)
+    {
+        var clock = _engine.Clock;
+        var period = _engine.Options.LeaseDuration / 3;
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(period, clock, stopping).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            var executions = _engine.Executions();
+            if (executions.Count == 0) continue;
+            try
+            {
+                var now = clock.GetUtcNow();
+                var states = await _engine.Store.RenewClaimsAsync(
+                    new ClaimRenewal(_engine.WorkerId, executions.Select(e => e.RunId).ToList(), now, now + _engine.Options.LeaseDuration), stopping).ConfigureAwait(false);
+                var byId = executions.ToDictionary(e => e.RunId);
+                foreach (var state in states)
+                {
+                    if (!byId.TryGetValue(state.RunId, out var execution) || !_engine.IsExecuting(execution)) continue;
+                    if (!state.Held)
+                    {
+                        execution.LoseOwnership(state.CurrentOwner);
+                    }
+                    else if (state.CancelRequestedAt is not null)
+                    {
+                        execution.RequestCancel(state.CancelReason ?? "Cancelled.");
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                _engine.ReportBackgroundError(e); // the next renewal tries again; the fence keeps a lapsed claim safe
+            }
+        }
+    }
+}

@@ -1,0 +1,107 @@
+using System.Collections.Concurrent;
+using Workflows.Journal;
+
+namespace Workflows;
+
+/// <summary>
+/// What handles wait for: one entry per unfinished run that a handle of this engine was made for. An entry collects what
+/// this engine's executions replayed and ran, and completes when the run ends here or, seen by polling, elsewhere.
+/// It holds no part of the run's execution: a suspended run with a handle is still not in memory.
+/// </summary>
+internal sealed class RunWaiters
+{
+    private readonly ConcurrentDictionary<Guid, Waiter> _waiters = new();
+
+    private sealed class Waiter(RunRecord run)
+    {
+        public readonly TaskCompletionSource<RunOutcome> Completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public readonly HashSet<int> Replayed = [];
+        public readonly HashSet<int> Executed = [];
+        public readonly string TenantId = run.TenantId;
+
+        public ExecutionReport Report()
+        {
+            lock (this)
+            {
+                var executed = Executed.Order().ToArray();
+                return new ExecutionReport(Replayed.Where(s => !Executed.Contains(s)).Order().ToArray(), executed);
+            }
+        }
+    }
+
+    /// <summary>The outcome task of a run's handle.</summary>
+    public Task<RunOutcome> Track(RunRecord run)
+    {
+        if (IsEnded(run.Status))
+        {
+            var completion = new TaskCompletionSource<RunOutcome>();
+            SetEnded(completion, run, run.Output, ExecutionReport.None, cause: null);
+            return completion.Task;
+        }
+        return _waiters.GetOrAdd(run.Id, static (_, r) => new Waiter(r), run).Completion.Task;
+    }
+
+    /// <summary>Adds what one execution replayed and ran to the run's report, if a handle waits for it.</summary>
+    public void Report(Guid runId, IReadOnlyCollection<int> replayed, IReadOnlyCollection<int> executed)
+    {
+        if (_waiters.TryGetValue(runId, out var waiter))
+        {
+            lock (waiter)
+            {
+                waiter.Replayed.UnionWith(replayed);
+                waiter.Executed.UnionWith(executed);
+            }
+        }
+    }
+
+    /// <summary>Completes the handles of a run that ended (or was parked), with the cause when this engine saw it.</summary>
+    public void Complete(RunRecord run, string? output, Exception? cause)
+    {
+        if (IsEnded(run.Status) && _waiters.TryRemove(run.Id, out var waiter))
+        {
+            SetEnded(waiter.Completion, run, output, waiter.Report(), cause);
+        }
+    }
+
+    /// <summary>The runs that handles wait for, for polling.</summary>
+    public IEnumerable<(Guid RunId, string TenantId)> Waiting() => _waiters.Select(p => (p.Key, p.Value.TenantId));
+
+    /// <summary>The engine stopped: handles still waiting learn that the run did not end here.</summary>
+    public void Stop()
+    {
+        foreach (var runId in _waiters.Keys)
+        {
+            if (_waiters.TryRemove(runId, out var waiter))
+            {
+                waiter.Completion.TrySetException(new OperationCanceledException(
+                    $"The engine stopped before run {runId} ended; the run stays in the journal and goes on at the next start."));
+            }
+        }
+    }
+
+    public int Count => _waiters.Count;
+
+    private static bool IsEnded(RunStatus status) => StatusTransitions.IsFinal(status) || status == RunStatus.Parked;
+
+    private static void SetEnded(TaskCompletionSource<RunOutcome> completion, RunRecord run, string? output, ExecutionReport report, Exception? cause)
+    {
+        switch (run.Status)
+        {
+            case RunStatus.Succeeded:
+                completion.TrySetResult(new RunOutcome(run, output ?? run.Output, report));
+                break;
+            case RunStatus.Cancelled:
+                completion.TrySetException(new WorkflowRunCancelledException(run.Id, run.Workflow,
+                    run.Error ?? new ErrorInfo(ErrorKind.Cancelled, "The run was cancelled.")));
+                break;
+            case RunStatus.Parked:
+                completion.TrySetException(new WorkflowRunParkedException(run.Id, run.Workflow,
+                    run.Error ?? new ErrorInfo(ErrorKind.Internal, "The run is parked."), cause));
+                break;
+            default:
+                completion.TrySetException(new WorkflowRunFailedException(run.Id, run.Workflow,
+                    run.Error ?? new ErrorInfo(ErrorKind.Internal, $"The run ended {run.Status}."), cause));
+                break;
+        }
+    }
+}

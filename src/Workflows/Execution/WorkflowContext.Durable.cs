@@ -1,0 +1,227 @@
+using System.Text.Json;
+using Workflows.Journal;
+using Workflows.Serialization;
+using Workflows.Storage;
+
+namespace Workflows;
+
+public sealed partial class WorkflowContext
+{
+    private readonly TaskCompletionSource _suspended = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _suspendRequests;
+    private DateTimeOffset _suspendWakeAt = DateTimeOffset.MaxValue;
+    private int _suspendSequence;
+    private int _suspensionBegun;
+
+    /// <summary>Completes once the run is durably <see cref="RunStatus.Waiting"/> and released; faults if that commit failed.</summary>
+    internal Task Suspended => _suspended.Task;
+
+    /// <summary>True once a wait has asked for the run to be suspended: no further step starts in this execution.</summary>
+    internal bool IsSuspending => Volatile.Read(ref _suspendRequests) > 0;
+
+    /// <summary>
+    /// Returns the value recorded at the next sequence number, or produces one, records it and returns it.
+    /// Used for the durable primitives (the time, new guids): deterministic on replay, no round trip to the store.
+    /// </summary>
+    internal T RecordValue<T>(string name, StepKind kind, Func<T> produce, JsonCodec<T> codec)
+    {
+        var sequence = NextSequence(name, kind, out var recorded);
+        if (recorded is { Status: StepStatus.Succeeded })
+        {
+            MarkReplayed(recorded);
+            return ReadRecorded(recorded, codec.Deserialize);
+        }
+        var value = produce();
+        var now = _clock.GetUtcNow();
+        var record = NewRecord(sequence, EnterWave(), name, kind, now) with
+        {
+            Status = StepStatus.Succeeded,
+            Output = codec.Serialize(value),
+            DurationMs = 0,
+            CompletedAt = now,
+        };
+        LeaveWave();
+        lock (_gate)
+        {
+            _pending.Add(recorded is null ? JournalWrite.Insert(record) : JournalWrite.Update(record with { Id = recorded.Id, CreatedAt = recorded.CreatedAt }));
+            _executed.Add(sequence);
+        }
+        return value;
+    }
+
+    /// <summary>
+    /// A durable timer. The wake-up time is journaled first, so a restarted run waits only for what is left, and a timer
+    /// that already fired is not waited for again. A wait longer than the engine's threshold suspends the run: it is
+    /// journaled as <see cref="RunStatus.Waiting"/> until then, its claim released, and nothing of it stays in memory; the
+    /// scheduler wakes it by replay. A sleep never ends before its recorded wake-up time.
+    /// </summary>
+    internal async Task SleepAsync(TimeSpan duration, CancellationToken cancellationToken)
+    {
+        if (duration < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(duration), duration, "A durable sleep cannot be negative.");
+        if (IsSuspending)
+        {
+            await NeverAsync<bool>().ConfigureAwait(false);
+        }
+        var sequence = NextSequence("sleep", StepKind.Sleep, out var recorded);
+        if (recorded is { Status: StepStatus.Succeeded })
+        {
+            MarkReplayed(recorded);
+            return;
+        }
+        var now = _clock.GetUtcNow();
+        var position = EnterWave();
+        var suspended = false;
+        try
+        {
+            StepRecord record;
+            DateTimeOffset wakeAt;
+            bool inserted;
+            if (recorded is null)
+            {
+                wakeAt = (now + duration).ToUniversalTime();
+                record = NewRecord(sequence, position, "sleep", StepKind.Sleep, now) with
+                {
+                    Input = JournalJson.Write(wakeAt, static (writer, at) =>
+                    {
+                        writer.WriteStartObject();
+                        writer.WritePropertyName("wakeAt"u8);
+                        JsonCodecs.DateTimeOffset.Write(writer, at);
+                        writer.WriteEndObject();
+                    }),
+                };
+                inserted = false;
+            }
+            else
+            {
+                record = recorded;
+                wakeAt = ReadWakeAt(recorded);
+                inserted = true;
+            }
+
+            if (wakeAt - now > _suspendThreshold)
+            {
+                suspended = true;
+                RequestSuspension(inserted ? null : JournalWrite.Insert(record), sequence, wakeAt);
+                await NeverAsync<bool>().ConfigureAwait(false);
+            }
+            if (!inserted)
+            {
+                TrackRunning(record);
+                await CommitAsync(JournalWrite.Insert(record)).ConfigureAwait(false);
+            }
+
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(CancellationToken, cancellationToken);
+            // A timer may fire a little early: the clock, not the timer, says when the wake-up time has come.
+            for (var remaining = wakeAt - _clock.GetUtcNow(); remaining > TimeSpan.Zero; remaining = wakeAt - _clock.GetUtcNow())
+            {
+                await Task.Delay(remaining < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : remaining, _clock, linked.Token).ConfigureAwait(false);
+            }
+            var done = _clock.GetUtcNow();
+            record = record with
+            {
+                Status = StepStatus.Succeeded,
+                Output = JournalJson.Write(JsonCodecs.DateTimeOffset, done),
+                DurationMs = (long)(done - (record.StartedAt ?? done)).TotalMilliseconds,
+                CompletedAt = done,
+                UpdatedAt = done,
+            };
+            await CommitAsync(JournalWrite.Update(record)).ConfigureAwait(false);
+            MarkExecuted(sequence);
+        }
+        finally
+        {
+            if (!suspended)
+            {
+                LeaveWave();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Asks for the run to be suspended until <paramref name="wakeAt"/>. The suspension is committed once every other step
+    /// in flight has finished (their outcomes must be journaled under this claim first); several waits in one wave suspend
+    /// together, until the earliest of them.
+    /// </summary>
+    private void RequestSuspension(JournalWrite? insert, int sequence, DateTimeOffset wakeAt)
+    {
+        bool drained;
+        lock (_gate)
+        {
+            if (insert is not null)
+            {
+                _pending.Add(insert);
+            }
+            if (wakeAt < _suspendWakeAt)
+            {
+                _suspendWakeAt = wakeAt;
+                _suspendSequence = sequence;
+            }
+            _suspendRequests++;
+            drained = _inFlight == _suspendRequests;
+        }
+        if (drained)
+        {
+            BeginSuspension();
+        }
+    }
+
+    private void BeginSuspension()
+    {
+        if (Interlocked.Exchange(ref _suspensionBegun, 1) == 0)
+        {
+            _ = SuspendAsync();
+        }
+    }
+
+    private async Task SuspendAsync()
+    {
+        try
+        {
+            DateTimeOffset wakeAt;
+            int sequence;
+            lock (_gate)
+            {
+                wakeAt = _suspendWakeAt;
+                sequence = _suspendSequence;
+            }
+            if (Run.DeadlineAt is { } deadline && deadline < wakeAt)
+            {
+                wakeAt = deadline;
+            }
+            var now = _clock.GetUtcNow();
+            var waiting = Run with { Status = RunStatus.Waiting, WakeAt = wakeAt, WaitingFor = $"sleep:{sequence}", UpdatedAt = now, Error = null };
+            await CommitAsync([JournalWrite.Update(waiting), JournalWrite.ReleaseClaim(RunId, TenantId, _owner)], CancellationToken).ConfigureAwait(false);
+            _suspended.TrySetResult();
+        }
+        catch (Exception e)
+        {
+            _suspended.TrySetException(e);
+        }
+    }
+
+    /// <summary>A wait that never ends: the execution is over once the run is suspended, and what awaits this is collected.</summary>
+    private static Task<T> NeverAsync<T>() => new TaskCompletionSource<T>().Task;
+
+    private DateTimeOffset ReadWakeAt(StepRecord record)
+    {
+        var json = record.Input;
+        try
+        {
+            if (json is null) throw new FormatException("The sleep record has no wake-up time.");
+            var reader = new Utf8JsonReader(System.Text.Encoding.UTF8.GetBytes(json));
+            while (reader.Read())
+            {
+                if (reader.TokenType == JsonTokenType.PropertyName && reader.ValueTextEquals("wakeAt"u8))
+                {
+                    reader.Read();
+                    return JsonCodecs.DateTimeOffset.Read(ref reader);
+                }
+            }
+            throw new FormatException("The sleep record has no wake-up time.");
+        }
+        catch (Exception e) when (e is JsonException or FormatException or WorkflowSerializationException)
+        {
+            throw Park(new JournalPayloadException(RunId, record.Sequence, record.Name, e));
+        }
+    }
+}

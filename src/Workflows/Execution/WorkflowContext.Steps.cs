@@ -1,0 +1,179 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Workflows.Journal;
+using Workflows.Serialization;
+using Workflows.Storage;
+
+namespace Workflows;
+
+public sealed partial class WorkflowContext
+{
+    /// <summary>
+    /// Runs one step under the journal: replays it when recorded, otherwise runs its body with its retry policy
+    /// and commits the outcome before returning it. Called by generated wrappers.
+    /// </summary>
+    public async Task<T> RunStepAsync<T>(StepDescriptor step, Action<Utf8JsonWriter>? writeInput, Func<Task<T>> body, JsonCodec<T> output)
+    {
+        if (IsSuspending)
+        {
+            return await NeverAsync<T>().ConfigureAwait(false);
+        }
+        var sequence = NextSequence(step.Name, step.Kind, out var recorded);
+        if (recorded is not null)
+        {
+            switch (recorded.Status)
+            {
+                case StepStatus.Succeeded:
+                    MarkReplayed(recorded);
+                    return ReadRecorded(recorded, output.Deserialize);
+                case StepStatus.Failed:
+                case StepStatus.Skipped:
+                    MarkReplayed(recorded);
+                    throw new StepFailedException(recorded.Name, sequence, recorded.Attempt,
+                        recorded.Error ?? new ErrorInfo(ErrorKind.StepFailed, "The step was recorded as failed without an error."));
+            }
+        }
+
+        var position = EnterWave();
+        try
+        {
+            return await ExecuteAsync(step, sequence, position, recorded, writeInput, body, output).ConfigureAwait(false);
+        }
+        finally
+        {
+            LeaveWave();
+        }
+    }
+
+    private async Task<T> ExecuteAsync<T>(StepDescriptor step, int sequence, int position, StepRecord? recorded,
+        Action<Utf8JsonWriter>? writeInput, Func<Task<T>> body, JsonCodec<T> output)
+    {
+        var now = _clock.GetUtcNow();
+        StepRecord record;
+        if (recorded is null)
+        {
+            record = NewRecord(sequence, position, step.Name, step.Kind, now) with
+            {
+                Input = writeInput is null ? null : JournalJson.Write(writeInput, static (writer, write) => write(writer)),
+            };
+            TrackRunning(record);
+            await CommitAsync(JournalWrite.Insert(record)).ConfigureAwait(false);
+        }
+        else
+        {
+            // An unfinished record. Reopened by a resume (Pending): one new attempt. A retry whose backoff had not yet
+            // elapsed when the engine stopped waits only for what is left and keeps its number. Otherwise an attempt may
+            // have begun and was cut short by a crash or a stop: it counts as interrupted, not failed, so it does not
+            // use up MaxAttempts.
+            var scheduled = recorded.StartedAt ?? now;
+            if (recorded.Status == StepStatus.Running && scheduled > now)
+            {
+                record = recorded;
+                TrackRunning(record);
+                await Task.Delay(scheduled - now, _clock, CancellationToken).ConfigureAwait(false);
+                now = _clock.GetUtcNow();
+                record = record with { StartedAt = now, UpdatedAt = now };
+            }
+            else
+            {
+                var interrupted = recorded.Status == StepStatus.Running ? 1 : 0;
+                record = recorded with
+                {
+                    Status = StepStatus.Running,
+                    Attempt = recorded.Attempt + 1,
+                    InterruptedAttempts = recorded.InterruptedAttempts + interrupted,
+                    StartedAt = now,
+                    CompletedAt = null,
+                    UpdatedAt = now,
+                };
+            }
+            TrackRunning(record);
+            await CommitAsync(JournalWrite.Update(record)).ConfigureAwait(false);
+        }
+
+        while (true)
+        {
+            var started = Stopwatch.GetTimestamp();
+            T result;
+            try
+            {
+                result = await InvokeBodyAsync(step, body).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (CancellationToken.IsCancellationRequested)
+            {
+                throw; // cancelled, stopping or lost: the engine decides what the record becomes
+            }
+            catch (Exception e)
+            {
+                var failedAt = _clock.GetUtcNow();
+                var error = ErrorInfo.From(ErrorKind.StepFailed, e);
+                var duration = (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                var failures = record.FailedAttempts + 1;
+                if (failures >= step.MaxAttempts)
+                {
+                    record = record with { Status = StepStatus.Failed, FailedAttempts = failures, Error = error, DurationMs = duration, CompletedAt = failedAt, UpdatedAt = failedAt };
+                    await CommitAsync(JournalWrite.Update(record)).ConfigureAwait(false);
+                    MarkExecuted(sequence);
+                    throw new StepFailedException(step.Name, sequence, record.Attempt, error, e);
+                }
+
+                // The next attempt's number and start time are journaled before the backoff, so a crash resets neither.
+                var nextStart = failedAt + step.DelayBefore(failures + 1);
+                record = record with
+                {
+                    Status = StepStatus.Running,
+                    Attempt = record.Attempt + 1,
+                    FailedAttempts = failures,
+                    Error = error,
+                    DurationMs = duration,
+                    StartedAt = nextStart,
+                    UpdatedAt = failedAt,
+                };
+                TrackRunning(record);
+                await CommitAsync(JournalWrite.Update(record)).ConfigureAwait(false);
+                await Task.Delay(nextStart - failedAt, _clock, CancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            string json;
+            try
+            {
+                json = output.Serialize(result);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // The outcome is final either way: record it, so that no step is left Running under a failed run.
+                var unwritable = new WorkflowSerializationException(output.TypeName, "(not written)", e);
+                var failedAt = _clock.GetUtcNow();
+                record = record with { Status = StepStatus.Failed, Error = ErrorInfo.From(ErrorKind.Serialization, unwritable), CompletedAt = failedAt, UpdatedAt = failedAt };
+                await CommitAsync(JournalWrite.Update(record)).ConfigureAwait(false);
+                MarkExecuted(sequence);
+                throw unwritable;
+            }
+            var completedAt = _clock.GetUtcNow();
+            record = record with
+            {
+                Status = StepStatus.Succeeded,
+                Output = json,
+                Error = null,
+                DurationMs = (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds,
+                CompletedAt = completedAt,
+                UpdatedAt = completedAt,
+            };
+            await CommitAsync(JournalWrite.Update(record)).ConfigureAwait(false);
+            MarkExecuted(sequence);
+            StepCommitted?.Invoke(record);
+            return result;
+        }
+    }
+
+    /// <summary>Raised after a step's outcome is durably committed (the sample's crash switch hooks here).</summary>
+    internal Action<StepRecord>? StepCommitted { get; init; }
+
+    private static async Task<T> InvokeBodyAsync<T>(StepDescriptor step, Func<Task<T>> body)
+    {
+        // Set in this frame only: the async method restores the caller's value when it returns.
+        s_runningStep.Value = step;
+        return await body().ConfigureAwait(false);
+    }
+}
