@@ -59,34 +59,34 @@ public sealed partial class WorkflowContext
             TrackRunning(record);
             await CommitAsync(JournalWrite.Insert(record)).ConfigureAwait(false);
         }
-        else
+        else if (recorded.Status == StepStatus.Pending)
         {
-            // An unfinished record. Reopened by a resume (Pending): one new attempt. A retry whose backoff had not yet
-            // elapsed when the engine stopped waits only for what is left and keeps its number. Otherwise an attempt may
-            // have begun and was cut short by a crash or a stop: it counts as interrupted, not failed, so it does not
-            // use up MaxAttempts.
-            var scheduled = recorded.StartedAt ?? now;
-            if (recorded.Status == StepStatus.Running && scheduled > now)
+            // An attempt that was scheduled but had not begun: a retry waiting out its backoff when the engine stopped (it
+            // waits only for what is left and keeps its number), or a failed step reopened by a resume.
+            record = recorded;
+            TrackRunning(record);
+            if (recorded.StartedAt is { } scheduled && scheduled > now)
             {
-                record = recorded;
-                TrackRunning(record);
                 await Task.Delay(scheduled - now, _clock, CancellationToken).ConfigureAwait(false);
                 now = _clock.GetUtcNow();
-                record = record with { StartedAt = now, UpdatedAt = now };
             }
-            else
+            record = record with { Status = StepStatus.Running, StartedAt = now, CompletedAt = null, UpdatedAt = now };
+            TrackRunning(record);
+            await CommitAsync(JournalWrite.Update(record)).ConfigureAwait(false);
+        }
+        else
+        {
+            // Running: an attempt began and was cut short by a crash or a stop of the engine. It counts as interrupted,
+            // not failed, so it does not use up MaxAttempts.
+            record = recorded with
             {
-                var interrupted = recorded.Status == StepStatus.Running ? 1 : 0;
-                record = recorded with
-                {
-                    Status = StepStatus.Running,
-                    Attempt = recorded.Attempt + 1,
-                    InterruptedAttempts = recorded.InterruptedAttempts + interrupted,
-                    StartedAt = now,
-                    CompletedAt = null,
-                    UpdatedAt = now,
-                };
-            }
+                Status = StepStatus.Running,
+                Attempt = recorded.Attempt + 1,
+                InterruptedAttempts = recorded.InterruptedAttempts + 1,
+                StartedAt = now,
+                CompletedAt = null,
+                UpdatedAt = now,
+            };
             TrackRunning(record);
             await CommitAsync(JournalWrite.Update(record)).ConfigureAwait(false);
         }
@@ -117,11 +117,12 @@ public sealed partial class WorkflowContext
                     throw new StepFailedException(step.Name, sequence, record.Attempt, error, e);
                 }
 
-                // The next attempt's number and start time are journaled before the backoff, so a crash resets neither.
+                // The next attempt's number and start time are journaled before the backoff (Pending: not begun), so a
+                // crash resets neither and a crash during the backoff is not taken for an interrupted attempt.
                 var nextStart = failedAt + step.DelayBefore(failures + 1);
                 record = record with
                 {
-                    Status = StepStatus.Running,
+                    Status = StepStatus.Pending,
                     Attempt = record.Attempt + 1,
                     FailedAttempts = failures,
                     Error = error,
@@ -132,6 +133,10 @@ public sealed partial class WorkflowContext
                 TrackRunning(record);
                 await CommitAsync(JournalWrite.Update(record)).ConfigureAwait(false);
                 await Task.Delay(nextStart - failedAt, _clock, CancellationToken).ConfigureAwait(false);
+                var begun = _clock.GetUtcNow();
+                record = record with { Status = StepStatus.Running, StartedAt = begun, UpdatedAt = begun };
+                TrackRunning(record);
+                await CommitAsync(JournalWrite.Update(record)).ConfigureAwait(false);
                 continue;
             }
 

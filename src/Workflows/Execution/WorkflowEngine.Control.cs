@@ -230,7 +230,8 @@ public sealed partial class WorkflowEngine
             var steps = await _store.GetStepsAsync(run.TenantId, run.Id, cancellationToken).ConfigureAwait(false);
             if (steps.Count > 0 && steps[^1] is { Status: StepStatus.Failed } failed)
             {
-                writes.Add(JournalWrite.Update(failed with { Status = StepStatus.Pending, CompletedAt = null, UpdatedAt = now }));
+                // One new attempt, not begun: it does not reset the failures the step has had.
+                writes.Add(JournalWrite.Update(failed with { Status = StepStatus.Pending, Attempt = failed.Attempt + 1, StartedAt = null, CompletedAt = null, UpdatedAt = now }));
             }
         }
         var reopened = run with

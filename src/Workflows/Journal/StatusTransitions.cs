@@ -19,10 +19,12 @@ public static class StatusTransitions
     private static readonly RunStatus[] ToCancelled = [RunStatus.Pending, RunStatus.Running, RunStatus.Waiting, RunStatus.Parked];
     private static readonly RunStatus[] ToParked = [RunStatus.Pending, RunStatus.Running, RunStatus.Waiting, RunStatus.Parked];
 
-    // Pending again: the failed step of a failed run, reopened for one new attempt by an explicit resume.
-    private static readonly StepStatus[] ToStepPending = [StepStatus.Pending, StepStatus.Failed];
+    // Pending: an attempt scheduled but not begun: a retry waiting out its backoff (from Running), or the failed step of a
+    // failed run reopened for one new attempt by an explicit resume (from Failed).
+    private static readonly StepStatus[] ToStepPending = [StepStatus.Pending, StepStatus.Running, StepStatus.Failed];
     private static readonly StepStatus[] ToStepRunning = [StepStatus.Pending, StepStatus.Running];
     private static readonly StepStatus[] ToStepDone = [StepStatus.Pending, StepStatus.Running];
+    private static readonly StepStatus[] ToStepSkipped = [StepStatus.Pending];
 
     /// <summary>The statuses a run may be in for a write of <paramref name="target"/> to be legal.</summary>
     public static ReadOnlySpan<RunStatus> RunSources(RunStatus target) => target switch
@@ -43,7 +45,7 @@ public static class StatusTransitions
         StepStatus.Pending => ToStepPending,
         StepStatus.Running => ToStepRunning,
         StepStatus.Succeeded or StepStatus.Failed => ToStepDone,
-        StepStatus.Skipped => ToStepPending,
+        StepStatus.Skipped => ToStepSkipped,
         _ => NoStepSource,
     };
 
