@@ -15,6 +15,8 @@ public sealed partial class SqliteWorkflowStore
         ArgumentNullException.ThrowIfNull(claim);
         return WriteAsync(transaction =>
         {
+            Announce(claim.Owner);
+            LapseGoneOwners(transaction, claim.Now);
             var command = _claimById!;
             command.Transaction = transaction;
             var p = command.Parameters;
@@ -37,6 +39,8 @@ public sealed partial class SqliteWorkflowStore
         }
         return await WriteAsync<IReadOnlyList<RunRecord>>(transaction =>
         {
+            Announce(claim.Owner);
+            LapseGoneOwners(transaction, claim.Now);
             using var command = transaction.Connection!.CreateCommand();
             command.Transaction = transaction;
             command.CommandText = SqliteJournalSql.ClaimReady(claim.Workflows.Count);
@@ -157,6 +161,24 @@ public sealed partial class SqliteWorkflowStore
             command.ExecuteNonQuery();
             return new CancelResult(CancelOutcome.Cancelled, cancelled);
         }, cancellationToken);
+    }
+
+    private void Announce(string owner) => _presence?.Announce(owner);
+
+    /// <summary>The claims of owners whose process is gone lapse now: their runs are ready at once (see <see cref="SqliteOwnerPresence"/>).</summary>
+    private void LapseGoneOwners(SqliteTransaction transaction, DateTimeOffset now)
+    {
+        if (_presence?.TakeGoneOwners() is not { Count: > 0 } gone) return;
+        using var command = transaction.Connection!.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = $"UPDATE {RunsTable} SET lease_expires_at = $now WHERE owner = $owner AND (lease_expires_at IS NULL OR lease_expires_at > $now)";
+        var nowParameter = command.Parameters.AddWithValue("$now", SqliteValues.UtcTimestamp(now));
+        var ownerParameter = command.Parameters.Add("$owner", SqliteType.Text);
+        foreach (var owner in gone)
+        {
+            ownerParameter.Value = owner;
+            command.ExecuteNonQuery();
+        }
     }
 
     private static void AddWorkflows(SqliteCommand command, IReadOnlyCollection<string> workflows)

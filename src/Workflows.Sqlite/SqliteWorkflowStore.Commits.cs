@@ -24,6 +24,7 @@ public sealed partial class SqliteWorkflowStore
         ArgumentNullException.ThrowIfNull(run);
         return WriteAsync(transaction =>
         {
+            if (run.Owner is { } owner) Announce(owner);
             var insert = _insertRun!;
             insert.Transaction = transaction;
             BindRun(insert, run);

@@ -33,6 +33,7 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore
     private readonly string? _filePath;
     private readonly int _busyTimeoutMs;
 
+    private readonly SqliteOwnerPresence? _presence;
     private SqliteConnection? _connection;
     private readonly List<SqliteCommand> _prepared = [];
     private bool _disposed;
@@ -137,6 +138,7 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore
             }
             builder.DataSource = full;
             _filePath = full;
+            _presence = new SqliteOwnerPresence(full);
         }
 
         builder.Pooling = false; // disposing the store must close the file
@@ -169,6 +171,7 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore
             }
             _disposed = true;
             CloseConnection();
+            _presence?.Dispose();
         }
         finally
         {
