@@ -8,8 +8,9 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-# A package of the same version restored earlier would be taken from the cache instead of the new one.
-rm -rf "${NUGET_PACKAGES:-$HOME/.nuget/packages}/workflows" "${NUGET_PACKAGES:-$HOME/.nuget/packages}/workflows.sqlite"
+# A private package folder: the user's global cache is never read or written, and a package of the same version restored
+# earlier cannot be taken instead of the one just built.
+export NUGET_PACKAGES="$work/nuget-packages"
 
 extract() { # $1 = file name in the marker
   awk -v want="<!-- quickstart:$1 -->" '
@@ -35,6 +36,32 @@ grep -q 'Hello, Ada! (delivered 3x)' <<<"$output" || { echo "consumer: unexpecte
 grep -q 'compose.*Succeeded' <<<"$output" || { echo "consumer: no journaled step in the timeline"; exit 1; }
 [ -f hello.db ] || { echo "consumer: no SQLite journal written"; exit 1; }
 echo "consumer OK"
+
+# Errors by cause, as the README tells it: a run left unfinished by a crash, then resumed by code whose steps changed, is
+# parked (not retried, not fatal) while the program goes on starting new runs; the fixed code resumes it to the end.
+variant() { # $1 = name, $2 = sed expression applied to Program.cs
+  mkdir -p "$work/$1"
+  cp Hello.csproj "$work/$1/$1.csproj"; cp nuget.config "$work/$1/"
+  sed "$2" Program.cs > "$work/$1/Program.cs"
+  cmp -s Program.cs "$work/$1/Program.cs" && { echo "consumer: variant $1 did not change the program"; exit 1; }
+  (cd "$work/$1" && dotnet build -nologo -v:quiet -warnaserror 2>&1 | tail -n 1)
+}
+variant Crashing 's#await Task.Yield();  #Environment.Exit(3);  #'
+variant Renamed 's#\[Step("compose")\]#[Step("compose-text")]#'
+set +e
+dotnet run --no-build --project "$work/Crashing" >/dev/null 2>&1; code=$?
+set -e
+[ "$code" -eq 3 ] || { echo "consumer: the crashing variant exited $code"; exit 1; }
+parked="$(dotnet run --no-build --project "$work/Renamed")"
+echo "$parked"
+grep -q "Parked: .*(SchemaMismatch).*'compose'" <<<"$parked" || { echo "consumer: the unfinished run was not parked naming the change"; exit 1; }
+grep -q 'Hello, Ada! (delivered 3x)' <<<"$parked" || { echo "consumer: a new run did not complete beside the parked one"; exit 1; }
+run_id="$(sed -nE 's/.*dotnet run -- resume ([0-9a-f-]{36}).*/\1/p' <<<"$parked" | head -n 1)"
+[ -n "$run_id" ] || { echo "consumer: no run id to resume"; exit 1; }
+resumed="$(dotnet run --no-build -- resume "$run_id")"
+echo "$resumed"
+grep -q "Resumed $run_id: Hello, Ada! (delivered 3x)" <<<"$resumed" || { echo "consumer: the fixed code did not complete the parked run"; exit 1; }
+echo "consumer parking OK"
 
 # The analyzers come with the package: a consumer with a broken workflow must fail to build, at the right line.
 expect_error() { # $1 = id, $2 = line, $3 = Program.cs text
