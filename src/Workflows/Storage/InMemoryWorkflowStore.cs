@@ -296,25 +296,3 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }
-
-/// <summary>How every store applies a cancel request, so that they agree.</summary>
-public static class RunCancellation
-{
-    /// <summary>Whether a live engine holds the run (a claim not yet expired): then the owner cancels it, not the store.</summary>
-    public static bool IsHeld(RunRecord run, DateTimeOffset now) => run.Owner is not null && run.LeaseExpiresAt is { } lease && lease > now;
-
-    /// <summary>The run cancelled by the store itself: final, released, with who/why as its error.</summary>
-    public static RunRecord Cancelled(RunRecord run, CancelRequest request) => run with
-    {
-        Status = RunStatus.Cancelled,
-        Error = new ErrorInfo(ErrorKind.Cancelled, request.Reason),
-        CompletedAt = request.Now,
-        UpdatedAt = request.Now,
-        Owner = null,
-        LeaseExpiresAt = null,
-        WakeAt = null,
-        WaitingFor = null,
-        CancelRequestedAt = request.Now,
-        CancelReason = request.Reason,
-    };
-}
