@@ -120,7 +120,7 @@ internal sealed class RunScheduler
     /// <summary>Completes the handles of runs that ended (or were parked) in another engine.</summary>
     private async Task PollWaitersAsync(CancellationToken stopping)
     {
-        foreach (var (runId, tenantId) in _engine.Waiters.Waiting().ToList())
+        foreach (var (runId, tenantId) in _engine.Waiters.DueForPoll())
         {
             if (_engine.IsExecuting(runId)) continue;
             var run = await _engine.Store.GetRunAsync(tenantId, runId, stopping).ConfigureAwait(false);

@@ -18,6 +18,10 @@ internal sealed class RunWaiters
         public readonly HashSet<int> Replayed = [];
         public readonly HashSet<int> Executed = [];
         public readonly string TenantId = run.TenantId;
+        // Polling a run that has not ended backs off (1, 2, 4 ... 32 poll intervals), so that many handles on long-waiting
+        // runs cost little; a run that ends here completes its handle at once whatever the backoff.
+        public int PollEvery = 1;
+        public int PollsSkipped;
 
         public ExecutionReport Report()
         {
@@ -63,8 +67,21 @@ internal sealed class RunWaiters
         }
     }
 
-    /// <summary>The runs that handles wait for, for polling.</summary>
-    public IEnumerable<(Guid RunId, string TenantId)> Waiting() => _waiters.Select(p => (p.Key, p.Value.TenantId));
+    /// <summary>The runs that handles wait for and that are due to be polled in this poll round.</summary>
+    public List<(Guid RunId, string TenantId)> DueForPoll()
+    {
+        var due = new List<(Guid, string)>();
+        foreach (var (runId, waiter) in _waiters)
+        {
+            if (++waiter.PollsSkipped >= waiter.PollEvery)
+            {
+                waiter.PollsSkipped = 0;
+                waiter.PollEvery = Math.Min(waiter.PollEvery * 2, 32);
+                due.Add((runId, waiter.TenantId));
+            }
+        }
+        return due;
+    }
 
     /// <summary>The engine stopped: handles still waiting learn that the run did not end here.</summary>
     public void Stop()

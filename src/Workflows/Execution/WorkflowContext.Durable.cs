@@ -104,9 +104,9 @@ public sealed partial class WorkflowContext
                 RequestSuspension(inserted ? null : JournalWrite.Insert(record), sequence, wakeAt);
                 await NeverAsync<bool>().ConfigureAwait(false);
             }
+            TrackRunning(record);
             if (!inserted)
             {
-                TrackRunning(record);
                 await CommitAsync(JournalWrite.Insert(record)).ConfigureAwait(false);
             }
 
