@@ -44,13 +44,13 @@ internal static class SqliteJournalSql
     /// <summary>Ready to be claimed by anyone (RunReadiness.IsClaimable without the owner's own claims).</summary>
     internal const string Ready = $"""
         ((status IN ('Pending', 'Running') AND {Unheld})
-          OR (status = 'Waiting' AND wake_at IS NOT NULL AND wake_at <= $now AND {Unheld}))
+          OR (status = 'Waiting' AND (cancel_requested_at IS NOT NULL OR wake_at <= $now) AND {Unheld}))
         """;
 
     /// <summary>Ready, or already claimed by $owner.</summary>
     internal const string ReadyOrOwn = $"""
         ((status IN ('Pending', 'Running') AND ({Unheld} OR owner = $owner))
-          OR (status = 'Waiting' AND wake_at IS NOT NULL AND wake_at <= $now AND ({Unheld} OR owner = $owner)))
+          OR (status = 'Waiting' AND (cancel_requested_at IS NOT NULL OR wake_at <= $now) AND ({Unheld} OR owner = $owner)))
         """;
 
     /// <summary>The claimed form of a run (RunReadiness.Claimed).</summary>
@@ -82,7 +82,8 @@ internal static class SqliteJournalSql
             SELECT CASE WHEN owner IS NULL OR lease_expires_at IS NULL THEN '0001' ELSE lease_expires_at END AS due
             FROM {RunsTable} WHERE status IN ('Pending', 'Running') AND workflow IN ({ParameterList("$w", workflows)})
             UNION ALL
-            SELECT wake_at FROM {RunsTable} WHERE status = 'Waiting' AND wake_at IS NOT NULL AND workflow IN ({ParameterList("$w", workflows)}))
+            SELECT CASE WHEN cancel_requested_at IS NOT NULL THEN '0001' ELSE wake_at END FROM {RunsTable}
+            WHERE status = 'Waiting' AND (wake_at IS NOT NULL OR cancel_requested_at IS NOT NULL) AND workflow IN ({ParameterList("$w", workflows)}))
         """;
 
     internal static string Renew(int runs) =>

@@ -5,7 +5,8 @@ namespace Workflows.Storage;
 /// <summary>
 /// What makes a run ready to be claimed, for every store alike (at <c>now</c>):
 /// <see cref="RunStatus.Pending"/> or <see cref="RunStatus.Running"/> with no owner or an expired claim (new, released, or
-/// whose engine died), and <see cref="RunStatus.Waiting"/> whose <see cref="RunRecord.WakeAt"/> has come.
+/// whose engine died), and <see cref="RunStatus.Waiting"/> whose <see cref="RunRecord.WakeAt"/> has come or that has a
+/// cancel request (recorded while it was suspending: its next execution ends it).
 /// Parked and final runs are never ready.
 /// </summary>
 public static class RunReadiness
@@ -20,7 +21,7 @@ public static class RunReadiness
         return run.Status switch
         {
             RunStatus.Pending or RunStatus.Running => unheld,
-            RunStatus.Waiting => run.WakeAt is { } wake && wake <= now && unheld,
+            RunStatus.Waiting => (run.CancelRequestedAt is not null || run.WakeAt is { } wake && wake <= now) && unheld,
             _ => false,
         };
     }
@@ -29,7 +30,7 @@ public static class RunReadiness
     public static DateTimeOffset? DueAt(RunRecord run) => run.Status switch
     {
         RunStatus.Pending or RunStatus.Running => run.Owner is null ? DateTimeOffset.MinValue : run.LeaseExpiresAt ?? DateTimeOffset.MinValue,
-        RunStatus.Waiting => run.WakeAt,
+        RunStatus.Waiting => run.CancelRequestedAt is not null ? DateTimeOffset.MinValue : run.WakeAt,
         _ => null,
     };
 
