@@ -73,7 +73,13 @@ internal static class SqliteJournalSql
             WHERE workflow IN ({ParameterList("$w", workflows)}) AND {Ready}
             ORDER BY id
             LIMIT $limit)
-        RETURNING {RunColumns}
+        RETURNING id
+        """;
+
+    /// <summary>Parks a run whose row cannot be read, so that it stops being claimed (and blocking the claims of others).</summary>
+    internal static readonly string ParkUnreadable = $"""
+        UPDATE {RunsTable} SET status = 'Parked', error = $error, owner = NULL, lease_expires_at = NULL, updated_at = $now
+        WHERE id = $id
         """;
 
     /// <summary>The earliest due moment among runs of the named workflows (RunReadiness.DueAt).</summary>

@@ -49,7 +49,35 @@ public sealed partial class SqliteWorkflowStore
             command.Parameters.AddWithValue("$now", SqliteValues.UtcTimestamp(claim.Now));
             command.Parameters.AddWithValue("$lease", SqliteValues.UtcTimestamp(claim.LeaseExpiresAt));
             command.Parameters.AddWithValue("$limit", claim.Limit);
-            return ReadRuns(command);
+            var ids = new List<string>();
+            using (var reader = command.ExecuteReader())
+            {
+                while (reader.Read()) ids.Add(reader.GetString(0));
+            }
+            // Each claimed row is read on its own: one that cannot be read is parked with the reason, not handed out,
+            // and does not stop the others from being claimed.
+            var runs = new List<RunRecord>(ids.Count);
+            var select = _selectRunById!;
+            select.Transaction = transaction;
+            foreach (var id in ids)
+            {
+                select.Parameters[0].Value = id;
+                try
+                {
+                    if (ReadSingleRun(select) is { } run) runs.Add(run);
+                }
+                catch (JournalCorruptException e)
+                {
+                    using var park = transaction.Connection!.CreateCommand();
+                    park.Transaction = transaction;
+                    park.CommandText = SqliteJournalSql.ParkUnreadable;
+                    park.Parameters.AddWithValue("$id", id);
+                    park.Parameters.AddWithValue("$now", SqliteValues.UtcTimestamp(claim.Now));
+                    park.Parameters.AddWithValue("$error", SqliteValues.Error(ErrorInfo.From(ErrorKind.Serialization, e)));
+                    park.ExecuteNonQuery();
+                }
+            }
+            return runs;
         }, cancellationToken).ConfigureAwait(false);
     }
 
