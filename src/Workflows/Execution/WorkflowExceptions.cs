@@ -61,18 +61,32 @@ public sealed class SchemaMismatchException : Exception
     public string CurrentVersion { get; }
 }
 
-/// <summary>A run ended in failure; <see cref="Error"/> is what the journal recorded.</summary>
-public sealed class WorkflowRunFailedException : Exception
+/// <summary>
+/// Why a handle's run did not produce a result: it failed, was cancelled, or was parked. <see cref="Error"/> is what the
+/// journal recorded; catch this type for all three.
+/// </summary>
+public abstract class WorkflowRunException : Exception
 {
-    public WorkflowRunFailedException(Guid runId, string workflow, ErrorInfo error, Exception? inner = null)
-        : base($"Run {runId} of '{workflow}' failed ({error.Kind}): {error.Message}", inner)
+    private protected WorkflowRunException(Guid runId, string workflow, ErrorInfo error, string message, Exception? inner)
+        : base(message, inner)
     {
         RunId = runId;
+        Workflow = workflow;
         Error = error;
     }
 
     public Guid RunId { get; }
+    public string Workflow { get; }
     public ErrorInfo Error { get; }
+}
+
+/// <summary>A run ended in failure; <see cref="WorkflowRunException.Error"/> is what the journal recorded.</summary>
+public sealed class WorkflowRunFailedException : WorkflowRunException
+{
+    public WorkflowRunFailedException(Guid runId, string workflow, ErrorInfo error, Exception? inner = null)
+        : base(runId, workflow, error, $"Run {runId} of '{workflow}' failed ({error.Kind}): {error.Message}", inner)
+    {
+    }
 }
 
 /// <summary>The workflow object could not be built (for example, a constructor service is not registered).</summary>
@@ -110,39 +124,26 @@ public sealed class JournalPayloadException : Exception
 }
 
 /// <summary>
-/// The run is parked: it stopped for something only a person can fix (see <see cref="Error"/>; the cause is the inner
-/// exception when this engine saw it). It is not final: fix the code or the data and resume it with
+/// The run is parked: it stopped for something only a person can fix (see <see cref="WorkflowRunException.Error"/>; the
+/// cause is the inner exception when this engine saw it). It is not final: fix the code or the data and resume it with
 /// <see cref="WorkflowEngine.ResumeAsync(Guid, string?, bool, CancellationToken)"/>.
 /// </summary>
-public sealed class WorkflowRunParkedException : Exception
+public sealed class WorkflowRunParkedException : WorkflowRunException
 {
     public WorkflowRunParkedException(Guid runId, string workflow, ErrorInfo error, Exception? inner = null)
-        : base($"Run {runId} of '{workflow}' is parked ({error.Kind}): {error.Message}", inner)
+        : base(runId, workflow, error, $"Run {runId} of '{workflow}' is parked ({error.Kind}): {error.Message}", inner)
     {
-        RunId = runId;
-        Workflow = workflow;
-        Error = error;
     }
-
-    public Guid RunId { get; }
-    public string Workflow { get; }
-    public ErrorInfo Error { get; }
 }
 
 /// <summary>The run was cancelled (<see cref="ErrorKind.Cancelled"/>, by request) or passed its deadline (<see cref="ErrorKind.Timeout"/>).</summary>
-public sealed class WorkflowRunCancelledException : Exception
+public sealed class WorkflowRunCancelledException : WorkflowRunException
 {
     public WorkflowRunCancelledException(Guid runId, string workflow, ErrorInfo error)
-        : base($"Run {runId} of '{workflow}' was {(error.Kind == ErrorKind.Timeout ? "stopped at its deadline" : "cancelled")}: {error.Message}")
+        : base(runId, workflow, error,
+            $"Run {runId} of '{workflow}' was {(error.Kind == ErrorKind.Timeout ? "stopped at its deadline" : "cancelled")}: {error.Message}", null)
     {
-        RunId = runId;
-        Workflow = workflow;
-        Error = error;
     }
-
-    public Guid RunId { get; }
-    public string Workflow { get; }
-    public ErrorInfo Error { get; }
 }
 
 /// <summary>A start reused an idempotency key with a different input: the key names another run's request.</summary>
