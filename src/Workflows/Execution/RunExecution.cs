@@ -287,7 +287,9 @@ internal sealed class RunExecution
         {
             return; // taken over meanwhile: the new owner decides
         }
-        _engine.Waiters.Complete(ended, ended.Output, cause);
+        var report = context is null ? ExecutionReport.None
+            : new ExecutionReport([.. context.Replayed.Except(context.Executed).Order()], [.. context.Executed.Order()]);
+        _engine.Waiters.Complete(ended, ended.Output, cause, report);
     }
 
     /// <summary>A fenced commit: through the context (with its pending durable values) when there is one.</summary>

@@ -10,7 +10,12 @@ namespace Workflows;
 /// </summary>
 internal sealed class RunWaiters
 {
+    private const int RecentCapacity = 1024;
     private readonly ConcurrentDictionary<Guid, Waiter> _waiters = new();
+    // Runs that ended here with no handle waiting: a handle made a moment later (a resume racing the scheduler) still
+    // gets the outcome and the report at once. Bounded: the oldest are forgotten (a late handle then reads the journal).
+    private readonly ConcurrentDictionary<Guid, Task<RunOutcome>> _recent = new();
+    private readonly ConcurrentQueue<Guid> _recentOrder = new();
 
     private sealed class Waiter(RunRecord run)
     {
@@ -36,6 +41,10 @@ internal sealed class RunWaiters
     /// <summary>The outcome task of a run's handle.</summary>
     public Task<RunOutcome> Track(RunRecord run)
     {
+        if (_recent.TryGetValue(run.Id, out var ended))
+        {
+            return ended;
+        }
         if (IsEnded(run.Status))
         {
             var completion = new TaskCompletionSource<RunOutcome>();
@@ -58,12 +67,29 @@ internal sealed class RunWaiters
         }
     }
 
-    /// <summary>Completes the handles of a run that ended (or was parked), with the cause when this engine saw it.</summary>
-    public void Complete(RunRecord run, string? output, Exception? cause)
+    /// <summary>
+    /// Completes the handles of a run that ended (or was parked), with the cause when this engine saw it and, when no handle
+    /// waited, the report of the execution that ended it.
+    /// </summary>
+    public void Complete(RunRecord run, string? output, Exception? cause, ExecutionReport? lastExecution = null)
     {
-        if (IsEnded(run.Status) && _waiters.TryRemove(run.Id, out var waiter))
+        if (!IsEnded(run.Status)) return;
+        if (_waiters.TryRemove(run.Id, out var waiter))
         {
             SetEnded(waiter.Completion, run, output, waiter.Report(), cause);
+            return;
+        }
+        if (lastExecution is null) return;
+        var completion = new TaskCompletionSource<RunOutcome>();
+        SetEnded(completion, run, output, lastExecution, cause);
+        _ = completion.Task.Exception; // observed: nobody may ever ask for it
+        if (_recent.TryAdd(run.Id, completion.Task))
+        {
+            _recentOrder.Enqueue(run.Id);
+            while (_recentOrder.Count > RecentCapacity && _recentOrder.TryDequeue(out var oldest))
+            {
+                _recent.TryRemove(oldest, out _);
+            }
         }
     }
 
