@@ -24,9 +24,12 @@ public sealed class SqliteWorkflowStoreTests : WorkflowStoreContractTests
     private SqliteWorkflowStore SqliteStore => (SqliteWorkflowStore)Store;
 
     /// <summary>Another store instance on the same file, disposed with the test.</summary>
-    private SqliteWorkflowStore OpenAnother(string? path = null)
+    private SqliteWorkflowStore OpenAnother(string? path = null) => OpenAnother(new SqliteWorkflowStoreOptions { Path = path ?? _path });
+
+    /// <summary>Another store instance configured by <paramref name="options"/>, disposed with the test.</summary>
+    private SqliteWorkflowStore OpenAnother(SqliteWorkflowStoreOptions options)
     {
-        var store = new SqliteWorkflowStore(path ?? _path);
+        var store = new SqliteWorkflowStore(options);
         _extraStores.Add(store);
         return store;
     }
@@ -159,16 +162,21 @@ public sealed class SqliteWorkflowStoreTests : WorkflowStoreContractTests
     // ---- schema -------------------------------------------------------------------------------------------
 
     [Fact]
-    public async Task Initialize_twice_is_harmless_and_records_migration_1_once()
+    public async Task Initialize_twice_is_harmless_and_records_each_migration_once()
     {
         await Store.InitializeAsync();
         await Store.InitializeAsync();
 
-        Assert.Equal(1L, Scalar("SELECT count(*) FROM workflow_migrations"));
+        Assert.Equal(2L, Scalar("SELECT count(*) FROM workflow_migrations"));
         Assert.Equal(1L, Scalar("SELECT count(*) FROM workflow_migrations WHERE version = 1"));
+        Assert.Equal(1L, Scalar("SELECT count(*) FROM workflow_migrations WHERE version = 2"));
         Assert.Equal("initial schema", Scalar("SELECT name FROM workflow_migrations WHERE version = 1"));
-        var appliedAt = (string)Scalar("SELECT applied_at FROM workflow_migrations WHERE version = 1")!;
-        Assert.True(DateTimeOffset.TryParse(appliedAt, out _), appliedAt);
+        Assert.StartsWith("execution core", (string)Scalar("SELECT name FROM workflow_migrations WHERE version = 2")!);
+        foreach (var version in new[] { 1, 2 })
+        {
+            var appliedAt = (string)Scalar("SELECT applied_at FROM workflow_migrations WHERE version = $v", ("$v", version))!;
+            Assert.True(DateTimeOffset.TryParse(appliedAt, out _), appliedAt);
+        }
     }
 
     [Fact]
@@ -184,8 +192,10 @@ public sealed class SqliteWorkflowStoreTests : WorkflowStoreContractTests
         using var command = connection.CreateCommand();
         command.CommandText = "SELECT count(*) FROM workflow_migrations WHERE version = 1";
         Assert.Equal(1L, command.ExecuteScalar());
-        command.CommandText = "SELECT count(*) FROM workflow_migrations";
+        command.CommandText = "SELECT count(*) FROM workflow_migrations WHERE version = 2";
         Assert.Equal(1L, command.ExecuteScalar());
+        command.CommandText = "SELECT count(*) FROM workflow_migrations";
+        Assert.Equal(2L, command.ExecuteScalar());
 
         var run = NewRun();
         Assert.True((await stores[0].CreateRunAsync(run)).Created);
@@ -207,6 +217,25 @@ public sealed class SqliteWorkflowStoreTests : WorkflowStoreContractTests
         {
             Assert.Equal("CASCADE", Scalar($"SELECT on_delete FROM pragma_foreign_key_list('{table}') WHERE \"table\" = 'workflow_runs'"));
             Assert.Equal(1L, Scalar($"SELECT count(*) FROM pragma_table_info('{table}') WHERE name = 'tenant_id'"));
+        }
+        AssertExecutionCoreSchema(Scalar);
+    }
+
+    /// <summary>What migration 2 adds: the execution core's columns and the indexes that claims and wake-ups use.</summary>
+    private static void AssertExecutionCoreSchema(Func<string, (string Name, object Value)[], object?> scalar)
+    {
+        foreach (var column in new[] { "wake_at", "waiting_for", "deadline_at", "cancel_requested_at", "cancel_reason", "forked_from_run_id" })
+        {
+            Assert.Equal(1L, scalar($"SELECT count(*) FROM pragma_table_info('workflow_runs') WHERE name = '{column}'", []));
+        }
+        foreach (var column in new[] { "failed_attempts", "interrupted_attempts" })
+        {
+            Assert.Equal(1L, scalar($"SELECT \"notnull\" FROM pragma_table_info('workflow_steps') WHERE name = '{column}'", []));
+            Assert.Equal("0", scalar($"SELECT dflt_value FROM pragma_table_info('workflow_steps') WHERE name = '{column}'", []));
+        }
+        foreach (var index in new[] { "ix_workflow_runs_waiting", "ix_workflow_runs_owner" })
+        {
+            Assert.Equal(1L, scalar($"SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = '{index}'", []));
         }
     }
 
@@ -309,14 +338,264 @@ public sealed class SqliteWorkflowStoreTests : WorkflowStoreContractTests
         Assert.Equal("wal", Scalar("PRAGMA journal_mode"));
     }
 
-    [Fact]
-    public async Task The_busy_timeout_is_configurable()
+    [Theory]
+    [InlineData(0)]
+    [InlineData(250)]
+    [InlineData(1500)]
+    [InlineData(12000)]
+    public async Task The_busy_timeout_is_configurable_and_is_what_the_stores_connection_uses(int milliseconds)
     {
-        var store = new SqliteWorkflowStore(new SqliteWorkflowStoreOptions { Path = _path, BusyTimeout = TimeSpan.FromSeconds(12) });
-        _extraStores.Add(store);
+        var store = OpenAnother(new SqliteWorkflowStoreOptions { Path = _path, BusyTimeout = TimeSpan.FromMilliseconds(milliseconds) });
         await store.InitializeAsync();
 
-        Assert.Equal("12000", await store.ReadPragmaAsync("busy_timeout"));
+        Assert.Equal(milliseconds.ToString(System.Globalization.CultureInfo.InvariantCulture), await store.ReadPragmaAsync("busy_timeout"));
+        // Still after the connection was used for writes.
+        var run = NewRun(RunStatus.Running);
+        await store.CreateRunAsync(run);
+        await store.CommitAsync([JournalWrite.Insert(NewStep(run, 1))]);
+        Assert.Equal(milliseconds.ToString(System.Globalization.CultureInfo.InvariantCulture), await store.ReadPragmaAsync("busy_timeout"));
+    }
+
+    // ---- locks held by other connections ------------------------------------------------------------------
+
+    [Fact]
+    public async Task A_database_locked_by_another_connection_makes_writes_unavailable_applying_nothing_until_the_lock_is_released()
+    {
+        var run = await CreateAsync(NewRun(RunStatus.Running) with { StartedAt = T0, Owner = "engine-a", LeaseExpiresAt = At(30) });
+        var other = await CreateAsync(NewRun());
+        var store = OpenAnother(new SqliteWorkflowStoreOptions { Path = _path, BusyTimeout = TimeSpan.FromMilliseconds(100) });
+        await store.InitializeAsync();
+        Assert.Equal("100", await store.ReadPragmaAsync("busy_timeout"));
+        var step = NewStep(run, 1, StepStatus.Running);
+        var suspended = run with { Status = RunStatus.Waiting, WakeAt = At(600), WaitingFor = "sleep:2", UpdatedAt = T0.AddSeconds(1) };
+        JournalWrite[] writes =
+        [
+            JournalWrite.RequireClaim(run.Id, Tenant, "engine-a"),
+            JournalWrite.Insert(step),
+            JournalWrite.Update(suspended),
+            JournalWrite.ReleaseClaim(run.Id, Tenant, "engine-a"),
+        ];
+
+        using (var blocker = OpenRaw())
+        {
+            using (var begin = blocker.CreateCommand())
+            {
+                begin.CommandText = "BEGIN EXCLUSIVE";
+                begin.ExecuteNonQuery();
+            }
+
+            var refused = await Assert.ThrowsAsync<StoreUnavailableException>(() => store.CommitAsync(writes).AsTask());
+            Assert.Contains(_path, refused.Message);
+            var cause = Assert.IsType<SqliteException>(refused.InnerException);
+            Assert.Contains(cause.SqliteErrorCode & 0xFF, new[] { SQLitePCL.raw.SQLITE_BUSY, SQLitePCL.raw.SQLITE_LOCKED });
+            await Assert.ThrowsAsync<StoreUnavailableException>(() => store.ClaimRunAsync(ClaimOf(other, "engine-b")).AsTask());
+
+            using var rollback = blocker.CreateCommand();
+            rollback.CommandText = "ROLLBACK";
+            rollback.ExecuteNonQuery();
+        }
+
+        // Nothing of the refused calls was applied.
+        AssertSameRun(run, await store.GetRunAsync(Tenant, run.Id));
+        AssertSameRun(other, await store.GetRunAsync(Tenant, other.Id));
+        Assert.Empty(await store.GetStepsAsync(Tenant, run.Id));
+
+        // The lock is gone: the very same calls go through now.
+        await store.CommitAsync(writes);
+        AssertSameRun(suspended with { Owner = null, LeaseExpiresAt = null }, await Store.GetRunAsync(Tenant, run.Id));
+        AssertSameStep(step, Assert.Single(await Store.GetStepsAsync(Tenant, run.Id)));
+        Assert.Equal("engine-b", (await store.ClaimRunAsync(ClaimOf(other, "engine-b")))?.Owner);
+    }
+
+    [Fact]
+    public async Task Two_stores_on_one_file_claiming_ready_runs_at_once_never_take_the_same_run()
+    {
+        var other = OpenAnother();
+        await other.InitializeAsync();
+        var runs = new List<RunRecord>();
+        for (var i = 0; i < 30; i++) runs.Add(await CreateAsync(NewRun()));
+
+        async Task<List<Guid>> ClaimAllAsync(IWorkflowStore store, string owner)
+        {
+            var taken = new List<Guid>();
+            while (true)
+            {
+                var batch = await store.ClaimReadyRunsAsync(ReadyClaim(owner, 2, "orders"));
+                if (batch.Count == 0) return taken;
+                taken.AddRange(batch.Select(r => r.Id));
+                Assert.True(taken.Count <= runs.Count, $"{owner} claimed more runs than there are");
+            }
+        }
+
+        var results = await Task.WhenAll(Task.Run(() => ClaimAllAsync(Store, "engine-a")), Task.Run(() => ClaimAllAsync(other, "engine-b")));
+
+        Assert.Empty(results[0].Intersect(results[1]));
+        Assert.Equal(runs.Select(r => r.Id).Order(), results[0].Concat(results[1]).Order());
+        var owners = (await Store.ListRunsAsync(new RunQuery())).ToDictionary(r => r.Id, r => r.Owner);
+        Assert.All(results[0], id => Assert.Equal("engine-a", owners[id]));
+        Assert.All(results[1], id => Assert.Equal("engine-b", owners[id]));
+    }
+
+    // ---- migrations ---------------------------------------------------------------------------------------
+
+    /// <summary>The schema of migration 1 as it shipped, written out here so that a change to it in the store is noticed.</summary>
+    private const string Version1Schema = """
+        CREATE TABLE workflow_migrations (
+            version    INTEGER PRIMARY KEY NOT NULL,
+            name       TEXT    NOT NULL,
+            applied_at TEXT    NOT NULL
+        );
+        CREATE TABLE workflow_runs (
+            id               TEXT    PRIMARY KEY NOT NULL,
+            tenant_id        TEXT    NOT NULL,
+            workflow         TEXT    NOT NULL,
+            schema_version   TEXT    NOT NULL,
+            status           TEXT    NOT NULL,
+            parent_run_id    TEXT    NULL,
+            parent_step      INTEGER NULL,
+            input            TEXT    NULL,
+            output           TEXT    NULL,
+            error            TEXT    NULL,
+            idempotency_key  TEXT    NULL,
+            created_at       TEXT    NOT NULL,
+            started_at       TEXT    NULL,
+            completed_at     TEXT    NULL,
+            updated_at       TEXT    NOT NULL,
+            owner            TEXT    NULL,
+            lease_expires_at TEXT    NULL
+        );
+        CREATE UNIQUE INDEX ux_workflow_runs_idempotency
+            ON workflow_runs (tenant_id, workflow, idempotency_key) WHERE idempotency_key IS NOT NULL;
+        CREATE INDEX ix_workflow_runs_status ON workflow_runs (status, id);
+        CREATE INDEX ix_workflow_runs_tenant_status ON workflow_runs (tenant_id, status, id);
+        CREATE INDEX ix_workflow_runs_parent ON workflow_runs (parent_run_id) WHERE parent_run_id IS NOT NULL;
+        CREATE TABLE workflow_steps (
+            id             TEXT    PRIMARY KEY NOT NULL,
+            run_id         TEXT    NOT NULL REFERENCES workflow_runs (id) ON DELETE CASCADE,
+            tenant_id      TEXT    NOT NULL,
+            sequence       INTEGER NOT NULL,
+            position       INTEGER NOT NULL,
+            name           TEXT    NOT NULL,
+            kind           TEXT    NOT NULL,
+            status         TEXT    NOT NULL,
+            attempt        INTEGER NOT NULL,
+            input          TEXT    NULL,
+            output         TEXT    NULL,
+            error          TEXT    NULL,
+            duration_ms    INTEGER NULL,
+            created_at     TEXT    NOT NULL,
+            started_at     TEXT    NULL,
+            completed_at   TEXT    NULL,
+            updated_at     TEXT    NOT NULL,
+            cost_usd       TEXT    NULL,
+            input_tokens   INTEGER NULL,
+            output_tokens  INTEGER NULL,
+            debug_messages TEXT    NULL,
+            UNIQUE (run_id, sequence)
+        );
+        CREATE TABLE workflow_events (
+            id                   TEXT    PRIMARY KEY NOT NULL,
+            run_id               TEXT    NOT NULL REFERENCES workflow_runs (id) ON DELETE CASCADE,
+            tenant_id            TEXT    NOT NULL,
+            name                 TEXT    NOT NULL,
+            payload              TEXT    NULL,
+            created_at           TEXT    NOT NULL,
+            consumed_at          TEXT    NULL,
+            consumed_by_sequence INTEGER NULL
+        );
+        CREATE INDEX ix_workflow_events_pending ON workflow_events (tenant_id, run_id, name, id) WHERE consumed_at IS NULL;
+        CREATE TABLE workflow_snapshots (
+            run_id     TEXT    NOT NULL REFERENCES workflow_runs (id) ON DELETE CASCADE,
+            tenant_id  TEXT    NOT NULL,
+            sequence   INTEGER NOT NULL,
+            payload    TEXT    NOT NULL,
+            created_at TEXT    NOT NULL,
+            PRIMARY KEY (run_id, sequence)
+        );
+        INSERT INTO workflow_migrations (version, name, applied_at) VALUES (1, 'initial schema', '2025-01-02T03:04:05.0000000+00:00');
+        """;
+
+    [Fact]
+    public async Task A_version_1_database_is_migrated_to_version_2_and_keeps_its_rows()
+    {
+        var path = Path.Combine(_directory, "version-1.db");
+        var runId = Guid.CreateVersion7();
+        var waitingId = Guid.CreateVersion7();
+        var stepId = Guid.CreateVersion7();
+        using (var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString()))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = Version1Schema + $"""
+                INSERT INTO workflow_runs (id, tenant_id, workflow, schema_version, status, parent_run_id, parent_step, input, output, error,
+                    idempotency_key, created_at, started_at, completed_at, updated_at, owner, lease_expires_at)
+                VALUES ('{runId:D}', '{Tenant}', 'orders', 'schema-1', 'Running', NULL, NULL, '"in"', NULL, NULL,
+                    'order-7', '2025-01-01T10:00:00.0000001+05:30', '2025-01-01T10:00:01.0000000+05:30', NULL, '2025-01-01T10:00:02.0000000+05:30',
+                    'old-engine', '2025-01-01T04:35:00.0000000+00:00');
+                INSERT INTO workflow_runs (id, tenant_id, workflow, schema_version, status, created_at, updated_at)
+                VALUES ('{waitingId:D}', '{OtherTenant}', 'refunds', 'schema-1', 'Waiting', '2025-01-01T00:00:00.0000000+00:00', '2025-01-01T00:00:00.0000000+00:00');
+                INSERT INTO workflow_steps (id, run_id, tenant_id, sequence, position, name, kind, status, attempt, input, output, error,
+                    duration_ms, created_at, started_at, completed_at, updated_at, cost_usd, input_tokens, output_tokens, debug_messages)
+                VALUES ('{stepId:D}', '{runId:D}', '{Tenant}', 1, 1, 'charge', 'Step', 'Succeeded', 2, '[5]', '"ok"', NULL,
+                    12, '2025-01-01T10:00:01.0000000+05:30', '2025-01-01T10:00:01.5000000+05:30', '2025-01-01T10:00:01.9000000+05:30',
+                    '2025-01-01T10:00:01.9000000+05:30', '0.50', 3, 4, NULL);
+                """;
+            command.ExecuteNonQuery();
+        }
+
+        var store = OpenAnother(path);
+        await store.InitializeAsync();
+
+        object? ScalarOf(string sql, (string Name, object Value)[] parameters)
+        {
+            using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = sql;
+            foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value);
+            return command.ExecuteScalar();
+        }
+        Assert.Equal(2L, ScalarOf("SELECT count(*) FROM workflow_migrations", []));
+        Assert.Equal("2025-01-02T03:04:05.0000000+00:00", ScalarOf("SELECT applied_at FROM workflow_migrations WHERE version = 1", [])); // not re-applied
+        Assert.Equal(1L, ScalarOf("SELECT count(*) FROM workflow_migrations WHERE version = 2", []));
+        AssertExecutionCoreSchema(ScalarOf);
+
+        var offset = TimeSpan.FromMinutes(5 * 60 + 30);
+        var expected = new RunRecord
+        {
+            Id = runId,
+            TenantId = Tenant,
+            Workflow = "orders",
+            SchemaVersion = "schema-1",
+            Status = RunStatus.Running,
+            Input = "\"in\"",
+            IdempotencyKey = "order-7",
+            CreatedAt = new DateTimeOffset(2025, 1, 1, 10, 0, 0, offset).AddTicks(1),
+            StartedAt = new DateTimeOffset(2025, 1, 1, 10, 0, 1, offset),
+            UpdatedAt = new DateTimeOffset(2025, 1, 1, 10, 0, 2, offset),
+            Owner = "old-engine",
+            LeaseExpiresAt = new DateTimeOffset(2025, 1, 1, 4, 35, 0, TimeSpan.Zero),
+        };
+        var migrated = await store.GetRunAsync(Tenant, runId);
+        AssertSameRun(expected, migrated); // the execution core's fields are null: a run of before it waits for nothing
+        var waiting = await store.GetRunAsync(OtherTenant, waitingId);
+        Assert.Equal((RunStatus.Waiting, "refunds", (DateTimeOffset?)null), (waiting!.Status, waiting.Workflow, waiting.WakeAt));
+        var step = Assert.Single(await store.GetStepsAsync(Tenant, runId));
+        Assert.Equal((stepId, "charge", StepStatus.Succeeded, 2, "\"ok\"", 0.50m), (step.Id, step.Name, step.Status, step.Attempt, step.Output, step.CostUsd));
+        Assert.Equal((0, 0), (step.FailedAttempts, step.InterruptedAttempts));
+        Assert.Equal(2, (await store.ListRunsAsync(new RunQuery())).Count);
+        Assert.False((await store.CreateRunAsync(NewRun(key: "order-7") with { Id = Guid.CreateVersion7() })).Created); // its key still holds
+
+        // The migrated rows live under the new contract: the old engine's claim has long lapsed, so the run is taken over,
+        // and the new fields are written.
+        var claimed = await store.ClaimRunAsync(new RunClaim(runId, Tenant, "engine-new", Now, At(60)));
+        Assert.NotNull(claimed);
+        Assert.Equal(("engine-new", RunStatus.Running), (claimed.Owner, claimed.Status));
+        var suspended = claimed! with { Status = RunStatus.Waiting, WakeAt = At(600), WaitingFor = "sleep:2" };
+        await store.CommitAsync([JournalWrite.RequireClaim(runId, Tenant, "engine-new"), JournalWrite.Update(suspended), JournalWrite.ReleaseClaim(runId, Tenant, "engine-new")]);
+        var after = await store.GetRunAsync(Tenant, runId);
+        Assert.Equal((RunStatus.Waiting, At(600), "sleep:2", (string?)null), (after!.Status, after.WakeAt, after.WaitingFor, after.Owner));
+        Assert.Equal(At(600), await store.GetNextDueAsync(["orders"], Now));
     }
 
     [Fact]

@@ -79,12 +79,18 @@ public abstract class DurablePrimitiveTests : JournalTestBase
         await InsertAsync(RecordedStep(run, 1, "guid", $"\"{Guid.Empty}\"", kind: StepKind.Guid));
         engine.Register(DurableValuesWorkflow.Definition);
 
+        var before = await GetStepsAsync(run.Id);
+
         var resumed = await engine.ResumeAsync(run.Id);
-        var error = await Assert.ThrowsAsync<NonDeterminismException>(() => resumed.Completion);
+        var (parked, error) = await AssertParkedAsync<NonDeterminismException>(() => resumed.Completion);
 
         Assert.Contains("Guid 'guid'", error.Message);
         Assert.Contains("Now 'now'", error.Message);
-        Assert.Equal(RunStatus.Running, (await GetRunAsync(run.Id)).Status);
+        Assert.Equal(ErrorKind.NonDeterminism, parked.Error.Kind);
+        var stored = await AssertParkedRecordAsync(run.Id, ErrorKind.NonDeterminism);
+        Assert.Contains("Guid 'guid'", stored.Error!.Message);
+        Assert.Contains("Now 'now'", stored.Error.Message);
+        Assert.Equal(before, await GetStepsAsync(run.Id)); // nothing recorded is changed, and nothing is added
     }
 
     [Fact]

@@ -99,7 +99,13 @@ public abstract class JournalTestBase : IAsyncLifetime
     protected async Task<WorkflowEngine> NewEngineAsync(Probe? probe = null, WorkflowEngineOptions? options = null, params WorkflowDefinition[] definitions)
     {
         var store = await _journal!.OpenAsync();
-        var engine = new WorkflowEngine(store, options ?? new WorkflowEngineOptions { Services = new TestServices(probe ?? new Probe()) });
+        var engine = new WorkflowEngine(store, options ?? new WorkflowEngineOptions
+        {
+            Services = new TestServices(probe ?? new Probe()),
+            // Short enough that a lapsed claim or a run ended elsewhere is seen quickly; long enough for a busy machine.
+            LeaseDuration = TimeSpan.FromSeconds(2),
+            PollInterval = TimeSpan.FromMilliseconds(100),
+        });
         foreach (var definition in definitions)
         {
             engine.Register(definition);
@@ -170,15 +176,46 @@ public abstract class JournalTestBase : IAsyncLifetime
         };
     }
 
+    /// <summary>
+    /// Waits for a handle that must fault because its run was parked, and checks that the cause this engine saw is
+    /// exactly <typeparamref name="TCause"/>.
+    /// </summary>
+    protected static async Task<(WorkflowRunParkedException Parked, TCause Cause)> AssertParkedAsync<TCause>(Func<Task> completion) where TCause : Exception
+    {
+        var parked = await Assert.ThrowsAsync<WorkflowRunParkedException>(completion);
+        var cause = Assert.IsType<TCause>(parked.InnerException);
+        return (parked, cause);
+    }
+
+    /// <summary>Reads a run that must be parked with an error of <paramref name="kind"/>, its claim given up.</summary>
+    protected async Task<RunRecord> AssertParkedRecordAsync(Guid runId, ErrorKind kind, string tenant = Tenant)
+    {
+        var stored = await GetRunAsync(runId, tenant);
+        Assert.Equal(RunStatus.Parked, stored.Status);
+        Assert.False(StatusTransitions.IsFinal(stored.Status));
+        Assert.NotNull(stored.Error);
+        Assert.Equal(kind, stored.Error!.Kind);
+        Assert.Null(stored.Output);
+        Assert.Null(stored.CompletedAt);
+        Assert.Null(stored.Owner);
+        Assert.Null(stored.LeaseExpiresAt);
+        return stored;
+    }
+
     protected async Task InsertAsync(params StepRecord[] steps) =>
         await Store.CommitAsync(steps.Select(JournalWrite.Insert).ToList());
 
     /// <summary>
     /// A new Pending run of the same workflow and input whose journal is a copy of <paramref name="runId"/>'s:
-    /// resuming it replays every recorded step.
+    /// resuming it replays every recorded step. The engines started so far are stopped first, so that the copy is
+    /// replayed by an engine started after it (a new process), not claimed by the one that wrote the original.
     /// </summary>
     protected async Task<Guid> CopyRunAsync(Guid runId, string tenant = Tenant)
     {
+        foreach (var engine in _engines.ToList())
+        {
+            await StopEngineAsync(engine);
+        }
         var source = await GetRunAsync(runId, tenant);
         var steps = await GetStepsAsync(runId, tenant);
         var now = DateTimeOffset.UtcNow;

@@ -160,10 +160,17 @@ public abstract class ReplaySemanticsTests : JournalTestBase
     [Fact]
     public async Task A_crash_between_attempts_does_not_reset_the_attempt_count()
     {
-        // The journal of a run that crashed after "flaky" had failed its second attempt (of three).
+        // The journal of a run that crashed while "flaky" waited out its backoff after failing its second attempt (of
+        // three): the third attempt is scheduled (Pending, its start time recorded) but had not begun.
         var run = await CreateRunAsync(RetryWorkflow.Definition, "\"flaky\"", RunStatus.Running);
         var transient = new ErrorInfo(ErrorKind.StepFailed, "transient failure 2", typeof(TimeoutException).FullName);
-        await InsertAsync(RecordedStep(run, 1, "flaky", null, StepStatus.Running, transient) with { Attempt = 2 });
+        var scheduled = RecordedStep(run, 1, "flaky", null, StepStatus.Pending, transient) with
+        {
+            Attempt = 3,
+            FailedAttempts = 2,
+            StartedAt = DateTimeOffset.UtcNow.AddSeconds(-1), // the backoff had run out while the process was down
+        };
+        await InsertAsync(scheduled);
 
         var probe = new Probe(); // in this process the first body call fails, as the step's first attempt always does
         var engine = await NewEngineAsync(probe, definitions: RetryWorkflow.Definition);
@@ -172,9 +179,39 @@ public abstract class ReplaySemanticsTests : JournalTestBase
         Assert.Equal(ErrorKind.StepFailed, error.Error.Kind);
         Assert.Equal(1, probe.Calls("flaky")); // only the third and last attempt ran
         var step = Assert.Single(await GetStepsAsync(run.Id));
+        Assert.Equal(scheduled.Id, step.Id);
         Assert.Equal(StepStatus.Failed, step.Status);
         Assert.Equal(3, step.Attempt);
+        Assert.Equal(3, step.FailedAttempts);
+        Assert.Equal(0, step.InterruptedAttempts); // the crash came between attempts: none was cut short
         Assert.Equal("transient failure 1", step.Error!.Message);
+        Assert.Equal(RunStatus.Failed, (await GetRunAsync(run.Id)).Status);
+    }
+
+    [Fact]
+    public async Task An_attempt_cut_short_by_a_crash_counts_as_interrupted_and_does_not_use_up_the_attempts()
+    {
+        // The journal of a run that crashed during the second attempt of "flaky" (the first had failed): the record is
+        // Running. That attempt neither failed nor succeeded, so two of the three allowed failures are still left.
+        var run = await CreateRunAsync(RetryWorkflow.Definition, "\"flaky\"", RunStatus.Running);
+        var transient = new ErrorInfo(ErrorKind.StepFailed, "transient failure 1", typeof(TimeoutException).FullName);
+        var interrupted = RecordedStep(run, 1, "flaky", null, StepStatus.Running, transient) with { Attempt = 2, FailedAttempts = 1 };
+        await InsertAsync(interrupted);
+
+        var probe = new Probe(); // here the first two body calls fail and the third succeeds
+        var engine = await NewEngineAsync(probe, definitions: RetryWorkflow.Definition);
+        var error = await Assert.ThrowsAsync<WorkflowRunFailedException>(async () => await (await engine.ResumeAsync(run.Id)).Completion);
+
+        // Attempt 3 (the re-run of the interrupted one) failed, attempt 4 failed: three failures in all, the limit.
+        Assert.Equal(ErrorKind.StepFailed, error.Error.Kind);
+        Assert.Equal(2, probe.Calls("flaky"));
+        var step = Assert.Single(await GetStepsAsync(run.Id));
+        Assert.Equal(interrupted.Id, step.Id);
+        Assert.Equal(StepStatus.Failed, step.Status);
+        Assert.Equal(4, step.Attempt);
+        Assert.Equal(3, step.FailedAttempts);
+        Assert.Equal(1, step.InterruptedAttempts);
+        Assert.Equal("transient failure 2", step.Error!.Message);
     }
 
     [Fact]
@@ -242,8 +279,10 @@ public abstract class ReplaySemanticsTests : JournalTestBase
         var probe = new Probe();
         var engine = await NewEngineAsync(probe, definitions: GreeterWorkflow.Definition);
         var handle = await engine.ResumeAsync(run.Id);
-        var error = await Assert.ThrowsAsync<NonDeterminismException>(() => handle.Completion);
+        var (parked, error) = await AssertParkedAsync<NonDeterminismException>(() => handle.Completion);
 
+        Assert.Equal(run.Id, parked.RunId);
+        Assert.Equal(ErrorKind.NonDeterminism, parked.Error.Kind);
         Assert.Equal("charge-card", error.RecordedName);
         Assert.Equal("greet", error.CurrentName);
         Assert.Equal(1, error.Sequence);
@@ -251,13 +290,10 @@ public abstract class ReplaySemanticsTests : JournalTestBase
         Assert.Contains("'greet'", error.Message);
         Assert.Equal(0, probe.TotalCalls);
 
-        var stored = await GetRunAsync(run.Id);
-        Assert.NotEqual(RunStatus.Failed, stored.Status);
-        Assert.False(StatusTransitions.IsFinal(stored.Status));
-        Assert.Equal(ErrorKind.NonDeterminism, stored.Error!.Kind);
-        Assert.Contains("charge-card", stored.Error.Message);
+        var stored = await AssertParkedRecordAsync(run.Id, ErrorKind.NonDeterminism);
+        Assert.Contains("charge-card", stored.Error!.Message);
         Assert.Contains("greet", stored.Error.Message);
-        Assert.Null(stored.Output);
+        Assert.Equal(parked.Error, stored.Error);
         Assert.Equal(before, await GetStepsAsync(run.Id));
     }
 
@@ -270,12 +306,14 @@ public abstract class ReplaySemanticsTests : JournalTestBase
 
         var probe = new Probe();
         var engine = await NewEngineAsync(probe, definitions: GreeterWorkflow.Definition);
-        var error = await Assert.ThrowsAsync<NonDeterminismException>(async () => await (await engine.ResumeAsync(run.Id)).Completion);
+        var handle = await engine.ResumeAsync(run.Id);
+        var (_, error) = await AssertParkedAsync<NonDeterminismException>(() => handle.Completion);
 
-        Assert.Contains("Sleep", error.Message);
+        Assert.Contains("Sleep 'greet'", error.Message);
+        Assert.Contains("Step 'greet'", error.Message);
         Assert.Equal(0, probe.TotalCalls);
         Assert.Equal(before, await GetStepsAsync(run.Id));
-        Assert.NotEqual(RunStatus.Failed, (await GetRunAsync(run.Id)).Status);
+        await AssertParkedRecordAsync(run.Id, ErrorKind.NonDeterminism);
     }
 
     [Fact]
@@ -287,15 +325,13 @@ public abstract class ReplaySemanticsTests : JournalTestBase
 
         var probe = new Probe();
         var engine = await NewEngineAsync(probe, definitions: SwallowingWorkflow.Definition);
-        var error = await Assert.ThrowsAsync<NonDeterminismException>(async () => await (await engine.ResumeAsync(run.Id)).Completion);
+        var handle = await engine.ResumeAsync(run.Id);
+        var (_, error) = await AssertParkedAsync<NonDeterminismException>(() => handle.Completion);
 
-        Assert.IsType<NonDeterminismException>(Assert.Single(probe.Seen<Exception>("swallowed")));
+        var swallowed = Assert.IsType<NonDeterminismException>(Assert.Single(probe.Seen<Exception>("swallowed")));
+        Assert.Same(swallowed, error);
         Assert.Equal("something-else", error.RecordedName);
-        var stored = await GetRunAsync(run.Id);
-        Assert.NotEqual(RunStatus.Succeeded, stored.Status);
-        Assert.NotEqual(RunStatus.Failed, stored.Status);
-        Assert.Null(stored.Output);
-        Assert.Equal(ErrorKind.NonDeterminism, stored.Error!.Kind);
+        await AssertParkedRecordAsync(run.Id, ErrorKind.NonDeterminism); // not Succeeded with "swallowed", not Failed
         Assert.Equal(before, await GetStepsAsync(run.Id));
     }
 
@@ -309,18 +345,21 @@ public abstract class ReplaySemanticsTests : JournalTestBase
 
         var probe = new Probe();
         var engine = await NewEngineAsync(probe, definitions: GreeterWorkflow.Definition);
-        var error = await Assert.ThrowsAsync<SchemaMismatchException>(async () => await (await engine.ResumeAsync(run.Id)).Completion);
+        var handle = await engine.ResumeAsync(run.Id);
+        var (parked, error) = await AssertParkedAsync<SchemaMismatchException>(() => handle.Completion);
 
+        Assert.Equal(ErrorKind.SchemaMismatch, parked.Error.Kind);
         Assert.Equal("old", error.RecordedVersion);
         Assert.Equal(GreeterWorkflow.Definition.SchemaVersion, error.CurrentVersion);
         Assert.Contains("acceptSchemaChange", error.Message);
         Assert.Equal(0, probe.TotalCalls);
 
-        var runAfter = await GetRunAsync(run.Id);
-        Assert.Equal(ErrorKind.SchemaMismatch, runAfter.Error!.Kind);
-        Assert.Contains("old", runAfter.Error.Message);
-        // Only the error (and its bookkeeping time) changed: status, schema, input and the rest are as they were.
-        Assert.Equal(runBefore with { Error = runAfter.Error, UpdatedAt = runAfter.UpdatedAt }, runAfter);
+        var runAfter = await AssertParkedRecordAsync(run.Id, ErrorKind.SchemaMismatch);
+        Assert.Contains("old", runAfter.Error!.Message);
+        // Only the status (Parked), the error and the bookkeeping times changed (the claim taken to look at the run sets
+        // StartedAt; it is given up again): schema, input and the rest are as they were.
+        Assert.NotNull(runAfter.StartedAt);
+        Assert.Equal(runBefore with { Status = RunStatus.Parked, Error = runAfter.Error, StartedAt = runAfter.StartedAt, UpdatedAt = runAfter.UpdatedAt }, runAfter);
         Assert.Equal(stepsBefore, await GetStepsAsync(run.Id));
     }
 
@@ -332,7 +371,9 @@ public abstract class ReplaySemanticsTests : JournalTestBase
 
         var probe = new Probe();
         var engine = await NewEngineAsync(probe, definitions: GreeterWorkflow.Definition);
-        await Assert.ThrowsAsync<SchemaMismatchException>(async () => await (await engine.ResumeAsync(run.Id)).Completion);
+        var refused = await engine.ResumeAsync(run.Id);
+        await AssertParkedAsync<SchemaMismatchException>(() => refused.Completion);
+        await AssertParkedRecordAsync(run.Id, ErrorKind.SchemaMismatch);
         var handle = await engine.ResumeAsync(run.Id, acceptSchemaChange: true);
         await handle.Completion;
 
@@ -356,7 +397,7 @@ public abstract class ReplaySemanticsTests : JournalTestBase
 
         var first = await engine.StartAsync(GreeterWorkflow.Definition, "ada", options);
         Assert.Equal("HELLO ADA!", await first.GetResultAsync());
-        var second = await engine.StartAsync(GreeterWorkflow.Definition, "someone else", options);
+        var second = await engine.StartAsync(GreeterWorkflow.Definition, "ada", options);
 
         Assert.True(first.Created);
         Assert.False(second.Created);
@@ -364,6 +405,32 @@ public abstract class ReplaySemanticsTests : JournalTestBase
         Assert.Equal("HELLO ADA!", await second.GetResultAsync());
         Assert.Equal(1, probe.Calls("greet"));
         Assert.Single(await Store.ListRunsAsync(new RunQuery()));
+    }
+
+    [Fact]
+    public async Task Starting_with_a_used_idempotency_key_and_another_input_is_a_conflict_unless_the_existing_run_is_asked_for()
+    {
+        var probe = new Probe();
+        var engine = await NewEngineAsync(probe);
+        var first = await engine.StartAsync(GreeterWorkflow.Definition, "ada", new StartOptions { IdempotencyKey = "order-44" });
+        Assert.Equal("HELLO ADA!", await first.GetResultAsync());
+        var recorded = await GetRunAsync(first.RunId);
+
+        var conflict = await Assert.ThrowsAsync<IdempotencyConflictException>(() =>
+            engine.StartAsync(GreeterWorkflow.Definition, "someone else", new StartOptions { IdempotencyKey = "order-44" }));
+        Assert.Equal("order-44", conflict.Key);
+        Assert.Equal(first.RunId, conflict.ExistingRunId);
+        Assert.Contains("order-44", conflict.Message);
+        Assert.Contains(first.RunId.ToString(), conflict.Message);
+
+        var existing = await engine.StartAsync(GreeterWorkflow.Definition, "someone else",
+            new StartOptions { IdempotencyKey = "order-44", IdempotencyConflict = IdempotencyConflictBehavior.ReturnExisting });
+        Assert.False(existing.Created);
+        Assert.Equal(first.RunId, existing.RunId);
+        Assert.Equal("HELLO ADA!", await existing.GetResultAsync());
+
+        Assert.Equal(1, probe.Calls("greet"));
+        Assert.Equal(recorded, Assert.Single(await Store.ListRunsAsync(new RunQuery())));
     }
 
     [Fact]
@@ -406,17 +473,29 @@ public abstract class ReplaySemanticsTests : JournalTestBase
     }
 
     [Fact]
-    public async Task Resuming_a_failed_run_returns_a_handle_that_faults_with_its_recorded_error()
+    public async Task Resuming_a_failed_run_gives_its_failed_step_one_new_attempt()
     {
-        var engine = await NewEngineAsync(new Probe());
+        var probe = new Probe();
+        var engine = await NewEngineAsync(probe);
         var run = await engine.StartAsync(RetryWorkflow.Definition, "hopeless");
         await Assert.ThrowsAsync<WorkflowRunFailedException>(() => run.Completion);
+        Assert.Equal(2, probe.Calls("hopeless"));
+        var failedStep = Assert.Single(await GetStepsAsync(run.RunId));
+        Assert.Equal(2, failedStep.FailedAttempts);
 
         var resumed = await engine.ResumeAsync(run.RunId);
 
+        // The step failed again on its one new attempt (it keeps its failures: a resume does not grant MaxAttempts anew).
         Assert.False(resumed.Created);
         var error = await Assert.ThrowsAsync<WorkflowRunFailedException>(() => resumed.Completion);
         Assert.Equal(ErrorKind.StepFailed, error.Error.Kind);
+        Assert.Equal(3, probe.Calls("hopeless"));
+        var step = Assert.Single(await GetStepsAsync(run.RunId));
+        Assert.Equal(failedStep.Id, step.Id);
+        Assert.Equal(StepStatus.Failed, step.Status);
+        Assert.Equal(3, step.Attempt);
+        Assert.Equal(3, step.FailedAttempts);
+        Assert.Equal(RunStatus.Failed, (await GetRunAsync(run.RunId)).Status);
     }
 
     [Fact]
@@ -584,13 +663,15 @@ public abstract class ReplaySemanticsTests : JournalTestBase
         var engine = await NewEngineAsync(options: new WorkflowEngineOptions { Services = new TestServices(new Probe()) });
         var run = await engine.StartAsync(NeedsServiceWorkflow.Definition, "x");
 
-        var error = await Assert.ThrowsAsync<WorkflowConstructionException>(() => run.GetResultAsync());
+        var (parked, error) = await AssertParkedAsync<WorkflowConstructionException>(() => run.GetResultAsync());
+        Assert.Equal(ErrorKind.MissingService, parked.Error.Kind);
         Assert.Equal("needs-service", error.Workflow);
         Assert.Contains("missingService", error.Message);
         Assert.Contains(nameof(IMissingService), error.Message);
         Assert.Empty(await GetStepsAsync(run.RunId));
-        var stored = await GetRunAsync(run.RunId);
+        var stored = await AssertParkedRecordAsync(run.RunId, ErrorKind.MissingService);
         Assert.Contains("missingService", stored.Error!.Message);
+        Assert.Contains(nameof(IMissingService), stored.Error.Message);
     }
 
     [Fact]
@@ -599,9 +680,11 @@ public abstract class ReplaySemanticsTests : JournalTestBase
         var engine = await NewEngineAsync(options: new WorkflowEngineOptions());
         var run = await engine.StartAsync(NeedsServiceWorkflow.Definition, "x");
 
-        var error = await Assert.ThrowsAsync<WorkflowConstructionException>(() => run.Completion);
+        var (_, error) = await AssertParkedAsync<WorkflowConstructionException>(() => run.Completion);
         Assert.Contains("missingService", error.Message);
         Assert.Contains("Services", error.Message);
+        var stored = await AssertParkedRecordAsync(run.RunId, ErrorKind.MissingService);
+        Assert.Contains("missingService", stored.Error!.Message);
     }
 
     // ---- resuming unfinished runs ----------------------------------------------------------------------------
@@ -641,6 +724,8 @@ public abstract class ReplaySemanticsTests : JournalTestBase
 
         var stopped = await GetRunAsync(run.RunId);
         Assert.Equal(RunStatus.Running, stopped.Status);
+        Assert.Null(stopped.Owner); // the stopping engine gave its claim up: the next engine need not wait for the lease
+        Assert.Null(stopped.LeaseExpiresAt);
         var steps = await GetStepsAsync(run.RunId);
         Assert.Equal(2, steps.Count);
         Assert.Equal(StepStatus.Succeeded, steps[0].Status);
@@ -659,7 +744,9 @@ public abstract class ReplaySemanticsTests : JournalTestBase
         Assert.Equal(3, finished.Count);
         Assert.All(finished, s => Assert.Equal(StepStatus.Succeeded, s.Status));
         Assert.Equal(steps[0], finished[0]);
-        Assert.Equal(2, finished[1].Attempt); // the interrupted attempt counts as spent
+        Assert.Equal(2, finished[1].Attempt); // every start of the body counts as an attempt...
+        Assert.Equal(1, finished[1].InterruptedAttempts); // ...the stopped one as interrupted,
+        Assert.Equal(0, finished[1].FailedAttempts); // not as failed
         Assert.Equal(steps[1].Id, finished[1].Id);
         Assert.Equal("\"in>1>2>3\"", (await GetRunAsync(run.RunId)).Output);
     }
@@ -670,6 +757,7 @@ public abstract class ReplaySemanticsTests : JournalTestBase
         var engine1 = await NewEngineAsync(new Probe());
         var done = await engine1.StartAsync(GreeterWorkflow.Definition, "ada");
         await done.Completion;
+        await StopEngineAsync(engine1); // engine1 runs greeter too: from here on only engine2 may touch the journal
         var pendingGreeter = await CreateRunAsync(GreeterWorkflow.Definition, "\"bob\"");
         var pendingPipeline = await CreateRunAsync(PipelineWorkflow.Definition, "\"in\"");
 
@@ -680,6 +768,8 @@ public abstract class ReplaySemanticsTests : JournalTestBase
         Assert.Equal([pendingPipeline.Id], resumed.Select(r => r.RunId));
         await resumed[0].Completion;
         Assert.Equal(RunStatus.Pending, (await GetRunAsync(pendingGreeter.Id)).Status);
+        Assert.Null((await GetRunAsync(pendingGreeter.Id)).Owner);
+        Assert.Equal(RunStatus.Succeeded, (await GetRunAsync(done.RunId)).Status);
         Assert.Equal(0, probe.Calls("greet"));
     }
 
@@ -740,7 +830,7 @@ public abstract class ReplaySemanticsTests : JournalTestBase
     }
 
     [Fact]
-    public async Task A_corrupt_step_output_fails_the_run_with_a_serialization_error_naming_the_type()
+    public async Task A_corrupt_step_output_parks_the_run_with_a_serialization_error_naming_the_type()
     {
         var run = await CreateRunAsync(GreeterWorkflow.Definition, "\"ada\"");
         await InsertAsync(RecordedStep(run, 1, "greet", "{not json"));
@@ -748,19 +838,22 @@ public abstract class ReplaySemanticsTests : JournalTestBase
 
         var probe = new Probe();
         var engine = await NewEngineAsync(probe, definitions: GreeterWorkflow.Definition);
-        var error = await Assert.ThrowsAsync<WorkflowRunFailedException>(async () => await (await engine.ResumeAsync(run.Id)).Completion);
+        var handle = await engine.ResumeAsync(run.Id);
+        var (parked, cause) = await AssertParkedAsync<JournalPayloadException>(() => handle.Completion);
 
-        Assert.Equal(ErrorKind.Serialization, error.Error.Kind);
-        Assert.Contains("string", error.Error.Message);
-        Assert.Contains("{not json", error.Error.Message);
-        var cause = Assert.IsType<WorkflowSerializationException>(error.InnerException);
-        Assert.Equal("string", cause.TypeName);
-        Assert.Equal("{not json", cause.Payload);
+        Assert.Equal(ErrorKind.Serialization, parked.Error.Kind);
+        Assert.Contains("string", parked.Error.Message);
+        Assert.Contains("{not json", parked.Error.Message);
+        Assert.Equal(1, cause.Sequence);
+        Assert.Equal("greet", cause.StepName);
+        var unreadable = Assert.IsType<WorkflowSerializationException>(cause.InnerException);
+        Assert.Equal("string", unreadable.TypeName);
+        Assert.Equal("{not json", unreadable.Payload);
         Assert.Equal(0, probe.TotalCalls);
 
-        var stored = await GetRunAsync(run.Id);
-        Assert.Equal(ErrorKind.Serialization, stored.Error!.Kind);
-        Assert.Equal(typeof(WorkflowSerializationException).FullName, stored.Error.Type);
+        var stored = await AssertParkedRecordAsync(run.Id, ErrorKind.Serialization);
+        Assert.Equal(typeof(JournalPayloadException).FullName, stored.Error!.Type);
+        Assert.Contains("{not json", stored.Error.Message);
         Assert.Equal(before, await GetStepsAsync(run.Id));
     }
 
@@ -771,7 +864,7 @@ public abstract class ReplaySemanticsTests : JournalTestBase
     [InlineData("{\"name\":\"x\",\"at\":\"yesterday\"}")]
     [InlineData("{\"name\":\"x\"} trailing")]
     [InlineData("")]
-    public async Task A_step_output_that_does_not_fit_its_record_type_fails_the_run_naming_the_type(string payload)
+    public async Task A_step_output_that_does_not_fit_its_record_type_parks_the_run_naming_the_type(string payload)
     {
         var run = await CreateRunAsync(CatalogWorkflow.Definition, "\"tea\"");
         await InsertAsync(RecordedStep(run, 1, "make", payload));
@@ -779,28 +872,35 @@ public abstract class ReplaySemanticsTests : JournalTestBase
 
         var probe = new Probe();
         var engine = await NewEngineAsync(probe, definitions: CatalogWorkflow.Definition);
-        var error = await Assert.ThrowsAsync<WorkflowRunFailedException>(async () => await (await engine.ResumeAsync(run.Id)).Completion);
+        var handle = await engine.ResumeAsync(run.Id);
+        var (parked, cause) = await AssertParkedAsync<JournalPayloadException>(() => handle.Completion);
 
-        Assert.Equal(ErrorKind.Serialization, error.Error.Kind);
-        Assert.Contains("Item", error.Error.Message);
+        Assert.Equal(ErrorKind.Serialization, parked.Error.Kind);
+        Assert.Contains("Item", parked.Error.Message);
+        Assert.Equal("Item", Assert.IsType<WorkflowSerializationException>(cause.InnerException).TypeName);
         Assert.Equal(0, probe.Calls("make"));
-        Assert.Equal(RunStatus.Failed, (await GetRunAsync(run.Id)).Status);
+        await AssertParkedRecordAsync(run.Id, ErrorKind.Serialization);
         Assert.Equal(before, await GetStepsAsync(run.Id));
     }
 
     [Fact]
-    public async Task A_corrupt_run_input_fails_the_run_with_a_serialization_error()
+    public async Task A_corrupt_run_input_parks_the_run_with_a_serialization_error()
     {
         var run = await CreateRunAsync(GreeterWorkflow.Definition, "{\"not\":\"a string\"}");
 
         var probe = new Probe();
         var engine = await NewEngineAsync(probe, definitions: GreeterWorkflow.Definition);
-        var error = await Assert.ThrowsAsync<WorkflowRunFailedException>(async () => await (await engine.ResumeAsync(run.Id)).Completion);
+        var handle = await engine.ResumeAsync(run.Id);
+        var (parked, cause) = await AssertParkedAsync<JournalPayloadException>(() => handle.Completion);
 
-        Assert.Equal(ErrorKind.Serialization, error.Error.Kind);
-        Assert.Contains("string", error.Error.Message);
+        Assert.Equal(ErrorKind.Serialization, parked.Error.Kind);
+        Assert.Contains("string", parked.Error.Message);
+        Assert.Equal(0, cause.Sequence); // the run's input, not a step
+        Assert.Equal("string", Assert.IsType<WorkflowSerializationException>(cause.InnerException).TypeName);
         Assert.Equal(0, probe.TotalCalls);
         Assert.Empty(await GetStepsAsync(run.Id));
+        var stored = await AssertParkedRecordAsync(run.Id, ErrorKind.Serialization);
+        Assert.Equal(run.Input, stored.Input);
     }
 }
 
