@@ -54,28 +54,36 @@ public sealed partial class SqliteWorkflowStore
             {
                 while (reader.Read()) ids.Add(reader.GetString(0));
             }
+            ids.Sort(StringComparer.Ordinal); // RETURNING gives no order; the contract's is id order (lower-case "D" text sorts like the ids)
             // Each claimed row is read on its own: one that cannot be read is parked with the reason, not handed out,
             // and does not stop the others from being claimed.
             var runs = new List<RunRecord>(ids.Count);
             var select = _selectRunById!;
             select.Transaction = transaction;
-            foreach (var id in ids)
+            try
             {
-                select.Parameters[0].Value = id;
-                try
+                foreach (var id in ids)
                 {
-                    if (ReadSingleRun(select) is { } run) runs.Add(run);
+                    select.Parameters[0].Value = id;
+                    try
+                    {
+                        if (ReadSingleRun(select) is { } run) runs.Add(run);
+                    }
+                    catch (JournalCorruptException e)
+                    {
+                        using var park = transaction.Connection!.CreateCommand();
+                        park.Transaction = transaction;
+                        park.CommandText = SqliteJournalSql.ParkUnreadable;
+                        park.Parameters.AddWithValue("$id", id);
+                        park.Parameters.AddWithValue("$now", SqliteValues.UtcTimestamp(claim.Now));
+                        park.Parameters.AddWithValue("$error", SqliteValues.Error(ErrorInfo.From(ErrorKind.Serialization, e)));
+                        park.ExecuteNonQuery();
+                    }
                 }
-                catch (JournalCorruptException e)
-                {
-                    using var park = transaction.Connection!.CreateCommand();
-                    park.Transaction = transaction;
-                    park.CommandText = SqliteJournalSql.ParkUnreadable;
-                    park.Parameters.AddWithValue("$id", id);
-                    park.Parameters.AddWithValue("$now", SqliteValues.UtcTimestamp(claim.Now));
-                    park.Parameters.AddWithValue("$error", SqliteValues.Error(ErrorInfo.From(ErrorKind.Serialization, e)));
-                    park.ExecuteNonQuery();
-                }
+            }
+            finally
+            {
+                select.Transaction = null;
             }
             return runs;
         }, cancellationToken).ConfigureAwait(false);
@@ -161,7 +169,15 @@ public sealed partial class SqliteWorkflowStore
             get.Transaction = transaction;
             get.Parameters[0].Value = SqliteValues.Id(request.RunId);
             get.Parameters[1].Value = request.TenantId;
-            var run = ReadSingleRun(get);
+            RunRecord? run;
+            try
+            {
+                run = ReadSingleRun(get);
+            }
+            finally
+            {
+                get.Transaction = null;
+            }
             if (run is null)
             {
                 return new CancelResult(CancelOutcome.NotFound, null);

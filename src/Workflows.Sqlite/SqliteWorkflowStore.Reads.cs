@@ -16,6 +16,7 @@ public sealed partial class SqliteWorkflowStore
         return UseConnectionAsync(_ =>
         {
             var command = _getRun!;
+            command.Transaction = null; // write paths use the same prepared command inside their transactions
             command.Parameters[0].Value = SqliteValues.Id(runId);
             command.Parameters[1].Value = tenantId;
             return ReadSingleRun(command);
@@ -29,6 +30,7 @@ public sealed partial class SqliteWorkflowStore
         return UseConnectionAsync<IReadOnlyList<StepRecord>>(_ =>
         {
             var command = _getSteps!;
+            command.Transaction = null;
             command.Parameters[0].Value = SqliteValues.Id(runId);
             command.Parameters[1].Value = tenantId;
             var steps = new List<StepRecord>();

@@ -12,19 +12,23 @@ public sealed partial class WorkflowEngine
     /// </summary>
     public async Task<IReadOnlyList<WorkflowRun>> ResumeUnfinishedAsync(CancellationToken cancellationToken = default)
     {
-        await InitializeAsync(cancellationToken).ConfigureAwait(false);
-        var handles = new List<WorkflowRun>();
+        // The handles are made before the scheduler starts (at the first call), so that it cannot end a run unseen first.
+        await OpenStoreAsync(cancellationToken).ConfigureAwait(false);
+        var runs = new List<RunRecord>();
         var names = WorkflowNames;
         Guid? after = null;
         while (true)
         {
             var page = await _store.ListRunsAsync(RunQuery.Unfinished() with { AfterId = after, Limit = RunQuery.MaxLimit }, cancellationToken).ConfigureAwait(false);
-            foreach (var run in page.Where(r => names.Contains(r.Workflow)))
-            {
-                handles.Add(await ResumeExistingAsync(run, acceptSchemaChange: false, cancellationToken).ConfigureAwait(false));
-            }
+            runs.AddRange(page.Where(r => names.Contains(r.Workflow)));
             if (page.Count < RunQuery.MaxLimit) break;
             after = page[^1].Id;
+        }
+        var handles = runs.Select(run => Handle(run, created: false)).ToList();
+        StartScheduler();
+        foreach (var run in runs)
+        {
+            await TryExecuteAsync(run, acceptSchemaChange: false, cancellationToken).ConfigureAwait(false);
         }
         return handles;
     }
@@ -191,15 +195,22 @@ public sealed partial class WorkflowEngine
     private async Task<WorkflowRun> ResumeExistingAsync(RunRecord run, bool acceptSchemaChange, CancellationToken cancellationToken)
     {
         var handle = Handle(run, created: false);
+        await TryExecuteAsync(run, acceptSchemaChange, cancellationToken).ConfigureAwait(false);
+        return handle;
+    }
+
+    /// <summary>Claims and executes a run here if it is ready and a slot is free; else leaves it to the scheduler.</summary>
+    private async Task TryExecuteAsync(RunRecord run, bool acceptSchemaChange, CancellationToken cancellationToken)
+    {
         if (IsExecuting(run.Id) || !_definitions.TryGetValue(run.Workflow, out var definition))
         {
-            return handle;
+            return;
         }
         var now = Clock.GetUtcNow();
         if (!RunReadiness.IsClaimable(run, WorkerId, now) || ReserveSlots(1) == 0)
         {
             _scheduler.Signal();
-            return handle;
+            return;
         }
         RunRecord? claimed;
         try
@@ -214,10 +225,9 @@ public sealed partial class WorkflowEngine
         if (claimed is null)
         {
             ReleaseSlots(1); // another engine was first
-            return handle;
+            return;
         }
         StartExecution(definition, claimed, acceptSchemaChange);
-        return handle;
     }
 
     /// <summary>Makes a parked or failed run Pending again; a failed run's failed last step is reopened for one new attempt.</summary>

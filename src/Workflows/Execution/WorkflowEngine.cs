@@ -26,6 +26,7 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
     private volatile string[] _workflowNames = [];
     private int _freeSlots;
     private volatile bool _initialized;
+    private int _schedulerStarted;
     private int _disposed;
 
     public WorkflowEngine(IWorkflowStore store, WorkflowEngineOptions? options = null)
@@ -81,6 +82,12 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
     /// <summary>Opens the store and starts the scheduler, which resumes unfinished runs. Every other call does this first.</summary>
     public async Task InitializeAsync(CancellationToken cancellationToken = default)
     {
+        await OpenStoreAsync(cancellationToken).ConfigureAwait(false);
+        StartScheduler();
+    }
+
+    private async Task OpenStoreAsync(CancellationToken cancellationToken)
+    {
         if (_initialized) return;
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         await _initializeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -89,13 +96,20 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
             if (!_initialized)
             {
                 await _store.InitializeAsync(cancellationToken).ConfigureAwait(false);
-                _scheduler.Start(_stopping.Token);
                 _initialized = true;
             }
         }
         finally
         {
             _initializeGate.Release();
+        }
+    }
+
+    private void StartScheduler()
+    {
+        if (Interlocked.Exchange(ref _schedulerStarted, 1) == 0)
+        {
+            _scheduler.Start(_stopping.Token);
         }
     }
 
