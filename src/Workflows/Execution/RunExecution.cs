@@ -57,6 +57,27 @@ internal sealed class RunExecution
         Interrupt(Interruption.OwnershipLost);
     }
 
+    private ITimer? _deadlineTimer;
+
+    /// <summary>A timer may fire early: the deadline has passed when the clock says so; until then the timer is re-armed.</summary>
+    private void DeadlineTimerFired()
+    {
+        var remaining = _run.DeadlineAt!.Value - _engine.Clock.GetUtcNow();
+        if (remaining > TimeSpan.Zero)
+        {
+            try
+            {
+                _deadlineTimer?.Change(remaining < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : remaining, Timeout.InfiniteTimeSpan);
+            }
+            catch (ObjectDisposedException)
+            {
+                // the execution has ended
+            }
+            return;
+        }
+        Interrupt(Interruption.DeadlinePassed);
+    }
+
     private void Interrupt(Interruption reason)
     {
         if (Interlocked.CompareExchange(ref _interruption, (int)reason, (int)Interruption.None) == (int)Interruption.None)
@@ -114,20 +135,6 @@ internal sealed class RunExecution
     {
         var clock = _engine.Clock;
         var token = _cts.Token;
-        if (_run.CancelRequestedAt is not null)
-        {
-            await EndCancelledAsync(null, ErrorKind.Cancelled, _run.CancelReason ?? "Cancelled.").ConfigureAwait(false);
-            return;
-        }
-        if (_run.DeadlineAt is { } deadline)
-        {
-            if (deadline <= clock.GetUtcNow())
-            {
-                await EndCancelledAsync(null, ErrorKind.Timeout, DeadlineMessage(deadline)).ConfigureAwait(false);
-                return;
-            }
-        }
-
         IReadOnlyList<StepRecord> steps;
         try
         {
@@ -136,6 +143,20 @@ internal sealed class RunExecution
         catch (JournalCorruptException e)
         {
             await ParkAsync(null, ErrorKind.Serialization, e).ConfigureAwait(false);
+            return;
+        }
+
+        // Cancelled or past its deadline before this execution began (asked while it waited or was not held): end it without
+        // replaying; a step it left unfinished (a suspended sleep) is recorded as cut short.
+        var unfinished = steps.Where(step => !StatusTransitions.IsFinal(step.Status)).ToList();
+        if (_run.CancelRequestedAt is not null)
+        {
+            await EndCancelledAsync(null, ErrorKind.Cancelled, _run.CancelReason ?? "Cancelled.", unfinished).ConfigureAwait(false);
+            return;
+        }
+        if (_run.DeadlineAt is { } deadline && deadline <= clock.GetUtcNow())
+        {
+            await EndCancelledAsync(null, ErrorKind.Timeout, DeadlineMessage(deadline), unfinished).ConfigureAwait(false);
             return;
         }
 
@@ -153,8 +174,9 @@ internal sealed class RunExecution
         }
 
         using var deadlineTimer = _run.DeadlineAt is { } due
-            ? clock.CreateTimer(static state => ((RunExecution)state!).Interrupt(Interruption.DeadlinePassed), this, Max(due - clock.GetUtcNow(), TimeSpan.Zero), Timeout.InfiniteTimeSpan)
+            ? clock.CreateTimer(static state => ((RunExecution)state!).DeadlineTimerFired(), this, Max(due - clock.GetUtcNow(), TimeSpan.Zero), Timeout.InfiniteTimeSpan)
             : null;
+        _deadlineTimer = deadlineTimer;
 
         var context = new WorkflowContext(_run, steps, _engine.Store, clock, _engine.WorkerId, _engine.Options.SuspendThreshold, token)
         {
@@ -264,11 +286,11 @@ internal sealed class RunExecution
     }
 
     /// <summary>Ends the run Cancelled (by request or at its deadline); steps cut short are recorded as failed with the same error.</summary>
-    private async Task EndCancelledAsync(WorkflowContext? context, ErrorKind kind, string message)
+    private async Task EndCancelledAsync(WorkflowContext? context, ErrorKind kind, string message, IReadOnlyList<StepRecord>? unfinished = null)
     {
         var now = _engine.Clock.GetUtcNow();
         var error = new ErrorInfo(kind, message);
-        var cutShort = (context?.UnfinishedSteps() ?? [])
+        var cutShort = (context?.UnfinishedSteps() ?? unfinished ?? [])
             .Select(step => JournalWrite.Update(step with { Status = StepStatus.Failed, Error = error, CompletedAt = now, UpdatedAt = now }))
             .ToList();
         var cancelled = _run with { Status = RunStatus.Cancelled, Error = error, CompletedAt = now, UpdatedAt = now, WakeAt = null, WaitingFor = null };
