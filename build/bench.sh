@@ -1,10 +1,29 @@
 #!/usr/bin/env bash
-# Runs the BenchmarkDotNet suite (tests/Workflows.Benchmarks): plain calls, in-memory journal and SQLite journal side by
-# side in one run, printed as means and ratios. Pass BenchmarkDotNet arguments through, e.g. ./build/bench.sh --job short.
+# Benchmarks (whole processes, not timed tests). From anywhere:
+#   ./build/bench.sh [suspended args]   the suspended-runs benchmark (tests/Workflows.Benchmarks "suspended"): on one temp
+#                                       SQLite file at synchronous=FULL, raw one-row commits/s, the engine's sequential
+#                                       step rate, the managed memory of 10,000 runs suspended on a 1-hour sleep over an
+#                                       idle engine (PASS/FAIL against 50 MB; a FAIL exits non-zero) and the rate at which
+#                                       10,000 due runs complete, side by side. Arguments: --runs N, --sequential-runs N,
+#                                       --raw-seconds N.
+#   ./build/bench.sh bdn [BDN args]     the BenchmarkDotNet suite: plain calls, in-memory journal and SQLite journal side by
+#                                       side, as means and ratios (default --filter '*'; e.g. ./build/bench.sh bdn --job short).
+#   ./build/bench.sh all                both, the suspended-runs benchmark first.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 cd "$root"
-args=("$@")
-[ ${#args[@]} -gt 0 ] || args=(--filter '*')
-dotnet run -c Release --project tests/Workflows.Benchmarks -- "${args[@]}"
+project=tests/Workflows.Benchmarks
+
+suspended() { dotnet run -c Release --project "$project" -- suspended "$@"; }
+bdn() {
+  local args=("$@")
+  [ ${#args[@]} -gt 0 ] || args=(--filter '*')
+  dotnet run -c Release --project "$project" -- "${args[@]}"
+}
+
+case "${1:-}" in
+  bdn) shift; bdn "$@" ;;
+  all) shift; suspended; bdn "$@" ;;
+  *) suspended "$@" ;;
+esac

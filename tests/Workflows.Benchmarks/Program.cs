@@ -1,4 +1,13 @@
 using BenchmarkDotNet.Running;
+using Workflows.Benchmarks;
 
+// dotnet run -c Release --project tests/Workflows.Benchmarks -- suspended [--runs N] [--sequential-runs N] [--raw-seconds N]
+//   the whole-process benchmark of suspended runs (memory, wake-up rate) beside raw SQLite and sequential steps;
 // dotnet run -c Release --project tests/Workflows.Benchmarks -- [BenchmarkDotNet arguments, e.g. --filter *]
+//   the BenchmarkDotNet suite.
+if (args.Length > 0 && args[0] == "suspended")
+{
+    return await SuspendedRunsBenchmark.RunAsync(args[1..]);
+}
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+return 0;

@@ -4,11 +4,14 @@ using Workflows;
 using Workflows.Journal;
 using Workflows.Sqlite;
 
-// CrashHost --db FILE --ledger FILE [--crash-after STEP] [--hang-in STEP]
+// CrashHost --db FILE --ledger FILE [--crash-after STEP] [--hang-in STEP] [--lease-ms N] [--poll-ms N]
 // Every step body writes "begin:NAME" and "end:NAME" to the ledger (flushed to disk), so the test can tell which
 // bodies really ran, across processes. --crash-after kills the process right after that step's record commits;
-// --hang-in blocks inside that step's body until the test kills the process from outside.
+// --hang-in blocks inside that step's body until the test kills the process from outside. --lease-ms and --poll-ms
+// set the engine's LeaseDuration and PollInterval (a run whose process died is taken over once its lease lapses).
 string? db = null, ledger = null, crashAfter = null, hangIn = null;
+var leaseMs = 30_000;
+var pollMs = 1_000;
 for (var i = 0; i + 1 < args.Length; i += 2)
 {
     switch (args[i])
@@ -17,12 +20,14 @@ for (var i = 0; i + 1 < args.Length; i += 2)
         case "--ledger": ledger = args[i + 1]; break;
         case "--crash-after": crashAfter = args[i + 1]; break;
         case "--hang-in": hangIn = args[i + 1]; break;
+        case "--lease-ms": leaseMs = int.Parse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture); break;
+        case "--poll-ms": pollMs = int.Parse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture); break;
         default: Console.Error.WriteLine($"unknown argument {args[i]}"); return 2;
     }
 }
 if (db is null || ledger is null)
 {
-    Console.Error.WriteLine("usage: CrashHost --db FILE --ledger FILE [--crash-after STEP] [--hang-in STEP]");
+    Console.Error.WriteLine("usage: CrashHost --db FILE --ledger FILE [--crash-after STEP] [--hang-in STEP] [--lease-ms N] [--poll-ms N]");
     return 2;
 }
 
@@ -31,6 +36,8 @@ var definition = BillingWorkflow.Definition.WithFactory(_ => new BillingWorkflow
 await using var store = new SqliteWorkflowStore(db);
 await using var engine = new WorkflowEngine(store, new WorkflowEngineOptions
 {
+    LeaseDuration = TimeSpan.FromMilliseconds(leaseMs),
+    PollInterval = TimeSpan.FromMilliseconds(pollMs),
     OnStepCommitted = step =>
     {
         if (step.Status == StepStatus.Succeeded && step.Name == crashAfter)

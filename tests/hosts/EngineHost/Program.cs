@@ -1,0 +1,223 @@
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+using Workflows;
+using Workflows.Journal;
+using Workflows.Sqlite;
+using Workflows.Storage;
+using EngineHost;
+
+// EngineHost MODE [options]: a child process of the cross-process tests. Everything comes from the command line.
+//
+//   work    an engine on --db with the cluster workflows registered.
+//           --ledger-dir DIR     per-process ledger file DIR/ledger-<pid>.log (begin/end of every step body, fsynced)
+//           --worker-id ID       the engine's WorkerId (default: the engine's own)
+//           --lease-ms N         LeaseDuration (default 2000)       --poll-ms N   PollInterval (default 100)
+//           --busy-ms N          the store's BusyTimeout (default 5000)
+//           --max-concurrent N   MaxConcurrentRuns (default 64)
+//           --workflow work|sleep  which workflow --start starts (default work); --sleep-ms N for the sleep workflow
+//           --start N [--start-from K]  start runs with Index K..K+N-1 (idempotency key run-<index>)
+//           --resume             ResumeUnfinishedAsync() at start
+//           --until-all-done     exit once the journal holds no unfinished run (else: once the started runs end)
+//           --hang-mod M         in run Index i, the body of step s<(i % M) + 1> blocks forever
+//           --hang-after-begins N  every body after the N-th begun in this process blocks forever
+//           --block-step S --release-file F   the body of step S waits until file F exists (ignoring cancellation)
+//           --body-ms N          every body takes N ms
+//           --print-waiting      print "WAITING inMemory=<n>" once the first started run is suspended
+//           --log-store          print fence refusals, lost renewals and cancelled commits seen at the store
+//   create  --db F --count N [--start-from K]: create Pending runs of the work workflow in the store, no engine
+//   lock    --db F --hold-ms N: hold BEGIN EXCLUSIVE on the file for N ms ("LOCKED", then "UNLOCKED")
+if (args.Length == 0)
+{
+    Console.Error.WriteLine("usage: EngineHost work|create|lock [options] (see Program.cs)");
+    return 2;
+}
+
+var options = HostOptions.Parse(args.AsSpan(1));
+try
+{
+    return args[0] switch
+    {
+        "work" => await WorkAsync(options),
+        "create" => await CreateAsync(options),
+        "lock" => await LockAsync(options),
+        _ => Usage(args[0]),
+    };
+}
+catch (Exception e)
+{
+    Output.Line($"CRASH {e.GetType().Name}: {e}");
+    return 1;
+}
+
+static int Usage(string mode)
+{
+    Console.Error.WriteLine($"unknown mode '{mode}'");
+    return 2;
+}
+
+static async Task<int> WorkAsync(HostOptions options)
+{
+    var db = options.Required("db");
+    var behaviour = new HostBehaviour(
+        new Ledger(Path.Combine(options.Required("ledger-dir"), $"ledger-{Environment.ProcessId}.log")),
+        new AttemptReader(db),
+        hangMod: options.Int("hang-mod", 0),
+        hangAfterBegins: options.Int("hang-after-begins", 0),
+        blockStep: options.Text("block-step"),
+        releaseFile: options.Text("release-file"),
+        bodyMs: options.Int("body-ms", 0));
+    var work = ClusterWorkflow.Definition.WithFactory(_ => new ClusterWorkflow(behaviour));
+    var sleep = SleepWorkflow.Definition.WithFactory(_ => new SleepWorkflow(behaviour));
+
+    await using var sqlite = new SqliteWorkflowStore(new SqliteWorkflowStoreOptions
+    {
+        Path = db,
+        BusyTimeout = TimeSpan.FromMilliseconds(options.Int("busy-ms", 5000)),
+    });
+    IWorkflowStore store = options.Flag("log-store") ? new LoggingStore(sqlite) : sqlite;
+    var engine = new WorkflowEngine(store, new WorkflowEngineOptions
+    {
+        WorkerId = options.Text("worker-id"),
+        LeaseDuration = TimeSpan.FromMilliseconds(options.Int("lease-ms", 2000)),
+        PollInterval = TimeSpan.FromMilliseconds(options.Int("poll-ms", 100)),
+        MaxConcurrentRuns = options.Int("max-concurrent", 64),
+        OnBackgroundError = e => Output.Line($"BACKGROUND {e.GetType().Name}: {e.Message}"),
+    });
+    try
+    {
+        engine.Register(work).Register(sleep);
+        await engine.InitializeAsync();
+        Output.Line($"READY pid={Environment.ProcessId} worker={engine.WorkerId}");
+
+        var handles = new List<WorkflowRun>();
+        if (options.Flag("resume"))
+        {
+            handles.AddRange(await engine.ResumeUnfinishedAsync());
+        }
+        var from = options.Int("start-from", 0);
+        var sleepMs = options.Int("sleep-ms", 2000);
+        var workflow = options.Text("workflow") ?? "work";
+        for (var i = from; i < from + options.Int("start", 0); i++)
+        {
+            var start = new StartOptions { IdempotencyKey = $"run-{i}" };
+            handles.Add(workflow switch
+            {
+                "work" => await engine.StartAsync(work, new WorkInput(i), start),
+                "sleep" => await engine.StartAsync(sleep, new SleepInput(i, sleepMs), start),
+                _ => throw new ArgumentException($"unknown workflow '{workflow}'"),
+            });
+        }
+        Output.Line($"STARTED {handles.Count}");
+
+        if (options.Flag("print-waiting") && handles.Count > 0)
+        {
+            await PrintWaitingAsync(engine, handles[0]);
+        }
+
+        if (options.Flag("until-all-done"))
+        {
+            while ((await store.ListRunsAsync(RunQuery.Unfinished() with { Limit = 1 })).Count > 0)
+            {
+                await Task.Delay(100);
+            }
+        }
+        else
+        {
+            foreach (var handle in handles)
+            {
+                try
+                {
+                    await handle.Completion;
+                    var record = await handle.GetRecordAsync();
+                    Output.Line($"RESULT {handle.RunId} {record.Status} {record.Output}");
+                }
+                catch (Exception e)
+                {
+                    Output.Line($"OUTCOME {handle.RunId} {e.GetType().Name}: {e.Message}");
+                }
+            }
+        }
+        Output.Line("DONE");
+    }
+    finally
+    {
+        await engine.DisposeAsync();
+    }
+    return 0;
+}
+
+// Once the run is Waiting and its execution has left memory, say so; a run that is re-claimed first (its wake-up came)
+// or never suspends is reported as not suspended.
+static async Task PrintWaitingAsync(WorkflowEngine engine, WorkflowRun handle)
+{
+    var guard = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(30);
+    while (DateTimeOffset.UtcNow < guard)
+    {
+        var record = await handle.GetRecordAsync();
+        var inMemory = engine.RunsInMemory;
+        if (record.Status == RunStatus.Waiting && inMemory == 0)
+        {
+            Output.Line($"WAITING inMemory={inMemory} wakeAt={record.WakeAt?.ToString("O", CultureInfo.InvariantCulture)} for={record.WaitingFor}");
+            return;
+        }
+        if (StatusTransitions.IsFinal(record.Status) || (record.WakeAt is { } wake && wake <= DateTimeOffset.UtcNow))
+        {
+            break;
+        }
+        await Task.Delay(20);
+    }
+    var last = await handle.GetRecordAsync();
+    Output.Line($"NOT-SUSPENDED status={last.Status} inMemory={engine.RunsInMemory}");
+}
+
+static async Task<int> CreateAsync(HostOptions options)
+{
+    await using var store = new SqliteWorkflowStore(options.Required("db"));
+    await store.InitializeAsync();
+    var definition = ClusterWorkflow.Definition;
+    var from = options.Int("start-from", 0);
+    for (var i = from; i < from + options.Int("count", 0); i++)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var result = await store.CreateRunAsync(new RunRecord
+        {
+            Id = Guid.CreateVersion7(now),
+            TenantId = "default",
+            Workflow = definition.Name,
+            SchemaVersion = definition.SchemaVersion,
+            Status = RunStatus.Pending,
+            Input = definition.InputCodec.Serialize(new WorkInput(i)),
+            IdempotencyKey = $"run-{i}",
+            CreatedAt = now,
+            UpdatedAt = now,
+        });
+        Output.Line($"CREATED {result.Run.Id} {result.Created}");
+    }
+    Output.Line("DONE");
+    return 0;
+}
+
+static async Task<int> LockAsync(HostOptions options)
+{
+    using var connection = new SqliteConnection(new SqliteConnectionStringBuilder
+    {
+        DataSource = options.Required("db"),
+        Pooling = false,
+        DefaultTimeout = 30,
+    }.ToString());
+    connection.Open();
+    Execute(connection, "PRAGMA busy_timeout = 30000");
+    Execute(connection, "BEGIN EXCLUSIVE");
+    Output.Line($"LOCKED at={DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture)}");
+    await Task.Delay(options.Int("hold-ms", 4000));
+    Execute(connection, "ROLLBACK");
+    Output.Line($"UNLOCKED at={DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture)}");
+    return 0;
+
+    static void Execute(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+}

@@ -1,0 +1,63 @@
+using Workflows;
+
+namespace EngineHost;
+
+public sealed record WorkInput(int Index);
+
+public sealed record SleepInput(int Index, int SleepMs);
+
+/// <summary>What a step body returns: a value that depends only on the input, and who computed it (process, attempt).</summary>
+public sealed record StepResult(long Value, int Pid, int Attempt);
+
+/// <summary>Five steps, each a function of the previous one: the output depends only on the input, never on who ran what.</summary>
+[Workflow("cluster-work")]
+public partial class ClusterWorkflow(HostBehaviour behaviour)
+{
+    [WorkflowRun]
+    public async Task<string> RunAsync(WorkInput input)
+    {
+        var a = await S1Async(input.Index, input.Index + 1);
+        var b = await S2Async(input.Index, a.Value);
+        var c = await S3Async(input.Index, b.Value);
+        var d = await S4Async(input.Index, c.Value);
+        var e = await S5Async(input.Index, d.Value);
+        behaviour.Finished();
+        return $"{input.Index}:{a.Value}:{b.Value}:{c.Value}:{d.Value}:{e.Value}";
+    }
+
+    [Step("s1")]
+    private Task<StepResult> S1Async(int index, long previous) => behaviour.BodyAsync("s1", index, previous);
+
+    [Step("s2")]
+    private Task<StepResult> S2Async(int index, long previous) => behaviour.BodyAsync("s2", index, previous);
+
+    [Step("s3")]
+    private Task<StepResult> S3Async(int index, long previous) => behaviour.BodyAsync("s3", index, previous);
+
+    [Step("s4")]
+    private Task<StepResult> S4Async(int index, long previous) => behaviour.BodyAsync("s4", index, previous);
+
+    [Step("s5")]
+    private Task<StepResult> S5Async(int index, long previous) => behaviour.BodyAsync("s5", index, previous);
+}
+
+/// <summary>A step, a durable sleep (suspends the run when longer than the engine's threshold), a step.</summary>
+[Workflow("cluster-sleep")]
+public partial class SleepWorkflow(HostBehaviour behaviour)
+{
+    [WorkflowRun]
+    public async Task<string> RunAsync(SleepInput input)
+    {
+        var a = await BeforeAsync(input.Index, input.Index + 1);
+        await Workflow.SleepAsync(TimeSpan.FromMilliseconds(input.SleepMs));
+        var b = await AfterAsync(input.Index, a.Value);
+        behaviour.Finished();
+        return $"{input.Index}:{a.Value}:{b.Value}";
+    }
+
+    [Step("s1")]
+    private Task<StepResult> BeforeAsync(int index, long previous) => behaviour.BodyAsync("s1", index, previous);
+
+    [Step("s2")]
+    private Task<StepResult> AfterAsync(int index, long previous) => behaviour.BodyAsync("s2", index, previous);
+}
