@@ -107,6 +107,12 @@ internal static class SqliteJournalSql
         WHERE id = $id AND tenant_id = $tenant_id AND status = $status
         """;
 
+    /// <summary>The steps a store-side cancellation cuts short (RunCancellation.CutShort).</summary>
+    internal static readonly string CutShortSteps = $"""
+        UPDATE {StepsTable} SET status = 'Failed', error = $error, completed_at = $now, updated_at = $now
+        WHERE run_id = $id AND tenant_id = $tenant_id AND status IN ('Pending', 'Running')
+        """;
+
     internal static string ParameterList(string prefix, int count) =>
         string.Join(", ", Enumerable.Range(0, count).Select(i => prefix + i.ToString(System.Globalization.CultureInfo.InvariantCulture)));
 

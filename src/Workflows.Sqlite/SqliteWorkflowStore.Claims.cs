@@ -203,6 +203,8 @@ public sealed partial class SqliteWorkflowStore
             command.Parameters.AddWithValue("$status", SqliteValues.Name(run.Status, nameof(RunRecord.Status)));
             command.Parameters.AddWithValue("$error", SqliteValues.Error(cancelled.Error));
             command.ExecuteNonQuery();
+            command.CommandText = SqliteJournalSql.CutShortSteps;
+            command.ExecuteNonQuery();
             return new CancelResult(CancelOutcome.Cancelled, cancelled);
         }, cancellationToken);
     }

@@ -91,5 +91,5 @@ internal sealed record RunOutcome(RunRecord Run, string? Output, ExecutionReport
 public sealed record RunTimeline(RunRecord Run, IReadOnlyList<StepRecord> Steps);
 
 /// <summary>One page of runs; pass <see cref="NextAfterId"/> as <see cref="Storage.RunQuery.AfterId"/> for the next page.</summary>
-/// <param name="NextAfterId">Null when this is the last page.</param>
+/// <param name="NextAfterId">Null when the page was not full, so nothing follows it; a full last page is followed by an empty one.</param>
 public sealed record RunPage(IReadOnlyList<RunRecord> Runs, Guid? NextAfterId);

@@ -287,6 +287,11 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
                 return ValueTask.FromResult(new CancelResult(CancelOutcome.Requested, run));
             }
             _runs[run.Id] = run = RunCancellation.Cancelled(run, request);
+            var steps = _steps[run.Id];
+            foreach (var step in steps.Values.Where(s => !StatusTransitions.IsFinal(s.Status)).ToList())
+            {
+                steps[step.Sequence] = RunCancellation.CutShort(step, request);
+            }
             return ValueTask.FromResult(new CancelResult(CancelOutcome.Cancelled, run));
         }
     }

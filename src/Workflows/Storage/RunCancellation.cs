@@ -27,6 +27,15 @@ public static class RunCancellation
     /// <summary>Whether a live engine holds the run (a claim not yet expired): then the owner cancels it, not the store.</summary>
     public static bool IsHeld(RunRecord run, DateTimeOffset now) => run.Owner is not null && run.LeaseExpiresAt is { } lease && lease > now;
 
+    /// <summary>A step the cancellation cut short (still pending or running): failed, with the run's cancellation error.</summary>
+    public static StepRecord CutShort(StepRecord step, CancelRequest request) => step with
+    {
+        Status = StepStatus.Failed,
+        Error = new ErrorInfo(ErrorKind.Cancelled, request.Reason),
+        CompletedAt = request.Now,
+        UpdatedAt = request.Now,
+    };
+
     /// <summary>The run cancelled by the store itself: final, released, with who/why as its error.</summary>
     public static RunRecord Cancelled(RunRecord run, CancelRequest request) => run with
     {
