@@ -49,7 +49,8 @@ internal static class SuspendedRunsBenchmark
 
         await using var sqlite = new SqliteWorkflowStore(path);
         var store = new CountingStore(sqlite);
-        var options = new WorkflowEngineOptions { PollInterval = TimeSpan.FromMilliseconds(100) };
+        var backgroundErrors = new System.Collections.Concurrent.ConcurrentQueue<Exception>();
+        var options = new WorkflowEngineOptions { PollInterval = TimeSpan.FromMilliseconds(100), OnBackgroundError = backgroundErrors.Enqueue };
         await using var engine = new WorkflowEngine(store, options).Register(TenSteps.Definition).Register(SleepyRun.Definition);
         await engine.InitializeAsync();
 
@@ -123,6 +124,7 @@ internal static class SuspendedRunsBenchmark
         Console.WriteLine($"    completion rate                               {F(wakeRunRate),10} runs/s      {F(wakeRecordRate)} journal records/s ({records} step and run records in {commits} fenced commits; the store groups concurrent commits into fewer transactions)");
         Console.WriteLine($"    vs (2) sequential steps/s                     {F2(wakeRunRate / stepRate),10} x (runs/s)   {F2(wakeRecordRate / stepRate)} x (records/s)");
         Console.WriteLine($"    vs (1) raw commits/s                          {F2(wakeRunRate / rawRate),10} x (runs/s)   {F2(wakeRecordRate / rawRate)} x (records/s)");
+        Console.WriteLine($"background errors reported by the engine: {backgroundErrors.Count}{string.Concat(backgroundErrors.GroupBy(e => e.GetType().Name + ": " + e.Message).Take(5).Select(g => $"\n    {g.Count()} x {g.Key}"))}");
         Console.WriteLine();
         Console.WriteLine($"memory budget (<= 50 MB over idle for {runs} suspended runs): {(pass ? "PASS" : "FAIL")}");
         Console.WriteLine($"waking sustains the sequential step rate (woken runs/s >= sequential steps/s): {(wakeRunRate >= stepRate ? "yes" : "no")}; (journal records/s >= steps/s): {(wakeRecordRate >= stepRate ? "yes" : "no")}");
