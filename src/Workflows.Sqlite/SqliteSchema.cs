@@ -109,10 +109,15 @@ internal static class SqliteSchema
 
     /// <summary>
     /// Applies the missing migrations in one IMMEDIATE transaction: a second process initializing at the same time
-    /// waits for the write lock (busy timeout), then finds the migrations recorded and applies nothing.
+    /// waits for the write lock (busy timeout), then finds the migrations recorded and applies nothing. A file that is up to
+    /// date is recognized by a read first, which needs no write lock: an engine starts while another process writes.
     /// </summary>
     internal static void Migrate(SqliteConnection connection)
     {
+        if (IsUpToDate(connection))
+        {
+            return;
+        }
         using var transaction = connection.BeginTransaction(System.Data.IsolationLevel.Serializable, deferred: false);
         using (var create = connection.CreateCommand())
         {
@@ -161,5 +166,26 @@ internal static class SqliteSchema
             record.ExecuteNonQuery();
         }
         transaction.Commit();
+    }
+
+    private static bool IsUpToDate(SqliteConnection connection)
+    {
+        using var probe = connection.CreateCommand();
+        probe.CommandText = "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'workflow_migrations')";
+        if (Convert.ToInt64(probe.ExecuteScalar(), CultureInfo.InvariantCulture) == 0)
+        {
+            return false;
+        }
+        probe.CommandText = "SELECT COALESCE(MAX(version), 0) FROM workflow_migrations";
+        var newest = Convert.ToInt64(probe.ExecuteScalar(), CultureInfo.InvariantCulture);
+        // Newer than known: the transaction path reports it.
+        return newest == Migrations[^1].Version && Migrations.Length == CountApplied(connection);
+    }
+
+    private static long CountApplied(SqliteConnection connection)
+    {
+        using var count = connection.CreateCommand();
+        count.CommandText = "SELECT COUNT(*) FROM workflow_migrations";
+        return Convert.ToInt64(count.ExecuteScalar(), CultureInfo.InvariantCulture);
     }
 }

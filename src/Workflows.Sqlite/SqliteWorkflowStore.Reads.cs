@@ -89,6 +89,18 @@ public sealed partial class SqliteWorkflowStore
                 sql.Append(" AND (unixepoch(substr(created_at, 1, 19) || substr(created_at, 28)) * 10000000 + CAST(substr(created_at, 21, 7) AS INTEGER)) < $created_before");
                 command.Parameters.AddWithValue("$created_before", UnixTicks(before));
             }
+            if (query.RunIds is { } ids)
+            {
+                if (ids.Count > RunQuery.MaxLimit)
+                {
+                    throw new ArgumentException($"RunQuery.RunIds names {ids.Count} runs; at most {RunQuery.MaxLimit} may be asked for at once.", nameof(query));
+                }
+                sql.Append(ids.Count == 0 ? " AND 0 = 1" : $" AND id IN ({SqliteJournalSql.ParameterList("$run", ids.Count)})");
+                for (var i = 0; i < ids.Count; i++)
+                {
+                    command.Parameters.AddWithValue("$run" + i.ToString(CultureInfo.InvariantCulture), SqliteValues.Id(ids[i]));
+                }
+            }
             if (query.AfterId is { } after)
             {
                 sql.Append(" AND id > $after_id");

@@ -226,7 +226,10 @@ internal sealed class RunExecution
     {
         if (Reason == Interruption.OwnershipLost || context.OwnershipLost is not null || error is RunOwnershipLostException)
         {
-            return; // another engine holds the run: write nothing
+            // Another engine holds the run: write nothing, but say so (the run goes on there; handles here see it end).
+            _engine.ReportBackgroundError(context.OwnershipLost ?? error as RunOwnershipLostException
+                ?? new RunOwnershipLostException(_run.Id, _engine.WorkerId, _currentOwner));
+            return;
         }
         if (context.Fatal is { } fatal)
         {
@@ -305,9 +308,10 @@ internal sealed class RunExecution
         {
             await CommitAsync(steps, context, _engine.AbortToken).ConfigureAwait(false);
         }
-        catch (RunOwnershipLostException)
+        catch (RunOwnershipLostException lost)
         {
-            return; // taken over meanwhile: the new owner decides
+            _engine.ReportBackgroundError(lost); // taken over meanwhile: the new owner decides
+            return;
         }
         var report = context is null ? ExecutionReport.None
             : new ExecutionReport([.. context.Replayed.Except(context.Executed).Order()], [.. context.Executed.Order()]);

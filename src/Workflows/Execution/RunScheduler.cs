@@ -120,16 +120,28 @@ internal sealed class RunScheduler
     /// <summary>Completes the handles of runs that ended (or were parked) in another engine.</summary>
     private async Task PollWaitersAsync(CancellationToken stopping)
     {
-        foreach (var (runId, tenantId) in _engine.Waiters.DueForPoll())
+        var due = _engine.Waiters.DueForPoll().Where(w => !_engine.IsExecuting(w.RunId)).ToList();
+        // One query per tenant and thousand runs, for the ended ones only.
+        foreach (var tenant in due.GroupBy(w => w.TenantId))
         {
-            if (_engine.IsExecuting(runId)) continue;
-            var run = await _engine.Store.GetRunAsync(tenantId, runId, stopping).ConfigureAwait(false);
-            if (run is not null)
+            foreach (var chunk in tenant.Select(w => w.RunId).Chunk(RunQuery.MaxLimit))
             {
-                _engine.Waiters.Complete(run, run.Output, cause: null);
+                var ended = await _engine.Store.ListRunsAsync(new RunQuery
+                {
+                    TenantId = tenant.Key,
+                    RunIds = chunk,
+                    Statuses = EndedStatuses,
+                    Limit = RunQuery.MaxLimit,
+                }, stopping).ConfigureAwait(false);
+                foreach (var run in ended)
+                {
+                    _engine.Waiters.Complete(run, run.Output, cause: null);
+                }
             }
         }
     }
+
+    private static readonly RunStatus[] EndedStatuses = [RunStatus.Succeeded, RunStatus.Failed, RunStatus.Cancelled, RunStatus.Parked];
 
     /// <summary>Renews the claims of the runs in flight every third of the lease; acts on lost claims and cancel requests.</summary>
     private async Task RenewAsync(CancellationToken stopping)

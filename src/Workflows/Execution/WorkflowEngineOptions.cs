@@ -46,8 +46,9 @@ public sealed class WorkflowEngineOptions
     public Action<Journal.StepRecord>? OnStepCommitted { get; init; }
 
     /// <summary>
-    /// Called when the engine's background work (scheduling, lease renewal) meets an error it will retry, such as an
-    /// unavailable store. For logging; it must not throw.
+    /// Called when the engine's background work meets an error it handles itself: an unavailable store (retried), or a run
+    /// whose claim was lost to another engine (<see cref="Storage.RunOwnershipLostException"/>, naming both owners: this
+    /// engine stopped executing it and wrote nothing more). For logging; it must not throw.
     /// </summary>
     public Action<Exception>? OnBackgroundError { get; init; }
 

@@ -98,6 +98,8 @@ public sealed record RunQuery
     public DateTimeOffset? CreatedFrom { get; init; }
     /// <summary>Only runs created before this instant.</summary>
     public DateTimeOffset? CreatedBefore { get; init; }
+    /// <summary>Only these runs (at most <see cref="MaxLimit"/> ids); null for any.</summary>
+    public IReadOnlyList<Guid>? RunIds { get; init; }
     /// <summary>Keyset paging: only runs whose id sorts after this one.</summary>
     public Guid? AfterId { get; init; }
     /// <summary>Page size, 1 to <see cref="MaxLimit"/>; 0 or less returns nothing.</summary>

@@ -93,6 +93,7 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
                 .Where(r => query.CreatedFrom is not { } from || r.CreatedAt >= from)
                 .Where(r => query.CreatedBefore is not { } before || r.CreatedAt < before)
                 .Where(r => query.AfterId is not { } after || r.Id.CompareTo(after) > 0)
+                .Where(r => query.RunIds is not { } ids || ids.Contains(r.Id))
                 .OrderBy(r => r.Id)
                 .Take(limit)
                 .ToList();
