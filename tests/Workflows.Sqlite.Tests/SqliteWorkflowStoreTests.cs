@@ -408,6 +408,24 @@ public sealed class SqliteWorkflowStoreTests : WorkflowStoreContractTests
     }
 
     [Fact]
+    public async Task A_store_on_an_up_to_date_file_opens_and_reads_while_another_connection_holds_the_write_lock()
+    {
+        var run = await CreateAsync(NewRun());
+        using var blocker = OpenRaw();
+        using (var begin = blocker.CreateCommand())
+        {
+            begin.CommandText = "BEGIN EXCLUSIVE";
+            begin.ExecuteNonQuery();
+        }
+
+        // No migration to apply: opening needs no write lock, so an engine can start while another process writes.
+        var second = OpenAnother(new SqliteWorkflowStoreOptions { Path = _path, BusyTimeout = TimeSpan.Zero });
+        await second.InitializeAsync();
+        AssertSameRun(run, await second.GetRunAsync(Tenant, run.Id));
+        await Assert.ThrowsAsync<StoreUnavailableException>(() => second.CommitAsync([JournalWrite.Update(run with { Status = RunStatus.Running })]).AsTask());
+    }
+
+    [Fact]
     public async Task Two_stores_on_one_file_claiming_ready_runs_at_once_never_take_the_same_run()
     {
         var other = OpenAnother();

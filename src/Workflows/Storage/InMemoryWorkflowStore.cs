@@ -83,6 +83,10 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
     public ValueTask<IReadOnlyList<RunRecord>> ListRunsAsync(RunQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
+        if (query.RunIds is { Count: > RunQuery.MaxLimit } tooMany)
+        {
+            throw new ArgumentException($"RunQuery.RunIds names {tooMany.Count} runs; at most {RunQuery.MaxLimit} may be asked for at once.", nameof(query));
+        }
         var limit = Math.Min(query.Limit, RunQuery.MaxLimit);
         lock (_gate)
         {

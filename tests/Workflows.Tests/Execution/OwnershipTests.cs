@@ -107,7 +107,10 @@ public abstract class OwnershipTests : ExecutionTestBase
         Assert.Equal("engine-a", lost.ExpectedOwner);
         Assert.True(lost.CurrentOwner is null or "engine-b", $"The refusal names '{lost.CurrentOwner}' as the owner.");
         Assert.Contains(refusal.StepWrites, s => s.Name == "work" && s.Output == "\"job>prepare@A>work@A\"");
-        Assert.All(errorsA.OfType<RunOwnershipLostException>(), e => Assert.Equal("engine-a", e.ExpectedOwner));
+        // A says so: the loss, naming the run and both owners, reaches its background-error callback.
+        var reported = Assert.Single(errorsA.OfType<RunOwnershipLostException>(), e => e.RunId == run.RunId);
+        Assert.Equal("engine-a", reported.ExpectedOwner);
+        Assert.Equal(lost.CurrentOwner, reported.CurrentOwner);
 
         // The journal is B's execution of the run.
         var steps = await GetStepsAsync(run.RunId);

@@ -1137,6 +1137,27 @@ public abstract class WorkflowStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Listing_by_run_ids_returns_only_those_runs_with_the_other_filters_applied()
+    {
+        var pending = await CreateAsync(NewRun(RunStatus.Pending));
+        var done = await CreateAsync(NewRun(RunStatus.Succeeded));
+        var parked = await CreateAsync(NewRun(RunStatus.Parked));
+        var elsewhere = await CreateAsync(NewRun(RunStatus.Succeeded, tenant: OtherTenant));
+        await CreateAsync(NewRun(RunStatus.Succeeded)); // not asked for
+
+        async Task<List<Guid>> Ids(RunQuery query) => [.. (await Store.ListRunsAsync(query)).Select(r => r.Id)];
+        Guid[] asked = [pending.Id, done.Id, parked.Id, elsewhere.Id, Guid.NewGuid()];
+
+        Assert.Equal(asked.Take(4).Order(), await Ids(new RunQuery { RunIds = asked }));
+        Assert.Equal(new[] { done.Id, parked.Id }.Order(),
+            await Ids(new RunQuery { RunIds = asked, TenantId = Tenant, Statuses = [RunStatus.Succeeded, RunStatus.Parked] }));
+        Assert.Empty(await Ids(new RunQuery { RunIds = [] }));
+        var tooMany = Enumerable.Range(0, RunQuery.MaxLimit + 1).Select(_ => Guid.NewGuid()).ToList();
+        var refused = await Assert.ThrowsAsync<ArgumentException>(() => Store.ListRunsAsync(new RunQuery { RunIds = tooMany }).AsTask());
+        Assert.Contains("RunIds", refused.Message);
+    }
+
+    [Fact]
     public async Task A_limit_above_the_maximum_is_clamped_to_it()
     {
         var ids = new List<Guid>();
