@@ -44,7 +44,10 @@ public static class Workflow
 
     /// <summary>
     /// A durable timer: waits <paramref name="duration"/>, with the wake-up time journaled first, so that a restarted run
-    /// waits only for what is left and a timer that fired is not waited for again. Use it instead of Task.Delay.
+    /// waits only for what is left and a timer that fired is not waited for again; it never ends before that time. Use it
+    /// instead of Task.Delay. A sleep longer than the engine's <see cref="WorkflowEngineOptions.SuspendThreshold"/> suspends
+    /// the run (nothing of it stays in memory; the scheduler wakes it by replay): <paramref name="cancellationToken"/> cannot
+    /// outlive that, so end such a sleep early by cancelling the run (<see cref="WorkflowEngine.CancelAsync"/>).
     /// </summary>
     public static Task SleepAsync(TimeSpan duration, CancellationToken cancellationToken = default) =>
         Context(nameof(SleepAsync)).SleepAsync(duration, cancellationToken);

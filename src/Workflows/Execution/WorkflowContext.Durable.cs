@@ -10,7 +10,7 @@ public sealed partial class WorkflowContext
     private readonly TaskCompletionSource _suspended = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _suspendRequests;
     private DateTimeOffset _suspendWakeAt = DateTimeOffset.MaxValue;
-    private int _suspendSequence;
+    private string _suspendReason = "";
     private int _suspensionBegun;
 
     /// <summary>Completes once the run is durably <see cref="RunStatus.Waiting"/> and released; faults if that commit failed.</summary>
@@ -101,7 +101,7 @@ public sealed partial class WorkflowContext
             if (wakeAt - now > _suspendThreshold)
             {
                 suspended = true;
-                RequestSuspension(inserted ? null : JournalWrite.Insert(record), sequence, wakeAt);
+                RequestSuspension(inserted ? null : JournalWrite.Insert(record), $"sleep:{sequence}", wakeAt);
                 await NeverAsync<bool>().ConfigureAwait(false);
             }
             TrackRunning(record);
@@ -138,23 +138,23 @@ public sealed partial class WorkflowContext
     }
 
     /// <summary>
-    /// Asks for the run to be suspended until <paramref name="wakeAt"/>. The suspension is committed once every other step
-    /// in flight has finished (their outcomes must be journaled under this claim first); several waits in one wave suspend
-    /// together, until the earliest of them.
+    /// Asks for the run to be suspended until <paramref name="wakeAt"/>, committing <paramref name="write"/> (the wait's own
+    /// journal entry) with it. The suspension is committed once every other step in flight has finished (their outcomes must
+    /// be journaled under this claim first); several waits in one wave suspend together, until the earliest of them.
     /// </summary>
-    private void RequestSuspension(JournalWrite? insert, int sequence, DateTimeOffset wakeAt)
+    private void RequestSuspension(JournalWrite? write, string waitingFor, DateTimeOffset wakeAt)
     {
         bool drained;
         lock (_gate)
         {
-            if (insert is not null)
+            if (write is not null)
             {
-                _pending.Add(insert);
+                _pending.Add(write);
             }
             if (wakeAt < _suspendWakeAt)
             {
                 _suspendWakeAt = wakeAt;
-                _suspendSequence = sequence;
+                _suspendReason = waitingFor;
             }
             _suspendRequests++;
             drained = _inFlight == _suspendRequests;
@@ -178,18 +178,18 @@ public sealed partial class WorkflowContext
         try
         {
             DateTimeOffset wakeAt;
-            int sequence;
+            string waitingFor;
             lock (_gate)
             {
                 wakeAt = _suspendWakeAt;
-                sequence = _suspendSequence;
+                waitingFor = _suspendReason;
             }
             if (Run.DeadlineAt is { } deadline && deadline < wakeAt)
             {
                 wakeAt = deadline;
             }
             var now = _clock.GetUtcNow();
-            var waiting = Run with { Status = RunStatus.Waiting, WakeAt = wakeAt, WaitingFor = $"sleep:{sequence}", UpdatedAt = now, Error = null };
+            var waiting = Run with { Status = RunStatus.Waiting, WakeAt = wakeAt, WaitingFor = waitingFor, UpdatedAt = now, Error = null };
             await CommitAsync([JournalWrite.Update(waiting), JournalWrite.ReleaseClaim(RunId, TenantId, _owner)], CancellationToken).ConfigureAwait(false);
             _suspended.TrySetResult();
         }
@@ -197,6 +197,16 @@ public sealed partial class WorkflowContext
         {
             _suspended.TrySetException(e);
         }
+    }
+
+    /// <summary>
+    /// A retry whose backoff is longer than the threshold suspends the run like a sleep: the step's next attempt is journaled
+    /// Pending with its start time, the run Waiting until then, and the scheduler wakes it for that attempt.
+    /// </summary>
+    private Task<T> SuspendForRetryAsync<T>(StepRecord scheduled)
+    {
+        RequestSuspension(JournalWrite.Update(scheduled), $"retry:{scheduled.Sequence}", scheduled.StartedAt!.Value);
+        return NeverAsync<T>();
     }
 
     /// <summary>A wait that never ends: the execution is over once the run is suspended, and what awaits this is collected.</summary>

@@ -67,7 +67,15 @@ public sealed partial class WorkflowContext
             TrackRunning(record);
             if (recorded.StartedAt is { } scheduled && scheduled > now)
             {
-                await Task.Delay(scheduled - now, _clock, CancellationToken).ConfigureAwait(false);
+                if (scheduled - now > _suspendThreshold)
+                {
+                    return await SuspendForRetryAsync<T>(record).ConfigureAwait(false); // woken early (a resume): wait again, suspended
+                }
+                // A timer may fire a little early: the clock, not the timer, says when the attempt may begin.
+                for (var remaining = scheduled - now; remaining > TimeSpan.Zero; remaining = scheduled - _clock.GetUtcNow())
+                {
+                    await Task.Delay(remaining < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : remaining, _clock, CancellationToken).ConfigureAwait(false);
+                }
                 now = _clock.GetUtcNow();
             }
             record = record with { Status = StepStatus.Running, StartedAt = now, CompletedAt = null, UpdatedAt = now };
@@ -131,6 +139,10 @@ public sealed partial class WorkflowContext
                     UpdatedAt = failedAt,
                 };
                 TrackRunning(record);
+                if (nextStart - failedAt > _suspendThreshold)
+                {
+                    return await SuspendForRetryAsync<T>(record).ConfigureAwait(false);
+                }
                 await CommitAsync(JournalWrite.Update(record)).ConfigureAwait(false);
                 await Task.Delay(nextStart - failedAt, _clock, CancellationToken).ConfigureAwait(false);
                 var begun = _clock.GetUtcNow();

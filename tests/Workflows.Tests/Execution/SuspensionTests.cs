@@ -49,6 +49,31 @@ public abstract class SuspensionTests : ExecutionTestBase
     }
 
     [Fact]
+    public async Task A_retry_backoff_past_the_threshold_suspends_the_run_until_the_next_attempt_is_due()
+    {
+        var probe = new ExecutionProbe();
+        var engine = await EngineAsync(probe);
+        var run = await engine.StartAsync(SlowRetryWorkflow.Definition, "job"); // 2 s backoff, SuspendThreshold 1 s
+
+        RunRecord? waiting = null;
+        await WaitUntilAsync(async () => engine.RunsInMemory == 0 && (waiting = await GetRunAsync(run.RunId)).Status == RunStatus.Waiting,
+            "the run to be suspended for its retry");
+        Assert.Equal("retry:1", waiting!.WaitingFor);
+        Assert.Null(waiting.Owner);
+        var scheduled = Assert.Single(await GetStepsAsync(run.RunId));
+        Assert.Equal((StepStatus.Pending, 2, 1, 0), (scheduled.Status, scheduled.Attempt, scheduled.FailedAttempts, scheduled.InterruptedAttempts));
+        Assert.Equal(waiting.WakeAt, scheduled.StartedAt); // due when the next attempt may begin
+        Assert.Equal("the first attempt times out", scheduled.Error?.Message);
+        Assert.Equal(1, probe.Calls("flaky"));
+
+        Assert.Equal("job@probe", await run.GetResultAsync().WaitAsync(Guard));
+        var step = Assert.Single(await GetStepsAsync(run.RunId));
+        Assert.Equal((StepStatus.Succeeded, 2, 1, 0), (step.Status, step.Attempt, step.FailedAttempts, step.InterruptedAttempts));
+        Assert.True(step.StartedAt >= scheduled.StartedAt, $"Attempt 2 began at {step.StartedAt:O}, before its scheduled start {scheduled.StartedAt:O}.");
+        Assert.Equal(2, probe.Calls("flaky"));
+    }
+
+    [Fact]
     public async Task A_waiting_run_whose_engine_was_disposed_wakes_and_completes_in_a_new_engine()
     {
         var first = new ExecutionProbe("first");

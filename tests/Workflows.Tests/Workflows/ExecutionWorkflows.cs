@@ -406,3 +406,15 @@ public partial class InterruptibleWorkflow(ExecutionProbe probe)
         return $"{input}: ok on call {call} @{probe.Name}";
     }
 }
+
+/// <summary>A step whose first attempt fails, retried after a backoff longer than the engine's suspend threshold.</summary>
+[Workflow("exec-slow-retry")]
+public partial class SlowRetryWorkflow(ExecutionProbe probe)
+{
+    [WorkflowRun]
+    public async Task<string> RunAsync(string input) => await FlakyAsync(input);
+
+    [Step("flaky", MaxAttempts = 3, RetryDelayMilliseconds = 2000)]
+    private Task<string> FlakyAsync(string input) =>
+        probe.Called("flaky") == 1 ? throw new TimeoutException("the first attempt times out") : Task.FromResult(input + "@" + probe.Name);
+}
