@@ -219,27 +219,13 @@ public sealed class CommitLog
 }
 
 /// <summary>A real store with every commit logged (what was written, and whether the store applied it). Not a mock: it only forwards.</summary>
-public sealed class LoggingStore(IWorkflowStore inner, string name, CommitLog log) : IWorkflowStore
+public sealed class LoggingStore(IWorkflowStore inner, string name, CommitLog log) : DelegatingWorkflowStore(inner)
 {
-    public ValueTask InitializeAsync(CancellationToken cancellationToken = default) => inner.InitializeAsync(cancellationToken);
-
-    public ValueTask<CreateRunResult> CreateRunAsync(RunRecord run, IReadOnlyList<StepRecord>? steps = null, CancellationToken cancellationToken = default) =>
-        inner.CreateRunAsync(run, steps, cancellationToken);
-
-    public ValueTask<RunRecord?> GetRunAsync(string tenantId, Guid runId, CancellationToken cancellationToken = default) =>
-        inner.GetRunAsync(tenantId, runId, cancellationToken);
-
-    public ValueTask<IReadOnlyList<StepRecord>> GetStepsAsync(string tenantId, Guid runId, CancellationToken cancellationToken = default) =>
-        inner.GetStepsAsync(tenantId, runId, cancellationToken);
-
-    public ValueTask<IReadOnlyList<RunRecord>> ListRunsAsync(RunQuery query, CancellationToken cancellationToken = default) =>
-        inner.ListRunsAsync(query, cancellationToken);
-
-    public async ValueTask CommitAsync(IReadOnlyList<JournalWrite> writes, CancellationToken cancellationToken = default)
+    public override async ValueTask CommitAsync(IReadOnlyList<JournalWrite> writes, CancellationToken cancellationToken = default)
     {
         try
         {
-            await inner.CommitAsync(writes, cancellationToken);
+            await Inner.CommitAsync(writes, cancellationToken);
         }
         catch (Exception e)
         {
@@ -249,21 +235,6 @@ public sealed class LoggingStore(IWorkflowStore inner, string name, CommitLog lo
         log.Add(name, writes, null);
     }
 
-    public ValueTask<RunRecord?> ClaimRunAsync(RunClaim claim, CancellationToken cancellationToken = default) =>
-        inner.ClaimRunAsync(claim, cancellationToken);
-
-    public ValueTask<IReadOnlyList<RunRecord>> ClaimReadyRunsAsync(ReadyRunsClaim claim, CancellationToken cancellationToken = default) =>
-        inner.ClaimReadyRunsAsync(claim, cancellationToken);
-
-    public ValueTask<IReadOnlyList<ClaimState>> RenewClaimsAsync(ClaimRenewal renewal, CancellationToken cancellationToken = default) =>
-        inner.RenewClaimsAsync(renewal, cancellationToken);
-
-    public ValueTask<DateTimeOffset?> GetNextDueAsync(IReadOnlyCollection<string> workflows, DateTimeOffset now, CancellationToken cancellationToken = default) =>
-        inner.GetNextDueAsync(workflows, now, cancellationToken);
-
-    public ValueTask<CancelResult> RequestCancelAsync(CancelRequest request, CancellationToken cancellationToken = default) =>
-        inner.RequestCancelAsync(request, cancellationToken);
-
     /// <summary>The harness owns the inner store and disposes it.</summary>
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    public override ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }

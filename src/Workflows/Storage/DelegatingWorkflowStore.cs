@@ -1,0 +1,54 @@
+using Workflows.Journal;
+
+namespace Workflows.Storage;
+
+/// <summary>
+/// A store that passes every call to another one: derive from it to observe or decorate a store (logging, tracing, metrics)
+/// by overriding only the calls of interest. It adds no behaviour of its own, so the inner store's contract holds unchanged.
+/// </summary>
+public abstract class DelegatingWorkflowStore : IWorkflowStore
+{
+    protected DelegatingWorkflowStore(IWorkflowStore inner) => Inner = inner ?? throw new ArgumentNullException(nameof(inner));
+
+    /// <summary>The store that does the work.</summary>
+    protected IWorkflowStore Inner { get; }
+
+    public virtual ValueTask InitializeAsync(CancellationToken cancellationToken = default) => Inner.InitializeAsync(cancellationToken);
+
+    public virtual ValueTask<CreateRunResult> CreateRunAsync(RunRecord run, IReadOnlyList<StepRecord>? steps = null, CancellationToken cancellationToken = default) =>
+        Inner.CreateRunAsync(run, steps, cancellationToken);
+
+    public virtual ValueTask<RunRecord?> GetRunAsync(string tenantId, Guid runId, CancellationToken cancellationToken = default) =>
+        Inner.GetRunAsync(tenantId, runId, cancellationToken);
+
+    public virtual ValueTask<IReadOnlyList<StepRecord>> GetStepsAsync(string tenantId, Guid runId, CancellationToken cancellationToken = default) =>
+        Inner.GetStepsAsync(tenantId, runId, cancellationToken);
+
+    public virtual ValueTask<IReadOnlyList<RunRecord>> ListRunsAsync(RunQuery query, CancellationToken cancellationToken = default) =>
+        Inner.ListRunsAsync(query, cancellationToken);
+
+    public virtual ValueTask CommitAsync(IReadOnlyList<JournalWrite> writes, CancellationToken cancellationToken = default) =>
+        Inner.CommitAsync(writes, cancellationToken);
+
+    public virtual ValueTask<RunRecord?> ClaimRunAsync(RunClaim claim, CancellationToken cancellationToken = default) =>
+        Inner.ClaimRunAsync(claim, cancellationToken);
+
+    public virtual ValueTask<IReadOnlyList<RunRecord>> ClaimReadyRunsAsync(ReadyRunsClaim claim, CancellationToken cancellationToken = default) =>
+        Inner.ClaimReadyRunsAsync(claim, cancellationToken);
+
+    public virtual ValueTask<IReadOnlyList<ClaimState>> RenewClaimsAsync(ClaimRenewal renewal, CancellationToken cancellationToken = default) =>
+        Inner.RenewClaimsAsync(renewal, cancellationToken);
+
+    public virtual ValueTask<DateTimeOffset?> GetNextDueAsync(IReadOnlyCollection<string> workflows, DateTimeOffset now, CancellationToken cancellationToken = default) =>
+        Inner.GetNextDueAsync(workflows, now, cancellationToken);
+
+    public virtual ValueTask<CancelResult> RequestCancelAsync(CancelRequest request, CancellationToken cancellationToken = default) =>
+        Inner.RequestCancelAsync(request, cancellationToken);
+
+    /// <summary>Disposes the inner store: the decorator owns it.</summary>
+    public virtual ValueTask DisposeAsync()
+    {
+        GC.SuppressFinalize(this);
+        return Inner.DisposeAsync();
+    }
+}
