@@ -178,7 +178,8 @@ internal sealed class RunExecution
             : null;
         _deadlineTimer = deadlineTimer;
 
-        var context = new WorkflowContext(_run, steps, _engine.Store, clock, _engine.WorkerId, _engine.Options.SuspendThreshold, token)
+        var context = new WorkflowContext(_run, steps, _engine.Store, clock, _engine.WorkerId, _engine.Options.SuspendThreshold,
+            _engine.Options.MaxInterruptedAttempts, token)
         {
             StepCommitted = _engine.Options.OnStepCommitted,
         };
@@ -234,7 +235,12 @@ internal sealed class RunExecution
         if (context.Fatal is { } fatal)
         {
             // Parked even when workflow code caught the replay error: the run cannot go on under this code.
-            var kind = fatal is NonDeterminismException ? ErrorKind.NonDeterminism : ErrorKind.Serialization;
+            var kind = fatal switch
+            {
+                NonDeterminismException => ErrorKind.NonDeterminism,
+                StepInterruptedException => ErrorKind.Interrupted,
+                _ => ErrorKind.Serialization,
+            };
             await ParkAsync(context, kind, fatal).ConfigureAwait(false);
             return;
         }

@@ -85,7 +85,11 @@ public sealed partial class WorkflowContext
         else
         {
             // Running: an attempt began and was cut short by a crash or a stop of the engine. It counts as interrupted,
-            // not failed, so it does not use up MaxAttempts.
+            // not failed, so it does not use up MaxAttempts; but a body cut short too often may be what kills the process.
+            if (recorded.InterruptedAttempts + 1 > _maxInterruptedAttempts)
+            {
+                throw Park(new StepInterruptedException(RunId, sequence, step.Name, recorded.InterruptedAttempts + 1));
+            }
             record = recorded with
             {
                 Status = StepStatus.Running,

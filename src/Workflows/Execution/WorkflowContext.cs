@@ -20,6 +20,7 @@ public sealed partial class WorkflowContext
     private readonly TimeProvider _clock;
     private readonly string _owner;
     private readonly TimeSpan _suspendThreshold;
+    private readonly int _maxInterruptedAttempts;
     private readonly Dictionary<int, StepRecord> _journal;
     private readonly int _recordedCount;
     private readonly HashSet<int> _replayed = [];
@@ -36,8 +37,9 @@ public sealed partial class WorkflowContext
     private List<JournalWrite> _pending = [];
 
     internal WorkflowContext(RunRecord run, IReadOnlyList<StepRecord> journal, IWorkflowStore store, TimeProvider clock, string owner,
-        TimeSpan suspendThreshold, CancellationToken cancellationToken)
+        TimeSpan suspendThreshold, int maxInterruptedAttempts, CancellationToken cancellationToken)
     {
+        _maxInterruptedAttempts = maxInterruptedAttempts;
         Run = run;
         _store = store;
         _clock = clock;

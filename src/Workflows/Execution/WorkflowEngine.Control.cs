@@ -235,6 +235,22 @@ public sealed partial class WorkflowEngine
     {
         var now = Clock.GetUtcNow();
         var writes = new List<JournalWrite>();
+        if (run.Status == RunStatus.Parked && run.Error?.Kind == ErrorKind.Interrupted)
+        {
+            // Parked for a step cut short too often: that attempt counts as interrupted, and the step gets one new one.
+            var steps = await _store.GetStepsAsync(run.TenantId, run.Id, cancellationToken).ConfigureAwait(false);
+            foreach (var cut in steps.Where(s => s.Status == StepStatus.Running))
+            {
+                writes.Add(JournalWrite.Update(cut with
+                {
+                    Status = StepStatus.Pending,
+                    Attempt = cut.Attempt + 1,
+                    InterruptedAttempts = cut.InterruptedAttempts + 1,
+                    StartedAt = null,
+                    UpdatedAt = now,
+                }));
+            }
+        }
         if (run.Status == RunStatus.Failed)
         {
             var steps = await _store.GetStepsAsync(run.TenantId, run.Id, cancellationToken).ConfigureAwait(false);

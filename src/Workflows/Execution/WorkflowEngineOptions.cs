@@ -40,6 +40,13 @@ public sealed class WorkflowEngineOptions
     public TimeSpan SuspendThreshold { get; init; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
+    /// How many times one step's attempts may be cut short by a crash or a stop before the run is parked
+    /// (<see cref="Journal.ErrorKind.Interrupted"/>) instead of being resumed again: a body that kills its process would
+    /// otherwise take it down at every start. Default 10; interrupted attempts never count against MaxAttempts.
+    /// </summary>
+    public int MaxInterruptedAttempts { get; init; } = 10;
+
+    /// <summary>
     /// Called after each step's outcome is durably committed, on the workflow's flow. For diagnostics and
     /// for tests that stop a process at a precise point; it must not throw.
     /// </summary>
@@ -70,6 +77,10 @@ public sealed class WorkflowEngineOptions
         if (PollInterval < TimeSpan.FromMilliseconds(10) || PollInterval > TimeSpan.FromHours(1))
         {
             throw new ArgumentOutOfRangeException(nameof(PollInterval), PollInterval, "WorkflowEngineOptions.PollInterval must be 10 ms to 1 hour.");
+        }
+        if (MaxInterruptedAttempts < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxInterruptedAttempts), MaxInterruptedAttempts, "WorkflowEngineOptions.MaxInterruptedAttempts must be at least 1.");
         }
         if (SuspendThreshold < TimeSpan.Zero)
         {

@@ -160,3 +160,26 @@ public sealed class IdempotencyConflictException : Exception
     public string Key { get; }
     public Guid ExistingRunId { get; }
 }
+
+/// <summary>
+/// A step's attempts were cut short (its process died or stopped while the body ran) more often than
+/// <see cref="WorkflowEngineOptions.MaxInterruptedAttempts"/> allows. The run is parked rather than crash every start;
+/// resuming it gives the step one new attempt.
+/// </summary>
+public sealed class StepInterruptedException : Exception
+{
+    public StepInterruptedException(Guid runId, int sequence, string stepName, int interruptions)
+        : base($"Step {sequence} '{stepName}' of run {runId} was cut short {interruptions} times (its process died or stopped while the body ran): " +
+               "the run was parked so that it does not take the process down at every start. Fix the cause, then resume the run for one new attempt.")
+    {
+        RunId = runId;
+        Sequence = sequence;
+        StepName = stepName;
+        Interruptions = interruptions;
+    }
+
+    public Guid RunId { get; }
+    public int Sequence { get; }
+    public string StepName { get; }
+    public int Interruptions { get; }
+}

@@ -21,6 +21,8 @@ public enum ErrorKind
     Internal,
     /// <summary>The workflow object could not be built: a constructor service is missing.</summary>
     MissingService,
+    /// <summary>A step's attempts were cut short by crashes or stops more often than allowed: its body may be what kills the process.</summary>
+    Interrupted,
 }
 
 /// <summary>A structured, journaled error: its kind, message, the CLR exception type and stack.</summary>

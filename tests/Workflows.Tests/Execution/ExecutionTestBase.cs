@@ -61,7 +61,8 @@ public abstract class ExecutionTestBase : JournalTestBase, IAsyncLifetime
         IEnumerable<object>? services = null,
         Action<StepRecord>? onStepCommitted = null,
         Action<Exception>? onBackgroundError = null,
-        bool logCommits = false)
+        bool logCommits = false,
+        int maxInterruptedAttempts = 10)
     {
         var store = await _harness!.OpenAsync();
         var provided = new List<object> { probe ?? new ExecutionProbe() };
@@ -74,6 +75,7 @@ public abstract class ExecutionTestBase : JournalTestBase, IAsyncLifetime
             PollInterval = ShortPoll,
             SuspendThreshold = suspendThreshold ?? TimeSpan.FromSeconds(1),
             MaxConcurrentRuns = maxConcurrentRuns,
+            MaxInterruptedAttempts = maxInterruptedAttempts,
             Services = new TestServices([.. provided]),
             OnStepCommitted = onStepCommitted,
             OnBackgroundError = onBackgroundError,

@@ -129,6 +129,37 @@ public abstract class OwnershipTests : ExecutionTestBase
     }
 
     [Fact]
+    public async Task A_step_cut_short_more_often_than_allowed_parks_the_run_and_a_resume_gives_it_one_new_attempt()
+    {
+        // Processes died twice in the body of "fragile" (attempt 3 was running when the last one died): with
+        // MaxInterruptedAttempts = 2 the next start would be a third interruption, so the run is parked, its body not run.
+        var run = await CreateRunAsync(InterruptibleWorkflow.Definition, "\"parcel\"", RunStatus.Running);
+        await InsertAsync(RecordedStep(run, 1, "fragile", null, StepStatus.Running) with { Attempt = 3, InterruptedAttempts = 2, CompletedAt = null });
+
+        var probe = new ExecutionProbe("fixed");
+        var engine = await EngineAsync(probe, [InterruptibleWorkflow.Definition], maxInterruptedAttempts: 2);
+        var handle = await engine.ResumeAsync(run.Id);
+        var parked = await Assert.ThrowsAsync<WorkflowRunParkedException>(() => handle.Completion.WaitAsync(Guard));
+        Assert.Equal(ErrorKind.Interrupted, parked.Error.Kind);
+        var cause = Assert.IsType<StepInterruptedException>(parked.InnerException);
+        Assert.Equal((1, "fragile", 3), (cause.Sequence, cause.StepName, cause.Interruptions));
+        Assert.Equal(0, probe.Calls("fragile"));
+        var stored = await GetRunAsync(run.Id);
+        Assert.Equal(RunStatus.Parked, stored.Status);
+        Assert.Null(stored.Owner);
+        Assert.Contains(run.Id, (await engine.ListParkedRunsAsync()).Runs.Select(r => r.Id));
+        var untouched = Assert.Single(await GetStepsAsync(run.Id));
+        Assert.Equal((StepStatus.Running, 3, 2), (untouched.Status, untouched.Attempt, untouched.InterruptedAttempts));
+
+        // Once the cause is fixed, a resume counts the cut-short attempt and begins one new one.
+        var resumed = await engine.ResumeAsync(InterruptibleWorkflow.Definition, run.Id);
+        Assert.Equal("parcel: ok on call 1 @fixed", await resumed.GetResultAsync().WaitAsync(Guard));
+        var step = Assert.Single(await GetStepsAsync(run.Id));
+        Assert.Equal((StepStatus.Succeeded, 4, 3, 0), (step.Status, step.Attempt, step.InterruptedAttempts, step.FailedAttempts));
+        Assert.Equal(1, probe.Calls("fragile"));
+    }
+
+    [Fact]
     public async Task Attempts_cut_short_by_a_crash_or_a_stop_do_not_use_up_max_attempts()
     {
         // A crashed process left attempt 1 of the step Running.
