@@ -20,6 +20,15 @@ public sealed class StepFailedException : Exception
 
     /// <summary>The error as journaled: the original exception's type, message and stack.</summary>
     public ErrorInfo Error { get; }
+
+    /// <summary>
+    /// Whether the step failed with a <typeparamref name="TException"/> (or a type derived from it), answered from the
+    /// journal's record, so that the first execution and a replay agree. A step's failure always arrives as a
+    /// <see cref="StepFailedException"/> (a replay cannot rebuild the original exception object): catch it with
+    /// <c>catch (StepFailedException e) when (e.Is&lt;TException&gt;())</c>.
+    /// </summary>
+    public bool Is<TException>() where TException : Exception =>
+        typeof(TException) == typeof(Exception) || Error.IsOfType(typeof(TException).FullName ?? typeof(TException).Name);
 }
 
 /// <summary>

@@ -25,10 +25,27 @@ public enum ErrorKind
     Interrupted,
 }
 
-/// <summary>A structured, journaled error: its kind, message, the CLR exception type and stack.</summary>
-public sealed record ErrorInfo(ErrorKind Kind, string Message, string? Type = null, string? StackTrace = null)
+/// <summary>
+/// A structured, journaled error: its kind, message, the CLR exception type and stack, and the exception type's base
+/// classes (so that a replay can answer "is it a T?" as the first execution did).
+/// </summary>
+/// <param name="BaseTypes">The full names of <paramref name="Type"/>'s base classes, nearest first, without <see cref="object"/>, separated by ';'.</param>
+public sealed record ErrorInfo(ErrorKind Kind, string Message, string? Type = null, string? StackTrace = null, string? BaseTypes = null)
 {
     /// <summary>Captures an exception as an error of the given kind.</summary>
-    public static ErrorInfo From(ErrorKind kind, Exception exception) =>
-        new(kind, exception.Message, exception.GetType().FullName, exception.StackTrace);
+    public static ErrorInfo From(ErrorKind kind, Exception exception)
+    {
+        var type = exception.GetType();
+        var bases = new List<string>();
+        for (var parent = type.BaseType; parent is not null && parent != typeof(object); parent = parent.BaseType)
+        {
+            bases.Add(parent.FullName ?? parent.Name);
+        }
+        return new(kind, exception.Message, type.FullName, exception.StackTrace, bases.Count == 0 ? null : string.Join(';', bases));
+    }
+
+    /// <summary>Whether the recorded exception was of the type named <paramref name="fullName"/> or derived from it.</summary>
+    public bool IsOfType(string fullName) =>
+        string.Equals(Type, fullName, StringComparison.Ordinal)
+        || (BaseTypes is { } bases && bases.Split(';').Contains(fullName, StringComparer.Ordinal));
 }

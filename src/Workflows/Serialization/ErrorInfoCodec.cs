@@ -3,7 +3,7 @@ using Workflows.Journal;
 
 namespace Workflows.Serialization;
 
-/// <summary>The journal's JSON form of <see cref="ErrorInfo"/>: <c>{"kind":…,"message":…,"type":…,"stack":…}</c>.</summary>
+/// <summary>The journal's JSON form of <see cref="ErrorInfo"/>: <c>{"kind":…,"message":…,"type":…,"stack":…,"bases":…}</c>.</summary>
 public sealed class ErrorInfoCodec : JsonCodec<ErrorInfo>
 {
     public static readonly ErrorInfoCodec Instance = new();
@@ -22,6 +22,7 @@ public sealed class ErrorInfoCodec : JsonCodec<ErrorInfo>
         writer.WriteString("message"u8, value.Message);
         if (value.Type is not null) writer.WriteString("type"u8, value.Type);
         if (value.StackTrace is not null) writer.WriteString("stack"u8, value.StackTrace);
+        if (value.BaseTypes is not null) writer.WriteString("bases"u8, value.BaseTypes);
         writer.WriteEndObject();
     }
 
@@ -30,7 +31,7 @@ public sealed class ErrorInfoCodec : JsonCodec<ErrorInfo>
         if (reader.TokenType == JsonTokenType.Null) return null!;
         if (reader.TokenType != JsonTokenType.StartObject) throw JsonCodecs.Unexpected(ref reader, TypeName);
         ErrorKind? kind = null;
-        string message = "", type = null!, stack = null!;
+        string message = "", type = null!, stack = null!, bases = null!;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             if (reader.ValueTextEquals("kind"u8))
@@ -44,8 +45,9 @@ public sealed class ErrorInfoCodec : JsonCodec<ErrorInfo>
             else if (reader.ValueTextEquals("message"u8)) { reader.Read(); message = reader.GetString() ?? ""; }
             else if (reader.ValueTextEquals("type"u8)) { reader.Read(); type = reader.GetString()!; }
             else if (reader.ValueTextEquals("stack"u8)) { reader.Read(); stack = reader.GetString()!; }
+            else if (reader.ValueTextEquals("bases"u8)) { reader.Read(); bases = reader.GetString()!; }
             else { reader.Read(); reader.Skip(); }
         }
-        return new ErrorInfo(kind ?? throw new JsonException("The error has no kind."), message, type, stack);
+        return new ErrorInfo(kind ?? throw new JsonException("The error has no kind."), message, type, stack, bases);
     }
 }
