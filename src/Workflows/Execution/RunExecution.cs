@@ -179,7 +179,7 @@ internal sealed class RunExecution
         _deadlineTimer = deadlineTimer;
 
         var context = new WorkflowContext(_run, steps, _engine.Store, clock, _engine.WorkerId, _engine.Options.SuspendThreshold,
-            _engine.Options.MaxInterruptedAttempts, token)
+            _engine.Options.MaxInterruptedAttempts, _engine.Options.JournalLimits, token)
         {
             StepCommitted = _engine.Options.OnStepCommitted,
         };
@@ -278,7 +278,7 @@ internal sealed class RunExecution
         var info = error switch
         {
             StepFailedException failed => failed.Error with { Kind = ErrorKind.StepFailed, Message = failed.Message },
-            Serialization.WorkflowSerializationException => ErrorInfo.From(ErrorKind.Serialization, error),
+            Serialization.WorkflowSerializationException or Serialization.JournalWriteException => ErrorInfo.From(ErrorKind.Serialization, error),
             _ => ErrorInfo.From(ErrorKind.WorkflowFailed, error),
         };
         var failedAt = _engine.Clock.GetUtcNow();

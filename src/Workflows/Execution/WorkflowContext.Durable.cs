@@ -29,7 +29,7 @@ public sealed partial class WorkflowContext
         if (recorded is { Status: StepStatus.Succeeded })
         {
             MarkReplayed(recorded);
-            return ReadRecorded(recorded, codec.Deserialize);
+            return ReadRecorded(recorded, json => codec.Deserialize(json, Limits));
         }
         var value = produce();
         var now = _clock.GetUtcNow();

@@ -25,7 +25,7 @@ public sealed partial class WorkflowContext
             {
                 case StepStatus.Succeeded:
                     MarkReplayed(recorded);
-                    return ReadRecorded(recorded, output.Deserialize);
+                    return ReadRecorded(recorded, json => output.Deserialize(json, Limits));
                 case StepStatus.Failed:
                 case StepStatus.Skipped:
                     MarkReplayed(recorded);
@@ -54,7 +54,8 @@ public sealed partial class WorkflowContext
         {
             record = NewRecord(sequence, position, step.Name, step.Kind, now) with
             {
-                Input = writeInput is null ? null : JournalJson.Write(writeInput, static (writer, write) => write(writer)),
+                Input = writeInput is null ? null
+                    : JournalJson.Write(writeInput, static (writer, write) => write(writer), Limits, $"the input of step {sequence} '{step.Name}' of run {RunId}"),
             };
             TrackRunning(record);
             await CommitAsync(JournalWrite.Insert(record)).ConfigureAwait(false);
@@ -159,12 +160,13 @@ public sealed partial class WorkflowContext
             string json;
             try
             {
-                json = output.Serialize(result);
+                json = output.Serialize(result, Limits);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 // The outcome is final either way: record it, so that no step is left Running under a failed run.
-                var unwritable = new WorkflowSerializationException(output.TypeName, "(not written)", e);
+                var unwritable = new JournalWriteException($"the result of step {sequence} '{step.Name}' of run {RunId} ({output.TypeName})",
+                    (e as JournalWriteException)?.Reason ?? e.Message, e);
                 var failedAt = _clock.GetUtcNow();
                 record = record with { Status = StepStatus.Failed, Error = ErrorInfo.From(ErrorKind.Serialization, unwritable), CompletedAt = failedAt, UpdatedAt = failedAt };
                 await CommitAsync(JournalWrite.Update(record)).ConfigureAwait(false);

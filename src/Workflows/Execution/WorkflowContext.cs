@@ -37,8 +37,9 @@ public sealed partial class WorkflowContext
     private List<JournalWrite> _pending = [];
 
     internal WorkflowContext(RunRecord run, IReadOnlyList<StepRecord> journal, IWorkflowStore store, TimeProvider clock, string owner,
-        TimeSpan suspendThreshold, int maxInterruptedAttempts, CancellationToken cancellationToken)
+        TimeSpan suspendThreshold, int maxInterruptedAttempts, Serialization.JournalLimits limits, CancellationToken cancellationToken)
     {
+        Limits = limits;
         _maxInterruptedAttempts = maxInterruptedAttempts;
         Run = run;
         _store = store;
@@ -72,6 +73,9 @@ public sealed partial class WorkflowContext
 
     /// <summary>The engine's clock.</summary>
     internal TimeProvider Clock => _clock;
+
+    /// <summary>The depth and size limits every payload of this run is written and read within.</summary>
+    internal Serialization.JournalLimits Limits { get; }
 
     /// <summary>True while the code is still re-walking steps the journal already holds.</summary>
     public bool IsReplaying => Volatile.Read(ref _sequence) < _recordedCount;

@@ -71,7 +71,7 @@ public sealed class WorkflowDefinition<TWorkflow, TInput, TOutput> : WorkflowDef
         TInput value;
         try
         {
-            value = InputCodec.Deserialize(input ?? "null");
+            value = InputCodec.Deserialize(input ?? "null", context.Limits);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -88,9 +88,9 @@ public sealed class WorkflowDefinition<TWorkflow, TInput, TOutput> : WorkflowDef
         }
         context.Bind(workflow);
         var output = await _run(workflow, value, cancellationToken).ConfigureAwait(false);
-        return OutputCodec.Serialize(output);
+        return OutputCodec.Serialize(output, context.Limits);
     }
 
     internal override WorkflowRun CreateHandle(WorkflowEngine engine, Journal.RunRecord run, bool created) =>
-        new WorkflowRun<TOutput>(engine, run, created, OutputCodec.Deserialize);
+        new WorkflowRun<TOutput>(engine, run, created, json => OutputCodec.Deserialize(json, engine.Options.JournalLimits));
 }

@@ -160,7 +160,7 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
             Workflow = definition.Name,
             SchemaVersion = definition.SchemaVersion,
             Status = RunStatus.Pending,
-            Input = definition.InputCodec.Serialize(input),
+            Input = definition.InputCodec.Serialize(input, _options.JournalLimits),
             IdempotencyKey = options?.IdempotencyKey,
             DeadlineAt = options?.Timeout is { } t ? now + t : null,
             CreatedAt = now,

@@ -40,6 +40,12 @@ public sealed class WorkflowEngineOptions
     public TimeSpan SuspendThreshold { get; init; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
+    /// The maximum nesting depth and size of every journal payload, held by every writer and reader alike (defaults:
+    /// 256 levels, 4 MiB). A step whose result goes over them fails when it is first written, naming itself.
+    /// </summary>
+    public Serialization.JournalLimits JournalLimits { get; init; } = Serialization.JournalLimits.Default;
+
+    /// <summary>
     /// How many times one step's attempts may be cut short by a crash or a stop before the run is parked
     /// (<see cref="Journal.ErrorKind.Interrupted"/>) instead of being resumed again: a body that kills its process would
     /// otherwise take it down at every start. Default 10; interrupted attempts never count against MaxAttempts.
@@ -61,6 +67,8 @@ public sealed class WorkflowEngineOptions
 
     internal void Validate()
     {
+        ArgumentNullException.ThrowIfNull(JournalLimits);
+        JournalLimits.Validate();
         WorkflowEngine.ValidateTenant(DefaultTenantId);
         if (WorkerId is { } worker && (string.IsNullOrWhiteSpace(worker) || worker.Length > 200 || worker.Any(char.IsControl)))
         {

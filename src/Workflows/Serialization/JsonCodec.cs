@@ -20,12 +20,56 @@ public abstract class JsonCodec<T>
     /// <summary>The name shown in errors: the C# type.</summary>
     public virtual string TypeName => typeof(T).Name;
 
-    /// <summary>Writes <paramref name="value"/> as a JSON text.</summary>
-    public string Serialize(T value) => JournalJson.Write(this, value);
+    /// <summary>Writes <paramref name="value"/> as a JSON text, within the default <see cref="JournalLimits"/>.</summary>
+    /// <exception cref="JournalWriteException">The value is nested too deep or is too large for the journal.</exception>
+    public string Serialize(T value) => JournalJson.Write(this, value, JournalLimits.Default);
 
-    /// <summary>Reads a JSON text written by <see cref="Serialize"/>.</summary>
+    /// <summary>Writes <paramref name="value"/> as a JSON text, within <paramref name="limits"/>.</summary>
+    /// <exception cref="JournalWriteException">The value is nested too deep or is too large for the journal.</exception>
+    public string Serialize(T value, JournalLimits limits) => JournalJson.Write(this, value, limits);
+
+    /// <summary>Reads a JSON text written by <see cref="Serialize(T)"/>, within the default <see cref="JournalLimits"/>.</summary>
     /// <exception cref="WorkflowSerializationException">The text is not valid JSON for this type.</exception>
-    public T Deserialize(string json) => JournalJson.Read(this, json);
+    public T Deserialize(string json) => JournalJson.Read(this, json, JournalLimits.Default);
+
+    /// <summary>Reads a JSON text written within <paramref name="limits"/>.</summary>
+    /// <exception cref="WorkflowSerializationException">The text is not valid JSON for this type.</exception>
+    public T Deserialize(string json, JournalLimits limits) => JournalJson.Read(this, json, limits);
+}
+
+/// <summary>
+/// The limits every journal payload is held to, by every writer and every reader alike, so that whatever was written can
+/// be read back: a value nested deeper than <see cref="MaxDepth"/>, or larger than <see cref="MaxPayloadBytes"/> as JSON,
+/// fails when it is first written (the step fails, naming itself), never later when it is replayed.
+/// </summary>
+public sealed record JournalLimits
+{
+    /// <summary>The default maximum nesting depth of a payload: 256 (System.Text.Json's reader alone would stop at 64).</summary>
+    public const int DefaultMaxDepth = 256;
+
+    /// <summary>The default maximum size of one payload as UTF-8 JSON: 4 MiB.</summary>
+    public const int DefaultMaxPayloadBytes = 4 * 1024 * 1024;
+
+    /// <summary>The limits used when none are configured.</summary>
+    public static JournalLimits Default { get; } = new();
+
+    /// <summary>How deep objects and arrays may nest, 1 to 1000.</summary>
+    public int MaxDepth { get; init; } = DefaultMaxDepth;
+
+    /// <summary>How many bytes of UTF-8 JSON one payload (a step's input or output, a run's input or output) may take, 1 to 1 GiB.</summary>
+    public int MaxPayloadBytes { get; init; } = DefaultMaxPayloadBytes;
+
+    internal void Validate()
+    {
+        if (MaxDepth is < 1 or > 1000)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxDepth), MaxDepth, "JournalLimits.MaxDepth must be 1 to 1000.");
+        }
+        if (MaxPayloadBytes is < 1 or > 1 << 30)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxPayloadBytes), MaxPayloadBytes, "JournalLimits.MaxPayloadBytes must be 1 byte to 1 GiB.");
+        }
+    }
 }
 
 /// <summary>The one place journal payloads are turned into text and back.</summary>
@@ -36,37 +80,58 @@ public static class JournalJson
     {
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         Indented = false,
+        MaxDepth = JournalLimits.DefaultMaxDepth,
     };
 
-    /// <summary>Runs <paramref name="write"/> against a fresh writer and returns the text.</summary>
-    public static string Write<TState>(TState state, Action<Utf8JsonWriter, TState> write)
-    {
-        var buffer = new ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
-        {
-            write(writer, state);
-        }
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
-    }
+    private static JsonWriterOptions WriterOptionsFor(JournalLimits limits) =>
+        limits.MaxDepth == JournalLimits.DefaultMaxDepth ? WriterOptions : WriterOptions with { MaxDepth = limits.MaxDepth };
 
-    /// <summary>Serializes one value with its codec.</summary>
-    public static string Write<T>(JsonCodec<T> codec, T value)
-    {
-        var buffer = new ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
-        {
-            codec.Write(writer, value);
-        }
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
-    }
+    /// <summary>Runs <paramref name="write"/> against a fresh writer and returns the text, within the default limits.</summary>
+    public static string Write<TState>(TState state, Action<Utf8JsonWriter, TState> write) => Write(state, write, JournalLimits.Default, "payload");
 
-    /// <summary>Deserializes one value with its codec, naming the type in any error.</summary>
-    public static T Read<T>(JsonCodec<T> codec, string json)
+    /// <summary>Runs <paramref name="write"/> against a fresh writer and returns the text, within <paramref name="limits"/>.</summary>
+    /// <exception cref="JournalWriteException">The payload is nested deeper or is larger than the limits allow.</exception>
+    public static string Write<TState>(TState state, Action<Utf8JsonWriter, TState> write, JournalLimits limits, string what)
     {
-        ArgumentNullException.ThrowIfNull(json);
+        ArgumentNullException.ThrowIfNull(limits);
+        var buffer = new LimitedBufferWriter(limits.MaxPayloadBytes);
         try
         {
-            var reader = new Utf8JsonReader(Encoding.UTF8.GetBytes(json));
+            using (var writer = new Utf8JsonWriter(buffer, WriterOptionsFor(limits)))
+            {
+                write(writer, state);
+            }
+        }
+        catch (PayloadTooLargeException)
+        {
+            throw JournalWriteException.TooLarge(what, buffer.Attempted, limits.MaxPayloadBytes);
+        }
+        catch (InvalidOperationException e) when (e.Message.Contains("depth", StringComparison.OrdinalIgnoreCase))
+        {
+            throw JournalWriteException.TooDeep(what, limits.MaxDepth, e);
+        }
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    /// <summary>Serializes one value with its codec, within <paramref name="limits"/>.</summary>
+    /// <exception cref="JournalWriteException">The value is nested deeper or is larger than the limits allow.</exception>
+    public static string Write<T>(JsonCodec<T> codec, T value, JournalLimits limits) =>
+        Write((codec, value), static (writer, state) => state.codec.Write(writer, state.value), limits, codec.TypeName);
+
+    /// <summary>Serializes one value with its codec, within the default limits.</summary>
+    public static string Write<T>(JsonCodec<T> codec, T value) => Write(codec, value, JournalLimits.Default);
+
+    /// <summary>Deserializes one value with its codec, within the default limits, naming the type in any error.</summary>
+    public static T Read<T>(JsonCodec<T> codec, string json) => Read(codec, json, JournalLimits.Default);
+
+    /// <summary>Deserializes one value with its codec, within <paramref name="limits"/>, naming the type in any error.</summary>
+    public static T Read<T>(JsonCodec<T> codec, string json, JournalLimits limits)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        ArgumentNullException.ThrowIfNull(limits);
+        try
+        {
+            var reader = new Utf8JsonReader(Encoding.UTF8.GetBytes(json), new JsonReaderOptions { MaxDepth = limits.MaxDepth });
             if (!reader.Read())
             {
                 throw new JsonException("The payload is empty.");
@@ -103,3 +168,57 @@ public sealed class WorkflowSerializationException : Exception
 
     private static string Excerpt(string payload) => payload.Length <= 120 ? payload : payload[..117] + "...";
 }
+
+/// <summary>
+/// A value could not be written to the journal: it is nested deeper, or is larger, than <see cref="JournalLimits"/> allow,
+/// or its codec refused it. Raised when the value is first written, so that nothing unreadable is ever recorded.
+/// </summary>
+public sealed class JournalWriteException : Exception
+{
+    public JournalWriteException(string what, string reason, Exception? inner = null)
+        : base($"Cannot write {what} to the journal: {reason}", inner)
+    {
+        What = what;
+        Reason = reason;
+    }
+
+    /// <summary>What was being written (the C# type, or a step's input).</summary>
+    public string What { get; }
+
+    public string Reason { get; }
+
+    /// <summary>The payload's size so far when it went over the limit, for a size refusal.</summary>
+    public long? Size { get; private init; }
+
+    public int? Limit { get; private init; }
+
+    internal static JournalWriteException TooLarge(string what, long size, int limit) =>
+        new(what, $"the payload reached {size.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)} bytes, over the limit of " +
+            $"{limit.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)} (JournalLimits.MaxPayloadBytes)") { Size = size, Limit = limit };
+
+    internal static JournalWriteException TooDeep(string what, int limit, Exception inner) =>
+        new(what, $"it is nested deeper than {limit} levels (JournalLimits.MaxDepth)", inner) { Limit = limit };
+}
+
+/// <summary>An array buffer that refuses to grow past a size, so that an oversized payload fails early, not after it was built.</summary>
+internal sealed class LimitedBufferWriter(int limit) : IBufferWriter<byte>
+{
+    private readonly ArrayBufferWriter<byte> _inner = new(256);
+
+    public long Attempted { get; private set; }
+
+    public ReadOnlySpan<byte> WrittenSpan => _inner.WrittenSpan;
+
+    public void Advance(int count)
+    {
+        Attempted = _inner.WrittenCount + (long)count;
+        if (Attempted > limit) throw new PayloadTooLargeException();
+        _inner.Advance(count);
+    }
+
+    public Memory<byte> GetMemory(int sizeHint = 0) => _inner.GetMemory(sizeHint);
+
+    public Span<byte> GetSpan(int sizeHint = 0) => _inner.GetSpan(sizeHint);
+}
+
+internal sealed class PayloadTooLargeException : Exception;

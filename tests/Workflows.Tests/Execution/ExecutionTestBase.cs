@@ -62,7 +62,8 @@ public abstract class ExecutionTestBase : JournalTestBase, IAsyncLifetime
         Action<StepRecord>? onStepCommitted = null,
         Action<Exception>? onBackgroundError = null,
         bool logCommits = false,
-        int maxInterruptedAttempts = 10)
+        int maxInterruptedAttempts = 10,
+        global::Workflows.Serialization.JournalLimits? journalLimits = null)
     {
         var store = await _harness!.OpenAsync();
         var provided = new List<object> { probe ?? new ExecutionProbe() };
@@ -76,6 +77,7 @@ public abstract class ExecutionTestBase : JournalTestBase, IAsyncLifetime
             SuspendThreshold = suspendThreshold ?? TimeSpan.FromSeconds(1),
             MaxConcurrentRuns = maxConcurrentRuns,
             MaxInterruptedAttempts = maxInterruptedAttempts,
+            JournalLimits = journalLimits ?? global::Workflows.Serialization.JournalLimits.Default,
             Services = new TestServices([.. provided]),
             OnStepCommitted = onStepCommitted,
             OnBackgroundError = onBackgroundError,

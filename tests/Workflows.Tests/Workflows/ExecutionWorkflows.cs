@@ -418,3 +418,29 @@ public partial class SlowRetryWorkflow(ExecutionProbe probe)
     private Task<string> FlakyAsync(string input) =>
         probe.Called("flaky") == 1 ? throw new TimeoutException("the first attempt times out") : Task.FromResult(input + "@" + probe.Name);
 }
+
+/// <summary>A step whose result is as long as asked, then a step that must never run if the first cannot be journaled.</summary>
+[Workflow("exec-big-output")]
+public partial class BigOutputWorkflow(ExecutionProbe probe)
+{
+    [WorkflowRun]
+    public async Task<int> RunAsync(int length)
+    {
+        var text = await ProduceAsync(length);
+        return await MeasureAsync(text);
+    }
+
+    [Step("produce")]
+    private Task<string> ProduceAsync(int length)
+    {
+        probe.Called("produce");
+        return Task.FromResult(new string('x', length));
+    }
+
+    [Step("measure")]
+    private Task<int> MeasureAsync(string text)
+    {
+        probe.Called("measure");
+        return Task.FromResult(text.Length);
+    }
+}
