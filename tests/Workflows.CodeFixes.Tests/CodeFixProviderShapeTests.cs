@@ -15,6 +15,8 @@ public sealed class CodeFixProviderShapeTests
         { typeof(MakeWorkflowPartialCodeFixProvider), "WF0004", true },
         // WF0001 names duplicates one after another (two batched fixes would pick the same free name).
         { typeof(RenameDuplicateStepCodeFixProvider), "WF0001", false },
+        // WF0013 rewrites a document's catches in one edit (batched fixes each adding `using Workflows;` overlap).
+        { typeof(CatchStepFailedExceptionCodeFixProvider), "WF0013", false },
     };
 
     [Theory]
@@ -41,7 +43,7 @@ public sealed class CodeFixProviderShapeTests
             .Select(t => t.Name)
             .Order(StringComparer.Ordinal);
         Assert.Equal(
-            new[] { nameof(MakeWorkflowPartialCodeFixProvider), nameof(RenameDuplicateStepCodeFixProvider), nameof(UseWorkflowApiCodeFixProvider) },
+            new[] { nameof(CatchStepFailedExceptionCodeFixProvider), nameof(MakeWorkflowPartialCodeFixProvider), nameof(RenameDuplicateStepCodeFixProvider), nameof(UseWorkflowApiCodeFixProvider) },
             providers);
     }
 }

@@ -90,6 +90,12 @@ public static class DiagnosticDescriptors
         "Step '{0}' assigns {1}, and the change is lost on replay; return the value from the step instead",
         "On replay a step's body does not run, so anything it assigns besides its result is missing afterwards. Return the value and assign it in the workflow.");
 
+    public static readonly DiagnosticDescriptor CatchMissesStepFailure = Create(
+        "WF0013", Usage, DiagnosticSeverity.Warning,
+        "Catch clause can never catch a step's failure",
+        "catch ({0}) can never catch the failure of {1}: a step's failure arrives as StepFailedException; use catch (StepFailedException {2}) when ({2}.Is<{0}>())",
+        "In workflow code a step's failure always arrives as StepFailedException, on the first execution and on replay alike (a replay cannot rebuild the original exception object). A catch of the step's own exception type around the call never runs; catch StepFailedException and ask StepFailedException.Is<T>() in a filter.");
+
     private static DiagnosticDescriptor Create(string id, string category, DiagnosticSeverity severity, string title, string message, string description, params string[] customTags) =>
         new(id, title, message, category, severity, isEnabledByDefault: true, description: description, helpLinkUri: HelpLinkBase + id + ".md", customTags: customTags);
 }
