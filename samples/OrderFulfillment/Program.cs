@@ -25,12 +25,12 @@ await using var store = new SqliteWorkflowStore(options.DatabasePath);
 await using var engine = new WorkflowEngine(store, new WorkflowEngineOptions
 {
     Services = services,
-    OnStepCommitted = step =>
+    OnJournalCommitted = commit =>
     {
-        if (step.Status == StepStatus.Succeeded && step.Name == options.CrashAfter)
+        if (commit.Steps.Any(step => step.Status == StepStatus.Succeeded && step.Name == options.CrashAfter))
         {
             // A power cut right after the step's record is durable: no cleanup, no flush, no finally blocks.
-            Console.WriteLine($"!! crashing right after '{step.Name}' was recorded");
+            Console.WriteLine($"!! crashing right after '{options.CrashAfter}' was recorded");
             Console.Out.Flush();
             Process.GetCurrentProcess().Kill();
         }

@@ -181,7 +181,7 @@ internal sealed class RunExecution
         var context = new WorkflowContext(_run, steps, _engine.Store, clock, _engine.WorkerId, _engine.Options.SuspendThreshold,
             _engine.Options.MaxInterruptedAttempts, _engine.Options.JournalLimits, token)
         {
-            StepCommitted = _engine.Options.OnStepCommitted,
+            Committed = _engine.Committed,
         };
         Task<string> work;
         WorkflowContext.Current = context;
@@ -331,8 +331,14 @@ internal sealed class RunExecution
         {
             return context.CommitAsync(writes, token);
         }
+        return CommitWithoutContextAsync(writes, token);
+    }
+
+    private async Task CommitWithoutContextAsync(IReadOnlyList<JournalWrite> writes, CancellationToken token)
+    {
         List<JournalWrite> batch = [JournalWrite.RequireClaim(_run.Id, _run.TenantId, _engine.WorkerId), .. writes];
-        return StoreRetry.RunAsync(() => _engine.Store.CommitAsync(batch, token), token);
+        await StoreRetry.RunAsync(() => _engine.Store.CommitAsync(batch, token), token).ConfigureAwait(false);
+        _engine.Committed(_run, batch);
     }
 
     private static string DeadlineMessage(DateTimeOffset deadline) =>

@@ -185,13 +185,9 @@ public sealed partial class WorkflowContext
             };
             await CommitAsync(JournalWrite.Update(record)).ConfigureAwait(false);
             MarkExecuted(sequence);
-            StepCommitted?.Invoke(record);
             return result;
         }
     }
-
-    /// <summary>Raised after a step's outcome is durably committed (the sample's crash switch hooks here).</summary>
-    internal Action<StepRecord>? StepCommitted { get; init; }
 
     private static async Task<T> InvokeBodyAsync<T>(StepDescriptor step, Func<Task<T>> body)
     {

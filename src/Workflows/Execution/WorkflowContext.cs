@@ -89,6 +89,9 @@ public sealed partial class WorkflowContext
     /// <summary>Set when a commit was fenced out: the run belongs to another engine now and this execution must not write again.</summary>
     internal RunOwnershipLostException? OwnershipLost { get; private set; }
 
+    /// <summary>Told of every durable commit of this execution (the engine's journal observer).</summary>
+    internal Action<RunRecord, IReadOnlyList<JournalWrite>>? Committed { get; init; }
+
     internal IReadOnlyCollection<int> Replayed => _replayed;
     internal IReadOnlyCollection<int> Executed => _executed;
 
@@ -141,6 +144,7 @@ public sealed partial class WorkflowContext
             OwnershipLost ??= e;
             throw;
         }
+        Committed?.Invoke(Run, batch);
     }
 
     private Task CommitAsync(JournalWrite write) => CommitAsync([write], CancellationToken);

@@ -132,6 +132,7 @@ public sealed partial class WorkflowEngine
             case CancelOutcome.NotFound:
                 throw new WorkflowNotFoundException($"No run {runId} in tenant '{tenant}'.");
             case CancelOutcome.Cancelled:
+                Committed(result.Run!, [JournalWrite.Update(result.Run!)]);
                 Waiters.Complete(result.Run!, null, cause: null);
                 break;
             case CancelOutcome.Requested when _executions.TryGetValue(runId, out var execution):
@@ -271,6 +272,7 @@ public sealed partial class WorkflowEngine
         };
         writes.Add(JournalWrite.Update(reopened));
         await _store.CommitAsync(writes, cancellationToken).ConfigureAwait(false);
+        Committed(reopened, writes);
         return reopened;
     }
 

@@ -221,6 +221,7 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
             checkExisting?.Invoke(result.Run);
             return await ResumeExistingAsync(result.Run, acceptSchemaChange: false, cancellationToken).ConfigureAwait(false);
         }
+        Committed(result.Run, [JournalWrite.Update(result.Run), .. steps.Select(JournalWrite.Insert)]);
         var handle = definition.CreateHandle(this, result.Run, created: true);
         if (slot)
         {
@@ -318,6 +319,20 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
         _executions.TryGetValue(execution.RunId, out var current) && ReferenceEquals(current, execution);
 
     internal IReadOnlyCollection<RunExecution> Executions() => [.. _executions.Values];
+
+    /// <summary>Tells the observer what a durable commit of <paramref name="run"/>'s journal wrote.</summary>
+    internal void Committed(RunRecord run, IReadOnlyList<JournalWrite> writes)
+    {
+        if (_options.OnJournalCommitted is not { } observer || JournalCommitted.Of(run, writes) is not { } committed) return;
+        try
+        {
+            observer(committed);
+        }
+        catch (Exception e)
+        {
+            ReportBackgroundError(e); // an observer must not change what happens to the run
+        }
+    }
 
     internal void ReportBackgroundError(Exception error)
     {

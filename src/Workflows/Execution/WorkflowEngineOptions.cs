@@ -53,10 +53,13 @@ public sealed class WorkflowEngineOptions
     public int MaxInterruptedAttempts { get; init; } = 10;
 
     /// <summary>
-    /// Called after each step's outcome is durably committed, on the workflow's flow. For diagnostics and
-    /// for tests that stop a process at a precise point; it must not throw.
+    /// Called after each durable commit of a run's journal with every record it wrote (see <see cref="JournalCommitted"/>):
+    /// step starts, successes, failures, scheduled retries, durable values and sleeps, and run status changes. On the
+    /// flow that committed (a step's commit is observed before its result is handed back to the workflow). For logging,
+    /// metrics and tests that stop a process at a precise point; an exception it throws is reported to
+    /// <see cref="OnBackgroundError"/> and does not affect the run.
     /// </summary>
-    public Action<Journal.StepRecord>? OnStepCommitted { get; init; }
+    public Action<JournalCommitted>? OnJournalCommitted { get; init; }
 
     /// <summary>
     /// Called when the engine's background work meets an error it handles itself: an unavailable store (retried), or a run

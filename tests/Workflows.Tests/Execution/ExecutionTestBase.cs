@@ -63,7 +63,8 @@ public abstract class ExecutionTestBase : JournalTestBase, IAsyncLifetime
         Action<Exception>? onBackgroundError = null,
         bool logCommits = false,
         int maxInterruptedAttempts = 10,
-        global::Workflows.Serialization.JournalLimits? journalLimits = null)
+        global::Workflows.Serialization.JournalLimits? journalLimits = null,
+        Action<JournalCommitted>? onJournalCommitted = null)
     {
         var store = await _harness!.OpenAsync();
         var provided = new List<object> { probe ?? new ExecutionProbe() };
@@ -79,7 +80,11 @@ public abstract class ExecutionTestBase : JournalTestBase, IAsyncLifetime
             MaxInterruptedAttempts = maxInterruptedAttempts,
             JournalLimits = journalLimits ?? global::Workflows.Serialization.JournalLimits.Default,
             Services = new TestServices([.. provided]),
-            OnStepCommitted = onStepCommitted,
+            // The successes of user steps, as the tests count them.
+            OnJournalCommitted = onJournalCommitted ?? (onStepCommitted is null ? null : commit =>
+            {
+                foreach (var step in commit.Steps.Where(s => s.Status == StepStatus.Succeeded && s.Kind == StepKind.Step)) onStepCommitted(step);
+            }),
             OnBackgroundError = onBackgroundError,
         };
         var engine = new WorkflowEngine(logCommits ? new LoggingStore(store, workerId ?? "engine", Commits) : store, options);

@@ -38,9 +38,9 @@ await using var engine = new WorkflowEngine(store, new WorkflowEngineOptions
 {
     LeaseDuration = TimeSpan.FromMilliseconds(leaseMs),
     PollInterval = TimeSpan.FromMilliseconds(pollMs),
-    OnStepCommitted = step =>
+    OnJournalCommitted = commit =>
     {
-        if (step.Status == StepStatus.Succeeded && step.Name == crashAfter)
+        if (commit.Steps.Any(step => step.Status == StepStatus.Succeeded && step.Name == crashAfter))
         {
             Process.GetCurrentProcess().Kill();
         }
