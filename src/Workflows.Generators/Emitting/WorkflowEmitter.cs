@@ -84,8 +84,8 @@ internal static class WorkflowEmitter
                 w.Line($"    static async (workflow, input, cancellationToken) => {{ await {call}.ConfigureAwait(false); return default({UnitType}); }},");
                 break;
         }
-        w.Line($"    {codecs.Of(inputType)},");
-        w.Line($"    {codecs.Of(outputType)});");
+        w.Line($"    {codecs.Of(inputType, run.InputNullable)},");
+        w.Line($"    {codecs.Of(outputType, run.OutputNullable)});");
         w.Line();
     }
 
@@ -156,7 +156,7 @@ internal static class WorkflowEmitter
             w.Line("    },");
         }
         w.Line($"    {body},");
-        w.Line($"    {codecs.Of(resultType)})" + (step.Shape is AsyncShape.ValueTask or AsyncShape.ValueTaskOfT ? ");" : ";"));
+        w.Line($"    {codecs.Of(resultType, step.ResultNullable)})" + (step.Shape is AsyncShape.ValueTask or AsyncShape.ValueTaskOfT ? ");" : ";"));
         w.Close();
         w.Line();
     }
@@ -169,16 +169,21 @@ internal static class WorkflowEmitter
         {
             var type = $"{Serialization}.JsonCodec<{shape.Id}>";
             var element = shape.ElementId is { } e ? codecs.Of(e) : null;
+            var nulls = shape.ElementNullable ? "true" : "false";
             var creation = shape.Kind switch
             {
                 ShapeKind.Object or ShapeKind.Enum => $"new {codecs.ClassOf(shape)}()",
                 ShapeKind.External => $"new {Serialization}.JsonTypeInfoCodec<{shape.Id}>({shape.Codec}.Default.GetTypeInfo(typeof({shape.Id})), {Literal(shape.Codec!.Replace("global::", ""))})",
                 ShapeKind.Nullable => $"new {Serialization}.NullableCodec<{shape.ElementId}>({element})",
-                ShapeKind.Array => $"new {Serialization}.ArrayCodec<{shape.ElementId}>({element})",
-                ShapeKind.List => $"new {Serialization}.ListCodec<{shape.Id}, {shape.ElementId}>({element}, static list => list, {Literal(shape.DisplayName)})",
-                _ => $"new {Serialization}.DictionaryCodec<{shape.Id}, {shape.ElementId}>({element}, static map => map, {Literal(shape.DisplayName)})",
+                ShapeKind.Array => $"new {Serialization}.ArrayCodec<{shape.ElementId}>({element}, nullElements: {nulls})",
+                ShapeKind.List => $"new {Serialization}.ListCodec<{shape.Id}, {shape.ElementId}>({element}, static list => list, {Literal(shape.DisplayName)}, nullElements: {nulls})",
+                _ => $"new {Serialization}.DictionaryCodec<{shape.Id}, {shape.ElementId}>({element}, static map => map, {Literal(shape.DisplayName)}, nullValues: {nulls})",
             };
             w.Line($"internal static readonly {type} {codecs.FieldOf(shape)} = {creation};");
+        }
+        foreach (var shape in codecs.NotNullInCreationOrder)
+        {
+            w.Line($"internal static readonly {Serialization}.JsonCodec<{shape.Id}> {codecs.NotNullFieldOf(shape)} = new {Serialization}.NotNullCodec<{shape.Id}>({codecs.Of(shape.Id)});");
         }
         w.Close();
 
@@ -221,15 +226,25 @@ internal static class WorkflowEmitter
         for (var i = 0; i < shape.Properties.Length; i++)
         {
             w.Line($"var p{i} = default({shape.Properties[i].TypeId});");
+            if (shape.Properties[i].IsRequired) w.Line($"var s{i} = false;");
         }
+        // Strict reading: a member the type requires must be there, null only where the member is nullable; unknown members are skipped.
+        var typeName = Literal(shape.DisplayName);
         w.Open($"while (reader.Read() && reader.TokenType == {Json}.JsonTokenType.PropertyName)");
         for (var i = 0; i < shape.Properties.Length; i++)
         {
             var property = shape.Properties[i];
-            w.Line($"{(i == 0 ? "if" : "else if")} (reader.ValueTextEquals({Literal(property.JsonName)}u8)) {{ reader.Read(); p{i} = {codecs.Of(property.TypeId)}.Read(ref reader); }}");
+            var seen = property.IsRequired ? $" s{i} = true;" : "";
+            w.Line($"{(i == 0 ? "if" : "else if")} (reader.ValueTextEquals({Literal(property.JsonName)}u8)) {{ reader.Read(); " +
+                   $"p{i} = {Serialization}.JsonMembers.Read(ref reader, {codecs.Of(property.TypeId)}, {typeName}, {Literal(property.Name)}, {(property.IsNullable ? "true" : "false")});{seen} }}");
         }
         w.Line(shape.Properties.Length == 0 ? "reader.Read(); reader.Skip();" : "else { reader.Read(); reader.Skip(); }");
         w.Close();
+        for (var i = 0; i < shape.Properties.Length; i++)
+        {
+            if (!shape.Properties[i].IsRequired) continue;
+            w.Line($"if (!s{i}) throw {Serialization}.JsonMembers.Missing({typeName}, {Literal(shape.Properties[i].Name)});");
+        }
         var byConstructor = shape.Properties.Select((p, i) => (p, i)).Where(x => x.p.ConstructorIndex >= 0).OrderBy(x => x.p.ConstructorIndex).Select(x => "p" + x.i);
         var byInitializer = shape.Properties.Select((p, i) => (p, i)).Where(x => x.p.ConstructorIndex < 0).Select(x => $"@{x.p.Name} = p{x.i}").ToList();
         var initializer = byInitializer.Count == 0 ? "" : " { " + string.Join(", ", byInitializer) + " }";
@@ -319,7 +334,34 @@ internal static class WorkflowEmitter
                 .ThenBy(s => s.Depth)
                 .ThenBy(s => s.Id, StringComparer.Ordinal)
                 .ToList();
+            // A reference type read where it is not nullable (a step's result, the run's input or output) refuses JSON null.
+            var notNull = new HashSet<string>(StringComparer.Ordinal);
+            if (spec.Run is { } run)
+            {
+                if (!run.InputNullable && run.Parameters.FirstOrDefault(p => !p.IsCancellationToken) is { } input) notNull.Add(input.TypeId);
+                if (!run.OutputNullable && run.OutputTypeId is { } output) notNull.Add(output);
+            }
+            foreach (var step in spec.Steps)
+            {
+                if (!step.ResultNullable && step.ResultTypeId is { } result) notNull.Add(result);
+            }
+            NotNullInCreationOrder = notNull
+                .Where(id => _shapes.TryGetValue(id, out var shape) && !shape.IsValueType)
+                .Select(id => _shapes[id])
+                .OrderBy(s => s.Id, StringComparer.Ordinal)
+                .ToList();
+            foreach (var shape in NotNullInCreationOrder) _notNull.Add(shape.Id);
         }
+
+        private readonly HashSet<string> _notNull = new(StringComparer.Ordinal);
+
+        public IReadOnlyList<TypeShape> NotNullInCreationOrder { get; }
+
+        /// <summary>The codec of a type where it is read as a whole value: strict about null when the use is not nullable.</summary>
+        public string Of(string id, bool nullable) =>
+            !nullable && _notNull.Contains(id) ? Holder + "." + NotNullFieldOf(_shapes[id]) : Of(id);
+
+        public string NotNullFieldOf(TypeShape shape) => "N" + _index[shape.Id].ToString(CultureInfo.InvariantCulture) + "_" + Identifier(shape.DisplayName);
 
         public string Holder { get; }
 

@@ -29,6 +29,8 @@ internal enum ShapeKind
 /// <param name="ElementId">For nullable, array, list and dictionary shapes: the element (value) type.</param>
 /// <param name="IsConcreteCollection">For lists and dictionaries: the type is List/Dictionary itself, not an interface.</param>
 /// <param name="Depth">Nesting depth of combinator shapes; codecs are created innermost first.</param>
+/// <param name="ElementNullable">For array, list and dictionary shapes: a JSON null element (value) is read as null; otherwise it is an error.
+/// Ids do not carry nullable annotations, so when <c>List&lt;string&gt;</c> and <c>List&lt;string?&gt;</c> meet, the shape is nullable.</param>
 internal sealed record TypeShape(
     string Id,
     ShapeKind Kind,
@@ -39,10 +41,13 @@ internal sealed record TypeShape(
     bool IsConcreteCollection,
     int Depth,
     EquatableArray<EnumMemberShape> EnumMembers,
-    EquatableArray<PropertyShape> Properties);
+    EquatableArray<PropertyShape> Properties,
+    bool ElementNullable = false);
 
 /// <summary>An enum member: its name and its value as a C# literal of the underlying type.</summary>
 internal sealed record EnumMemberShape(string Name, string Value);
 
 /// <summary>A property written to the journal. <paramref name="ConstructorIndex"/> is its constructor position, or -1 when set by initializer.</summary>
-internal sealed record PropertyShape(string Name, string JsonName, string TypeId, int ConstructorIndex);
+/// <param name="IsRequired">A payload without this member is an error (not its default).</param>
+/// <param name="IsNullable">JSON null is read as null; otherwise it is an error.</param>
+internal sealed record PropertyShape(string Name, string JsonName, string TypeId, int ConstructorIndex, bool IsRequired, bool IsNullable);

@@ -38,7 +38,9 @@ internal sealed record RunSpec(
     string MethodName,
     AsyncShape Shape,
     string? OutputTypeId,
-    EquatableArray<ParameterSpec> Parameters);
+    EquatableArray<ParameterSpec> Parameters,
+    bool InputNullable,
+    bool OutputNullable);
 
 /// <summary>One [Step] method with a supported signature and serializable types.</summary>
 internal sealed record StepSpec(
@@ -50,7 +52,8 @@ internal sealed record StepSpec(
     EquatableArray<ParameterSpec> Parameters,
     int MaxAttempts,
     int RetryDelayMilliseconds,
-    double BackoffFactor);
+    double BackoffFactor,
+    bool ResultNullable);
 
 /// <summary>A parameter of a step or run method. A CancellationToken is passed through, never journaled.</summary>
 internal sealed record ParameterSpec(string Name, string TypeId, bool IsCancellationToken);

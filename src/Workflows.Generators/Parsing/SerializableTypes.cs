@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Workflows.Generators.Common;
 using Workflows.Generators.Model;
 
@@ -106,7 +107,17 @@ internal sealed class SerializableTypes
     private string? Visit(ITypeSymbol type, out string id)
     {
         id = IdOf(type);
-        if (_shapes.ContainsKey(id) || _inProgress.Contains(id)) return null;
+        if (_shapes.TryGetValue(id, out var existing))
+        {
+            // Ids carry no nullable annotations: List<string> and List<string?> share one codec, which then takes null elements.
+            if (existing.Kind is ShapeKind.Array or ShapeKind.List or ShapeKind.Dictionary && !existing.ElementNullable
+                && ElementOf(type) is { } element && IsNullable(element))
+            {
+                _shapes[id] = existing with { ElementNullable = true };
+            }
+            return null;
+        }
+        if (_inProgress.Contains(id)) return null;
         if (_rejected.TryGetValue(id, out var known)) return known;
 
         _inProgress.Add(id);
@@ -271,6 +282,7 @@ internal sealed class SerializableTypes
         }
 
         var shapes = new List<PropertyShape>();
+        var constructorSetsOthers = constructor is not null && SetsMembersItself(constructor);
         foreach (var property in properties)
         {
             var index = constructor is null ? -1 : IndexOfParameter(constructor, property.Name);
@@ -285,7 +297,9 @@ internal sealed class SerializableTypes
             {
                 return Nest(display + "." + property.Name, DisplayOf(property.Type), problem);
             }
-            shapes.Add(new PropertyShape(property.Name, JsonNameOf(property.Name), propertyId, index));
+            var nullable = IsNullable(property.Type);
+            var required = IsRequired(type, property, nullable, index >= 0 ? constructor!.Parameters[index] : null, constructorSetsOthers);
+            shapes.Add(new PropertyShape(property.Name, JsonNameOf(property.Name), propertyId, index, required, nullable));
         }
         if (constructor is not null)
         {
@@ -311,11 +325,67 @@ internal sealed class SerializableTypes
         }
         var depth = _shapes.TryGetValue(elementId, out var inner) ? inner.Depth + 1 : 1;
         Add(new TypeShape(id, kind, display, kind == ShapeKind.Nullable, null, elementId, concrete, depth,
-            EquatableArray<EnumMemberShape>.Empty, EquatableArray<PropertyShape>.Empty));
+            EquatableArray<EnumMemberShape>.Empty, EquatableArray<PropertyShape>.Empty,
+            ElementNullable: kind != ShapeKind.Nullable && IsNullable(element)));
         return null;
     }
 
     private void Add(TypeShape shape) => _shapes[shape.Id] = shape;
+
+    /// <summary>
+    /// Whether a use of <paramref name="type"/> may hold null: <c>Nullable&lt;T&gt;</c>, or a reference type that is
+    /// annotated <c>?</c> or declared where nullable annotations are off (oblivious: null is taken, conservatively).
+    /// </summary>
+    public static bool IsNullable(ITypeSymbol type)
+    {
+        if (type.IsValueType) return type.OriginalDefinition.SpecialType == SpecialType.System_Nullable_T;
+        if (type is ITypeParameterSymbol) return true;
+        return type.NullableAnnotation != NullableAnnotation.NotAnnotated;
+    }
+
+    /// <summary>The element (value) type of an array, list or dictionary type.</summary>
+    private static ITypeSymbol? ElementOf(ITypeSymbol type) => type switch
+    {
+        IArrayTypeSymbol array => array.ElementType,
+        INamedTypeSymbol { TypeArguments.Length: > 0 } named => named.TypeArguments[named.TypeArguments.Length - 1],
+        _ => null,
+    };
+
+    /// <summary>
+    /// Whether a payload must carry the member. Conservative: only when nothing else can give it a value.
+    /// A <c>required</c> member is required (unless the constructor is [SetsRequiredMembers]); a nullable member never
+    /// is; a constructor parameter is, unless it has a default value; another property is only when it is a
+    /// non-nullable auto-property of this type, declared in source without an initializer, and the constructor has no
+    /// body that might set it.
+    /// </summary>
+    private static bool IsRequired(INamedTypeSymbol type, IPropertySymbol property, bool nullable, IParameterSymbol? parameter, bool constructorSetsOthers)
+    {
+        if (property.IsRequired && !constructorSetsOthers) return true;
+        if (nullable) return false;
+        if (parameter is not null) return !parameter.HasExplicitDefaultValue && !parameter.IsParams;
+        if (constructorSetsOthers) return false;
+        if (!SymbolEqualityComparer.Default.Equals(property.ContainingType, type)) return false;
+        if (property.DeclaringSyntaxReferences.Length == 0) return false;
+        foreach (var reference in property.DeclaringSyntaxReferences)
+        {
+            if (reference.GetSyntax() is not PropertyDeclarationSyntax declaration) return false;
+            if (declaration.Initializer is not null || declaration.ExpressionBody is not null || declaration.AccessorList is null) return false;
+            foreach (var accessor in declaration.AccessorList.Accessors)
+            {
+                if (accessor.Body is not null || accessor.ExpressionBody is not null) return false; // not an auto-property
+            }
+        }
+        return true;
+    }
+
+    /// <summary>A constructor with a body (or [SetsRequiredMembers]) may set properties that are not its parameters.</summary>
+    private static bool SetsMembersItself(IMethodSymbol constructor)
+    {
+        if (constructor.GetAttributes().Any(a => a.AttributeClass?.Name == "SetsRequiredMembersAttribute")) return true;
+        if (constructor.IsImplicitlyDeclared) return false;
+        if (constructor.DeclaringSyntaxReferences.Length == 0) return true; // from metadata: cannot tell
+        return constructor.DeclaringSyntaxReferences.Any(r => r.GetSyntax() is ConstructorDeclarationSyntax);
+    }
 
     /// <summary>
     /// Puts a member's problem under its owner's path, so a message names one member path: a problem of the member's

@@ -91,12 +91,16 @@ internal static class WorkflowParser
         var parameters = ParseParameters(method, types, maxJournaled: 1);
         if (parameters is null) return null;
         string? output = null;
+        var outputNullable = true;
         if (WorkflowSymbols.ResultOf(method.ReturnType, shape) is { } result)
         {
             output = types.Accept(result);
             if (output is null) return null;
+            outputNullable = SerializableTypes.IsNullable(result);
         }
-        return new RunSpec(method.Name, shape, output, parameters.Value);
+        var input = method.Parameters.FirstOrDefault(p => !WorkflowSymbols.IsCancellationToken(p.Type));
+        var inputNullable = input is null || SerializableTypes.IsNullable(input.Type);
+        return new RunSpec(method.Name, shape, output, parameters.Value, inputNullable, outputNullable);
     }
 
     private static StepSpec? ParseStep(IMethodSymbol method, AttributeData attribute, SerializableTypes types)
@@ -105,10 +109,12 @@ internal static class WorkflowParser
         var parameters = ParseParameters(method, types, maxJournaled: int.MaxValue);
         if (parameters is null) return null;
         string? result = null;
+        var resultNullable = true;
         if (WorkflowSymbols.ResultOf(method.ReturnType, shape) is { } resultType)
         {
             result = types.Accept(resultType);
             if (result is null) return null;
+            resultNullable = SerializableTypes.IsNullable(resultType);
         }
 
         var name = WorkflowSymbols.StepName(method);
@@ -127,7 +133,7 @@ internal static class WorkflowParser
         if (double.IsNaN(backoff) || double.IsInfinity(backoff) || backoff < 1) backoff = 1;
         if (maxAttempts < 1) maxAttempts = 1;
         if (delay < 0) delay = 0;
-        return new StepSpec(method.Name, WorkflowSymbols.WrapperName(method), name, shape, result, parameters.Value, maxAttempts, delay, backoff);
+        return new StepSpec(method.Name, WorkflowSymbols.WrapperName(method), name, shape, result, parameters.Value, maxAttempts, delay, backoff, resultNullable);
     }
 
     private static EquatableArray<ParameterSpec>? ParseParameters(IMethodSymbol method, SerializableTypes types, int maxJournaled)

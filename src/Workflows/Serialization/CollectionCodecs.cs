@@ -27,21 +27,33 @@ internal static class JsonArrayElements
         writer.WriteEndArray();
     }
 
-    public static List<T>? Read<T>(ref Utf8JsonReader reader, JsonCodec<T> element, string typeName)
+    /// <summary>Reads the elements; a null element is refused unless <paramref name="nullElements"/>, and a problem inside an element is named by its index.</summary>
+    public static List<T>? Read<T>(ref Utf8JsonReader reader, JsonCodec<T> element, string typeName, bool nullElements)
     {
         if (reader.TokenType == JsonTokenType.Null) return null;
         if (reader.TokenType != JsonTokenType.StartArray) throw JsonCodecs.Unexpected(ref reader, typeName);
         var list = new List<T>();
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
-            list.Add(element.Read(ref reader));
+            if (!nullElements && reader.TokenType == JsonTokenType.Null)
+            {
+                throw JournalMemberException.NullElement(typeName, JournalMemberException.IndexSegment(list.Count));
+            }
+            try
+            {
+                list.Add(element.Read(ref reader));
+            }
+            catch (JournalMemberException e)
+            {
+                throw e.Under(typeName, JournalMemberException.IndexSegment(list.Count));
+            }
         }
         return list;
     }
 }
 
-/// <summary><c>T[]</c> as a JSON array.</summary>
-public sealed class ArrayCodec<T>(JsonCodec<T> element) : JsonCodec<T[]>
+/// <summary><c>T[]</c> as a JSON array; a null element is refused unless <paramref name="nullElements"/>.</summary>
+public sealed class ArrayCodec<T>(JsonCodec<T> element, bool nullElements = true) : JsonCodec<T[]>
 {
     public override string TypeName => element.TypeName + "[]";
 
@@ -51,14 +63,15 @@ public sealed class ArrayCodec<T>(JsonCodec<T> element) : JsonCodec<T[]>
         else JsonArrayElements.Write(writer, value, element);
     }
 
-    public override T[] Read(ref Utf8JsonReader reader) => JsonArrayElements.Read(ref reader, element, TypeName)?.ToArray()!;
+    public override T[] Read(ref Utf8JsonReader reader) => JsonArrayElements.Read(ref reader, element, TypeName, nullElements)?.ToArray()!;
 }
 
 /// <summary>
 /// A list-like type as a JSON array, read into a <see cref="List{T}"/> and handed on as
-/// <typeparamref name="TCollection"/> (List, IReadOnlyList, IList, ICollection, IEnumerable, ...).
+/// <typeparamref name="TCollection"/> (List, IReadOnlyList, IList, ICollection, IEnumerable, ...). A null element is
+/// refused unless <paramref name="nullElements"/>.
 /// </summary>
-public sealed class ListCodec<TCollection, T>(JsonCodec<T> element, Func<List<T>, TCollection> fromList, string typeName)
+public sealed class ListCodec<TCollection, T>(JsonCodec<T> element, Func<List<T>, TCollection> fromList, string typeName, bool nullElements = true)
     : JsonCodec<TCollection> where TCollection : IEnumerable<T>
 {
     public override string TypeName => typeName;
@@ -71,16 +84,17 @@ public sealed class ListCodec<TCollection, T>(JsonCodec<T> element, Func<List<T>
 
     public override TCollection Read(ref Utf8JsonReader reader)
     {
-        var list = JsonArrayElements.Read(ref reader, element, TypeName);
+        var list = JsonArrayElements.Read(ref reader, element, TypeName, nullElements);
         return list is null ? default! : fromList(list);
     }
 }
 
 /// <summary>
 /// A string-keyed dictionary as a JSON object, read into a <see cref="Dictionary{TKey,TValue}"/> and handed on
-/// as <typeparamref name="TDictionary"/> (Dictionary, IDictionary, IReadOnlyDictionary).
+/// as <typeparamref name="TDictionary"/> (Dictionary, IDictionary, IReadOnlyDictionary). A null value is refused
+/// unless <paramref name="nullValues"/>.
 /// </summary>
-public sealed class DictionaryCodec<TDictionary, T>(JsonCodec<T> value, Func<Dictionary<string, T>, TDictionary> fromDictionary, string typeName)
+public sealed class DictionaryCodec<TDictionary, T>(JsonCodec<T> value, Func<Dictionary<string, T>, TDictionary> fromDictionary, string typeName, bool nullValues = true)
     : JsonCodec<TDictionary> where TDictionary : IEnumerable<KeyValuePair<string, T>>
 {
     public override string TypeName => typeName;
@@ -111,7 +125,18 @@ public sealed class DictionaryCodec<TDictionary, T>(JsonCodec<T> value, Func<Dic
         {
             var key = reader.GetString()!;
             reader.Read();
-            result[key] = value.Read(ref reader);
+            if (!nullValues && reader.TokenType == JsonTokenType.Null)
+            {
+                throw JournalMemberException.NullElement(TypeName, JournalMemberException.KeySegment(key));
+            }
+            try
+            {
+                result[key] = value.Read(ref reader);
+            }
+            catch (JournalMemberException e)
+            {
+                throw e.Under(TypeName, JournalMemberException.KeySegment(key));
+            }
         }
         return fromDictionary(result);
     }

@@ -158,7 +158,11 @@ public sealed class WorkflowSerializationException : Exception
     {
         TypeName = typeName;
         Payload = payload;
+        MemberPath = (inner as JournalMemberException)?.MemberPath;
     }
+
+    /// <summary>Where in the payload the problem is (<c>Receipt.Amount</c>, <c>Order.Lines[2].Sku</c>), when the codec could tell.</summary>
+    public string? MemberPath { get; }
 
     /// <summary>The C# type that was expected.</summary>
     public string TypeName { get; }
