@@ -166,7 +166,7 @@ public sealed partial class SqliteWorkflowStore
         catch (Exception e)
         {
             // Nothing of this transaction was written: every commit in it fails with the cause.
-            var cause = e is SqliteException sqlite && IsTransient(sqlite) ? Unavailable(sqlite) : e;
+            var cause = e is SqliteException sqlite ? Unavailable(sqlite) : e;
             for (var i = 0; i < batch.Count; i++) outcomes[i] ??= cause;
             for (var i = 0; i < batch.Count; i++) batch[i].Fail(outcomes[i]!);
             return;

@@ -194,7 +194,7 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore
         }, cancellationToken);
     }
 
-    /// <summary>Runs <paramref name="work"/> on the open connection under the gate; SQLite's transient errors become <see cref="StoreUnavailableException"/>.</summary>
+    /// <summary>Runs <paramref name="work"/> on the open connection under the gate; every SQLite error becomes <see cref="StoreUnavailableException"/> with the file and the code.</summary>
     private async ValueTask<T> UseConnectionAsync<T>(Func<SqliteConnection, T> work, CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -202,8 +202,9 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore
         {
             return work(EnsureOpen());
         }
-        catch (SqliteException e) when (IsTransient(e))
+        catch (SqliteException e)
         {
+            // Whatever SQLite itself refused (the file locked, read-only, full, damaged) is about the store, not the run.
             throw Unavailable(e);
         }
         finally
@@ -234,7 +235,19 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore
         or SQLitePCL.raw.SQLITE_CANTOPEN or SQLitePCL.raw.SQLITE_PROTOCOL;
 
     private StoreUnavailableException Unavailable(SqliteException e) =>
-        new($"The SQLite workflow store '{_displayName}' is unavailable ({(e.SqliteErrorCode == SQLitePCL.raw.SQLITE_BUSY ? "locked by another connection past the busy timeout" : "SQLite error " + e.SqliteErrorCode.ToString(CultureInfo.InvariantCulture))}): {e.Message}", e);
+        new($"The SQLite workflow store '{_displayName}' is unavailable ({Describe(e.SqliteErrorCode)}, SQLite error {e.SqliteErrorCode.ToString(CultureInfo.InvariantCulture)}): {e.Message}",
+            _displayName, e.SqliteErrorCode, e);
+
+    private static string Describe(int code) => (code & 0xFF) switch
+    {
+        SQLitePCL.raw.SQLITE_BUSY or SQLitePCL.raw.SQLITE_LOCKED => "locked by another connection past the busy timeout",
+        SQLitePCL.raw.SQLITE_READONLY => "the file or its folder is read-only",
+        SQLitePCL.raw.SQLITE_IOERR => "an I/O error",
+        SQLitePCL.raw.SQLITE_FULL => "the disk is full",
+        SQLitePCL.raw.SQLITE_CANTOPEN => "the file cannot be opened",
+        SQLitePCL.raw.SQLITE_CORRUPT or SQLitePCL.raw.SQLITE_NOTADB => "the file is damaged or not a database",
+        _ => "SQLite refused the statement",
+    };
 
     // ---- connection ---------------------------------------------------------------------------------------
 

@@ -408,6 +408,27 @@ public sealed class SqliteWorkflowStoreTests : WorkflowStoreContractTests
     }
 
     [Fact]
+    public async Task A_write_to_a_read_only_file_is_a_typed_store_error_naming_the_file_and_the_sqlite_code_and_writes_nothing()
+    {
+        var existing = await CreateAsync(NewRun());
+        // Tests run as root, which no file mode stops: SQLite's own read-only open stands for a read-only file or folder.
+        var readOnly = OpenAnother(new SqliteWorkflowStoreOptions { ConnectionString = $"Data Source=file:{_path}?mode=ro" });
+        await readOnly.InitializeAsync();
+        AssertSameRun(existing, await readOnly.GetRunAsync(Tenant, existing.Id)); // reading works
+
+        var refused = await Assert.ThrowsAsync<StoreUnavailableException>(() => readOnly.CreateRunAsync(NewRun()).AsTask());
+        Assert.Equal(SQLitePCL.raw.SQLITE_READONLY, refused.ErrorCode & 0xFF);
+        Assert.Contains(_path, refused.DataSource);
+        Assert.Contains("read-only", refused.Message);
+        Assert.Contains(_path, refused.Message);
+        var commit = await Assert.ThrowsAsync<StoreUnavailableException>(() =>
+            readOnly.CommitAsync([JournalWrite.Update(existing with { Status = RunStatus.Running })]).AsTask());
+        Assert.Equal(SQLitePCL.raw.SQLITE_READONLY, commit.ErrorCode & 0xFF);
+        AssertSameRun(existing, await Store.GetRunAsync(Tenant, existing.Id));
+        Assert.Single(await Store.ListRunsAsync(new RunQuery()));
+    }
+
+    [Fact]
     public async Task A_store_on_an_up_to_date_file_opens_and_reads_while_another_connection_holds_the_write_lock()
     {
         var run = await CreateAsync(NewRun());

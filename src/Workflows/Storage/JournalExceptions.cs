@@ -75,4 +75,16 @@ public sealed class RunOwnershipLostException : JournalException
 public sealed class StoreUnavailableException : Exception
 {
     public StoreUnavailableException(string message, Exception? inner = null) : base(message, inner) { }
+
+    public StoreUnavailableException(string message, string dataSource, int errorCode, Exception? inner = null) : base(message, inner)
+    {
+        DataSource = dataSource;
+        ErrorCode = errorCode;
+    }
+
+    /// <summary>The store's file or connection (for SQLite, the database file).</summary>
+    public string? DataSource { get; }
+
+    /// <summary>The database's own error code (for SQLite, its result code, e.g. 5 busy, 8 read-only, 13 disk full).</summary>
+    public int? ErrorCode { get; }
 }
