@@ -22,8 +22,11 @@ public static class JsonCodecs
     public static readonly JsonCodec<float> Single = new SingleCodec();
     public static readonly JsonCodec<double> Double = new DoubleCodec();
     // Written and read as invariant text, so that trailing zeros (the scale) survive: 1.50 stays 1.50.
+    // decimal.ToString drops the sign of a negative zero (-0.0m), which Parse keeps: it is written explicitly so that the
+    // value round-trips bit for bit, as every other decimal does.
     public static readonly JsonCodec<decimal> Decimal = new Raw<decimal>("decimal",
-        v => v.ToString(CultureInfo.InvariantCulture), s => decimal.Parse(s, NumberStyles.Float, CultureInfo.InvariantCulture));
+        v => v == 0 && decimal.IsNegative(v) ? "-" + v.ToString(CultureInfo.InvariantCulture) : v.ToString(CultureInfo.InvariantCulture),
+        s => decimal.Parse(s, NumberStyles.Float, CultureInfo.InvariantCulture));
     public static readonly JsonCodec<string> String = new StringCodec();
     public static readonly JsonCodec<char> Char = new CharCodec();
     public static readonly JsonCodec<Guid> Guid = new Text<Guid>("Guid", v => v.ToString("D"), s => System.Guid.ParseExact(s, "D"));
