@@ -26,7 +26,7 @@ public sealed class WorkflowGenerator : IIncrementalGenerator
                 KnownNames.WorkflowAttribute,
                 static (node, _) => node is ClassDeclarationSyntax or RecordDeclarationSyntax,
                 static (syntax, cancellationToken) => syntax.TargetSymbol is INamedTypeSymbol type
-                    ? Guard(() => WorkflowParser.Parse(type, cancellationToken))
+                    ? Guard(() => WorkflowParser.Parse(type, cancellationToken, syntax.SemanticModel.Compilation))
                     : null)
             .Where(static spec => spec is not null)
             .Select(static (spec, _) => spec!)

@@ -225,8 +225,9 @@ internal static class WorkflowEmitter
         w.Line($"if (reader.TokenType != {Json}.JsonTokenType.StartObject) throw {Serialization}.JsonCodecs.Unexpected(ref reader, TypeName);");
         for (var i = 0; i < shape.Properties.Length; i++)
         {
-            w.Line($"var p{i} = default({shape.Properties[i].TypeId});");
-            if (shape.Properties[i].IsRequired) w.Line($"var s{i} = false;");
+            var declared = shape.Properties[i].DefaultValue ?? $"default({shape.Properties[i].TypeId})";
+            w.Line($"var p{i} = {declared};");
+            if (shape.Properties[i].IsRequired || shape.Properties[i].AssignIfPresent) w.Line($"var s{i} = false;");
         }
         // Strict reading: a member the type requires must be there, null only where the member is nullable; unknown members are skipped.
         var typeName = Literal(shape.DisplayName);
@@ -234,7 +235,7 @@ internal static class WorkflowEmitter
         for (var i = 0; i < shape.Properties.Length; i++)
         {
             var property = shape.Properties[i];
-            var seen = property.IsRequired ? $" s{i} = true;" : "";
+            var seen = property.IsRequired || property.AssignIfPresent ? $" s{i} = true;" : "";
             w.Line($"{(i == 0 ? "if" : "else if")} (reader.ValueTextEquals({Literal(property.JsonName)}u8)) {{ reader.Read(); " +
                    $"p{i} = {Serialization}.JsonMembers.Read(ref reader, {codecs.Of(property.TypeId)}, {typeName}, {Literal(property.Name)}, {(property.IsNullable ? "true" : "false")});{seen} }}");
         }
@@ -246,9 +247,20 @@ internal static class WorkflowEmitter
             w.Line($"if (!s{i}) throw {Serialization}.JsonMembers.Missing({typeName}, {Literal(shape.Properties[i].Name)});");
         }
         var byConstructor = shape.Properties.Select((p, i) => (p, i)).Where(x => x.p.ConstructorIndex >= 0).OrderBy(x => x.p.ConstructorIndex).Select(x => "p" + x.i);
-        var byInitializer = shape.Properties.Select((p, i) => (p, i)).Where(x => x.p.ConstructorIndex < 0).Select(x => $"@{x.p.Name} = p{x.i}").ToList();
+        var byInitializer = shape.Properties.Select((p, i) => (p, i)).Where(x => x.p.ConstructorIndex < 0 && !x.p.AssignIfPresent).Select(x => $"@{x.p.Name} = p{x.i}").ToList();
         var initializer = byInitializer.Count == 0 ? "" : " { " + string.Join(", ", byInitializer) + " }";
-        w.Line($"return new {shape.Id}({string.Join(", ", byConstructor)}){initializer};");
+        var ifPresent = shape.Properties.Select((p, i) => (p, i)).Where(x => x.p.AssignIfPresent).ToList();
+        if (ifPresent.Count == 0)
+        {
+            w.Line($"return new {shape.Id}({string.Join(", ", byConstructor)}){initializer};");
+        }
+        else
+        {
+            // A settable property missing from the payload keeps the value its initializer (or constructor) gave it.
+            w.Line($"var value = new {shape.Id}({string.Join(", ", byConstructor)}){initializer};");
+            foreach (var (property, i) in ifPresent) w.Line($"if (s{i}) value.@{property.Name} = p{i};");
+            w.Line("return value;");
+        }
         w.Close();
         w.Close();
     }

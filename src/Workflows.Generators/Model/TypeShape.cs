@@ -50,4 +50,10 @@ internal sealed record EnumMemberShape(string Name, string Value);
 /// <summary>A property written to the journal. <paramref name="ConstructorIndex"/> is its constructor position, or -1 when set by initializer.</summary>
 /// <param name="IsRequired">A payload without this member is an error (not its default).</param>
 /// <param name="IsNullable">JSON null is read as null; otherwise it is an error.</param>
-internal sealed record PropertyShape(string Name, string JsonName, string TypeId, int ConstructorIndex, bool IsRequired, bool IsNullable);
+/// <param name="DefaultValue">
+/// A C# expression of the member's declared default (a constructor parameter's default value, or an init-only
+/// property's constant initializer), read when the member is missing; null when the type's default is the declared one.
+/// </param>
+/// <param name="AssignIfPresent">A settable property assigned after construction only when the payload has it, so that its initializer's value stays.</param>
+internal sealed record PropertyShape(string Name, string JsonName, string TypeId, int ConstructorIndex, bool IsRequired, bool IsNullable,
+    string? DefaultValue = null, bool AssignIfPresent = false);

@@ -27,10 +27,15 @@ internal sealed class SerializableTypes
     private readonly string? _jsonContext;
     private readonly string? _jsonContextProblem;
     private readonly HashSet<string> _jsonContextTypes = new(StringComparer.Ordinal);
+    private readonly Compilation? _compilation;
 
-    /// <summary>A model for one workflow; <paramref name="jsonContext"/> is its own JsonSerializerContext, if it names one.</summary>
-    public SerializableTypes(INamedTypeSymbol? jsonContext = null)
+    /// <summary>
+    /// A model for one workflow; <paramref name="jsonContext"/> is its own JsonSerializerContext, if it names one;
+    /// <paramref name="compilation"/>, when given, evaluates property initializers (a member's declared default).
+    /// </summary>
+    public SerializableTypes(INamedTypeSymbol? jsonContext = null, Compilation? compilation = null)
     {
+        _compilation = compilation;
         if (jsonContext is null) return;
         _jsonContext = IdOf(jsonContext);
         if (!InheritsFrom(jsonContext, "System.Text.Json.Serialization.JsonSerializerContext"))
@@ -298,8 +303,28 @@ internal sealed class SerializableTypes
                 return Nest(display + "." + property.Name, DisplayOf(property.Type), problem);
             }
             var nullable = IsNullable(property.Type);
-            var required = IsRequired(type, property, nullable, index >= 0 ? constructor!.Parameters[index] : null, constructorSetsOthers);
-            shapes.Add(new PropertyShape(property.Name, JsonNameOf(property.Name), propertyId, index, required, nullable));
+            var parameter = index >= 0 ? constructor!.Parameters[index] : null;
+            var required = IsRequired(type, property, nullable, parameter, constructorSetsOthers);
+            // A missing optional member reads as its declared default: a parameter's default value; a settable
+            // property keeps its initializer's value (assigned only when present); an init-only property (set in the
+            // object initializer, which cannot skip it) takes its initializer when that is a constant, and is
+            // required when it is not and its type is not nullable.
+            string? defaultValue = null;
+            var assignIfPresent = false;
+            if (parameter is not null)
+            {
+                if (!required && parameter.HasExplicitDefaultValue) defaultValue = DefaultOf(parameter.ExplicitDefaultValue, parameter.Type);
+            }
+            else if (!required && settable && property.SetMethod is { IsInitOnly: false } && !property.IsRequired)
+            {
+                assignIfPresent = true;
+            }
+            else if (!required && InitializerOf(property) is { } initializer)
+            {
+                if (ConstantOf(initializer, property.Type, out var constant)) defaultValue = constant;
+                else if (!nullable) required = true;
+            }
+            shapes.Add(new PropertyShape(property.Name, JsonNameOf(property.Name), propertyId, index, required, nullable, defaultValue, assignIfPresent));
         }
         if (constructor is not null)
         {
@@ -376,6 +401,60 @@ internal sealed class SerializableTypes
             }
         }
         return true;
+    }
+
+    /// <summary>The initializer of a property declared in source (<c>{ get; init; } = value;</c>), if it has one.</summary>
+    private static ExpressionSyntax? InitializerOf(IPropertySymbol property)
+    {
+        foreach (var reference in property.DeclaringSyntaxReferences)
+        {
+            if (reference.GetSyntax() is PropertyDeclarationSyntax { Initializer.Value: { } value }) return value;
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="initializer"/> is a compile-time constant; <paramref name="literal"/> is then its C#
+    /// expression (null for a constant null or zero-like default, which the type's default already is).
+    /// </summary>
+    private bool ConstantOf(ExpressionSyntax initializer, ITypeSymbol type, out string? literal)
+    {
+        literal = null;
+        if (_compilation is null || !_compilation.ContainsSyntaxTree(initializer.SyntaxTree)) return false;
+        var constant = _compilation.GetSemanticModel(initializer.SyntaxTree).GetConstantValue(initializer);
+        if (!constant.HasValue) return false;
+        if (constant.Value is null) return true;
+        literal = DefaultOf(constant.Value, type);
+        return literal is not null;
+    }
+
+    /// <summary>
+    /// A constant as a C# expression of <paramref name="type"/>: a cast of a literal of the constant's own type (an
+    /// enum's underlying value, <c>m</c>, <c>f</c>, <c>d</c>, <c>L</c>, <c>u</c> suffixes, escaped chars and strings);
+    /// null for null (the type's default) and for a constant of a kind it does not know.
+    /// </summary>
+    private static string? DefaultOf(object? value, ITypeSymbol type)
+    {
+        var invariant = System.Globalization.CultureInfo.InvariantCulture;
+        string? literal = value switch
+        {
+            null => null,
+            bool b => b ? "true" : "false",
+            string s => Microsoft.CodeAnalysis.CSharp.SymbolDisplay.FormatLiteral(s, quote: true),
+            char c => Microsoft.CodeAnalysis.CSharp.SymbolDisplay.FormatLiteral(c, quote: true),
+            int i => i.ToString(invariant),
+            uint u => u.ToString(invariant) + "U",
+            long l => l.ToString(invariant) + "L",
+            ulong ul => ul.ToString(invariant) + "UL",
+            byte or sbyte or short or ushort => Convert.ToString(value, invariant),
+            decimal m => m.ToString(invariant) + "M",
+            float f => float.IsNaN(f) ? "float.NaN" : float.IsPositiveInfinity(f) ? "float.PositiveInfinity"
+                : float.IsNegativeInfinity(f) ? "float.NegativeInfinity" : f.ToString("R", invariant) + "F",
+            double d => double.IsNaN(d) ? "double.NaN" : double.IsPositiveInfinity(d) ? "double.PositiveInfinity"
+                : double.IsNegativeInfinity(d) ? "double.NegativeInfinity" : d.ToString("R", invariant) + "D",
+            _ => null,
+        };
+        return literal is null ? null : $"({IdOf(type)})({literal})";
     }
 
     /// <summary>A constructor with a body (or [SetsRequiredMembers]) may set properties that are not its parameters.</summary>

@@ -16,11 +16,11 @@ namespace Workflows.Generators.Parsing;
 /// </summary>
 internal static class WorkflowParser
 {
-    public static WorkflowSpec? Parse(INamedTypeSymbol type, CancellationToken cancellationToken)
+    public static WorkflowSpec? Parse(INamedTypeSymbol type, CancellationToken cancellationToken, Compilation? compilation = null)
     {
         if (!WorkflowSymbols.CanBeExtended(type)) return null;
 
-        var types = new SerializableTypes(SerializableTypes.JsonContextOf(type));
+        var types = new SerializableTypes(SerializableTypes.JsonContextOf(type), compilation);
         var steps = new List<StepSpec>();
         RunSpec? run = null;
         var runMethods = 0;

@@ -11,8 +11,10 @@ namespace Workflows.Serialization;
 /// <remarks>
 /// The reading rules of the generated codecs: a member the type requires (a constructor parameter without a default
 /// value, a <c>required</c> member, a non-nullable auto-property without an initializer of a type whose constructor
-/// sets nothing else) must be present; a missing optional member (nullable, or with a default) reads as its type's
-/// default; <c>null</c> is refused for a non-nullable reference type (per its nullable annotations) and for a value type
+/// sets nothing else, a non-nullable init-only property whose initializer is not a compile-time constant) must be
+/// present; a missing optional member reads as its declared default: a constructor parameter's default value, a
+/// settable property's initializer (it is assigned only when present), an init-only property's constant initializer;
+/// otherwise (nullable, no initializer) as its type's default; <c>null</c> is refused for a non-nullable reference type (per its nullable annotations) and for a value type
 /// other than <c>Nullable&lt;T&gt;</c>; unknown members are ignored, so that a member added later, when optional, can
 /// be read from an older journal.
 /// </remarks>

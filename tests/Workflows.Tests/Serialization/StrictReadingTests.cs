@@ -48,6 +48,59 @@ public partial class StrictNestedWorkflow
         Task.FromResult<Dictionary<string, List<Item>>?>(input);
 }
 
+public enum DefaultTier
+{
+    Minus = -3,
+    Basic = 1,
+    Gold = 2,
+}
+
+/// <summary>Constructor parameters with default values of several literal kinds.</summary>
+public sealed record ParameterDefaults(
+    string Id,
+    decimal Amount = 5,
+    decimal Fee = 1.50m,
+    DefaultTier Tier = DefaultTier.Gold,
+    DefaultTier Low = DefaultTier.Minus,
+    string Label = "a \"q\"\n\\",
+    char Mark = '\'',
+    double Ratio = 0.1,
+    float Scale = 1.5f,
+    long Big = 9_000_000_000L,
+    uint Small = 7u,
+    bool On = true,
+    int? Maybe = 7,
+    DefaultTier? NoTier = null,
+    string? Nothing = null);
+
+/// <summary>Properties with initializers: settable, init-only with a constant, init-only with a non-constant one.</summary>
+public sealed class InitializedThing
+{
+    public string Name { get; set; } = "unnamed";
+    public List<string> Tags { get; set; } = ["t"];
+    public string Title { get; init; } = "";
+    public DefaultTier Level { get; init; } = DefaultTier.Gold;
+    public decimal Price { get; init; } = 2.50m;
+    public double Weight { get; init; } = 3;
+    public string Greeting { get; init; } = "hi" + "!";
+    public List<string> Items { get; init; } = new();
+    public List<string>? Extra { get; init; } = [];
+}
+
+[Workflow("strict-parameter-defaults")]
+public partial class StrictParameterDefaultsWorkflow
+{
+    [WorkflowRun]
+    public Task<ParameterDefaults> RunAsync(ParameterDefaults input) => Task.FromResult(input);
+}
+
+[Workflow("strict-initialized")]
+public partial class StrictInitializedWorkflow
+{
+    [WorkflowRun]
+    public Task<InitializedThing> RunAsync(InitializedThing input) => Task.FromResult(input);
+}
+
 /// <summary>
 /// The generated codecs read strictly: a missing member the type requires, or a null where the type or member is not
 /// nullable, is a <see cref="WorkflowSerializationException"/> naming the member path; a missing optional member reads as
@@ -229,5 +282,67 @@ public sealed class StrictReadingTests
         // The output is nullable as a whole, its elements are not.
         Assert.Null(output.Deserialize("null"));
         Refused(output, """{"a":[null]}""", "Dictionary<string, List<Item>>[\"a\"][0]", "is null, and the elements of List<Item> are not nullable");
+    }
+
+    [Fact]
+    public void A_missing_constructor_parameter_reads_as_its_declared_default()
+    {
+        var codec = StrictParameterDefaultsWorkflow.Definition.InputCodec;
+        var declared = new ParameterDefaults("x");
+        var missing = codec.Deserialize("""{"id":"x"}""");
+        Assert.Equal(declared, missing);
+        Assert.Equal(5m, missing.Amount);
+        Assert.Equal("1.50", missing.Fee.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(DefaultTier.Gold, missing.Tier);
+        Assert.Equal(DefaultTier.Minus, missing.Low);
+        Assert.Equal("a \"q\"\n\\", missing.Label);
+        Assert.Equal('\'', missing.Mark);
+        Assert.Equal(0.1, missing.Ratio);
+        Assert.Equal(1.5f, missing.Scale);
+        Assert.Equal(9_000_000_000L, missing.Big);
+        Assert.Equal(7u, missing.Small);
+        Assert.True(missing.On);
+        Assert.Equal(7, missing.Maybe);
+        Assert.Null(missing.NoTier);
+        Assert.Null(missing.Nothing);
+
+        var given = new ParameterDefaults("y", 0m, 2.000m, DefaultTier.Basic, DefaultTier.Basic, "", 'z', -1e300, 2.25f, -1, 0u, false, null, DefaultTier.Minus, "n");
+        Assert.Equal(codec.Serialize(given), codec.Serialize(codec.Deserialize(codec.Serialize(given))));
+        var back = codec.Deserialize(codec.Serialize(given));
+        Assert.Equal((0m, DefaultTier.Basic, "", 'z', false, (int?)null, (DefaultTier?)DefaultTier.Minus), (back.Amount, back.Tier, back.Label, back.Mark, back.On, back.Maybe, back.NoTier));
+        Refused(codec, """{"amount":1}""", "ParameterDefaults.Id", "is missing, and ParameterDefaults requires it");
+    }
+
+    [Fact]
+    public void A_missing_property_reads_as_its_initializer_or_is_required_when_that_is_not_a_constant()
+    {
+        var codec = StrictInitializedWorkflow.Definition.InputCodec;
+        var declared = new InitializedThing();
+
+        // Items is init-only, not nullable, and its initializer is not a constant: required.
+        Refused(codec, """{"name":"n"}""", "InitializedThing.Items", "is missing, and InitializedThing requires it");
+
+        var missing = codec.Deserialize("""{"items":["i"]}""");
+        Assert.Equal(declared.Name, missing.Name);
+        Assert.Equal(declared.Tags, missing.Tags);
+        Assert.Equal("", missing.Title);
+        Assert.Equal(DefaultTier.Gold, missing.Level);
+        Assert.Equal("2.50", missing.Price.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(3d, missing.Weight);
+        Assert.Equal("hi!", missing.Greeting);
+        Assert.Equal(["i"], missing.Items);
+        Assert.Null(missing.Extra); // nullable, not a constant: optional, reads as null
+
+        var given = new InitializedThing
+        {
+            Name = "a", Tags = ["u", "v"], Title = "T", Level = DefaultTier.Minus, Price = 0.1m, Weight = -2.5,
+            Greeting = "yo", Items = [], Extra = ["e"],
+        };
+        var back = codec.Deserialize(codec.Serialize(given));
+        Assert.Equal(codec.Serialize(given), codec.Serialize(back));
+        Assert.Equal(("a", "T", DefaultTier.Minus, 0.1m, -2.5, "yo"), (back.Name, back.Title, back.Level, back.Price, back.Weight, back.Greeting));
+        Assert.Equal(["u", "v"], back.Tags);
+        Assert.Equal(["e"], back.Extra!);
+        Refused(codec, """{"items":[],"name":null}""", "InitializedThing.Name", "is null, and InitializedThing.Name is not nullable");
     }
 }
