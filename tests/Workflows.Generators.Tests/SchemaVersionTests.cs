@@ -1,11 +1,12 @@
 using System.Text.RegularExpressions;
+using Workflows.Generators.Common;
 using Workflows.Generators.Tests.Infrastructure;
 
 namespace Workflows.Generators.Tests;
 
 /// <summary>
 /// The schema version is what a stored run is checked against on resume: it must be reproducible, and move exactly
-/// when the replay-relevant shape of the workflow (step names and signatures) moves.
+/// when the replay-relevant shape of the workflow (step names and signatures, and the shapes of the types they journal) moves.
 /// </summary>
 public sealed partial class SchemaVersionTests
 {
@@ -85,6 +86,127 @@ public sealed partial class SchemaVersionTests
             """;
 
         Assert.Equal(SchemaVersionOf(Source), SchemaVersionOf(reordered));
+    }
+
+    private const string ShapeSource = """
+        using System.Collections.Generic;
+        using Workflows;
+        namespace Sample;
+        public enum Status { Pending, Paid }
+        public sealed record Address(string Street, string City);
+        public sealed record Customer(string Name, Address Home);
+        public sealed record Receipt(string Id, decimal Amount, Status Status, Customer Customer, List<string> Tags);
+        public sealed record Node(string Label, List<Node> Children);
+        [Workflow("work")]
+        public partial class Work
+        {
+            [WorkflowRun]
+            public async Task<Receipt> RunAsync(string input)
+            {
+                await WalkAsync(new Node(input, new List<Node>()));
+                return await ChargeAsync(input);
+            }
+            [Step("charge")]
+            private Task<Receipt> ChargeAsync(string id) => Task.FromResult(new Receipt(id, 1m, Status.Paid, new Customer("c", new Address("s", "x")), new List<string>()));
+            [Step("walk")]
+            private Task<int> WalkAsync(Node node) => Task.FromResult(node.Children.Count);
+        }
+        """;
+
+    [Fact]
+    public void Changes_when_a_member_of_a_step_result_record_is_renamed()
+    {
+        Assert.NotEqual(SchemaVersionOf(ShapeSource), SchemaVersionOf(ShapeSource.Replace("decimal Amount", "decimal Total")));
+    }
+
+    [Fact]
+    public void Changes_when_a_member_is_added_to_a_step_result_record()
+    {
+        Assert.NotEqual(SchemaVersionOf(ShapeSource),
+            SchemaVersionOf(ShapeSource.Replace("List<string> Tags);", "List<string> Tags, string? Note = null);")));
+    }
+
+    [Fact]
+    public void Changes_when_a_member_type_changes()
+    {
+        Assert.NotEqual(SchemaVersionOf(ShapeSource), SchemaVersionOf(ShapeSource.Replace("decimal Amount", "double Amount").Replace("1m,", "1d,")));
+    }
+
+    [Fact]
+    public void Changes_when_a_member_nullability_changes()
+    {
+        Assert.NotEqual(SchemaVersionOf(ShapeSource), SchemaVersionOf(ShapeSource.Replace("string Id, decimal", "string? Id, decimal")));
+        Assert.NotEqual(SchemaVersionOf(ShapeSource), SchemaVersionOf(ShapeSource.Replace("decimal Amount", "decimal? Amount")));
+        Assert.NotEqual(SchemaVersionOf(ShapeSource), SchemaVersionOf(ShapeSource.Replace("List<string> Tags", "List<string?> Tags")));
+    }
+
+    [Fact]
+    public void Changes_when_an_enum_member_is_added()
+    {
+        Assert.NotEqual(SchemaVersionOf(ShapeSource), SchemaVersionOf(ShapeSource.Replace("Pending, Paid }", "Pending, Paid, Refunded }")));
+    }
+
+    [Fact]
+    public void Changes_when_a_member_of_a_nested_type_changes()
+    {
+        Assert.NotEqual(SchemaVersionOf(ShapeSource), SchemaVersionOf(ShapeSource.Replace("string City", "string Town")));
+    }
+
+    [Fact]
+    public void Changes_when_a_member_of_a_recursive_type_changes()
+    {
+        Assert.NotEqual(SchemaVersionOf(ShapeSource), SchemaVersionOf(ShapeSource.Replace("string Label", "string Name")));
+    }
+
+    [Fact]
+    public void Changes_when_a_step_parameter_record_member_changes()
+    {
+        Assert.NotEqual(SchemaVersionOf(ShapeSource), SchemaVersionOf(ShapeSource.Replace("List<Node> Children", "IReadOnlyList<Node> Children")));
+    }
+
+    [Fact]
+    public void A_recursive_type_has_a_reproducible_version()
+    {
+        Assert.Equal(SchemaVersionOf(ShapeSource), SchemaVersionOf(ShapeSource));
+    }
+
+    [Fact]
+    public void Does_not_change_when_a_body_or_a_comment_changes_in_a_shaped_workflow()
+    {
+        var edited = ShapeSource
+            .Replace("Task.FromResult(node.Children.Count)", "Task.FromResult(node.Children.Count + 0) /* counted */")
+            .Replace("public sealed record Address", "// where the customer lives\npublic sealed record Address");
+        Assert.Equal(SchemaVersionOf(ShapeSource), SchemaVersionOf(edited));
+    }
+
+    [Fact]
+    public void Does_not_change_when_record_members_are_reordered()
+    {
+        // Members are read by JSON name: the order they are declared in is not part of the shape.
+        var reordered = ShapeSource.Replace("public sealed record Address(string Street, string City);", "public sealed record Address(string City, string Street);")
+            .Replace("new Address(\"s\", \"x\")", "new Address(\"x\", \"s\")");
+        Assert.Equal(SchemaVersionOf(ShapeSource), SchemaVersionOf(reordered));
+    }
+
+    [Fact]
+    public void Describes_shapes_with_back_references_for_recursive_types()
+    {
+        var node = new Workflows.Generators.Model.TypeShape("global::N", Workflows.Generators.Model.ShapeKind.Object, "N", false, null, null, false, 0,
+            Workflows.Generators.Common.EquatableArray<Workflows.Generators.Model.EnumMemberShape>.Empty,
+            new[]
+            {
+                new Workflows.Generators.Model.PropertyShape("Next", "next", "global::N", 0, false, true),
+                new Workflows.Generators.Model.PropertyShape("Label", "label", "string", 1, true, false),
+            }.ToEquatableArray());
+        var text = new System.Text.StringBuilder();
+        Workflows.Generators.Parsing.WorkflowParser.DescribeShape("global::N", new Dictionary<string, Workflows.Generators.Model.TypeShape>
+        {
+            ["global::N"] = node,
+            ["string"] = new("string", Workflows.Generators.Model.ShapeKind.Primitive, "string", false, "String", null, false, 0,
+                Workflows.Generators.Common.EquatableArray<Workflows.Generators.Model.EnumMemberShape>.Empty,
+                Workflows.Generators.Common.EquatableArray<Workflows.Generators.Model.PropertyShape>.Empty),
+        }, text);
+        Assert.Equal("object(global::N{\"label\"!:string;\"next\"?:#global::N;})", text.ToString());
     }
 
     private static string SchemaVersionOf(string source)

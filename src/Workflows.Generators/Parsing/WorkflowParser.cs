@@ -49,6 +49,7 @@ internal static class WorkflowParser
         }
         var ns = type.ContainingNamespace is { IsGlobalNamespace: false } n ? n.ToDisplayString() : null;
         var fullName = SerializableTypes.IdOf(type);
+        var shapes = types.Shapes;
         return new WorkflowSpec(
             HintName: HintNameOf(type),
             Namespace: ns,
@@ -60,8 +61,8 @@ internal static class WorkflowParser
             Run: run,
             Steps: steps.ToEquatableArray(),
             Constructor: ParseConstructor(type),
-            Types: types.Shapes,
-            SchemaVersion: SchemaVersionOf(name, run, steps));
+            Types: shapes,
+            SchemaVersion: SchemaVersionOf(name, run, steps, shapes));
     }
 
     /// <summary>A file name stem that is unique per type: its dotted full name without the global alias.</summary>
@@ -172,27 +173,146 @@ internal static class WorkflowParser
 
     /// <summary>
     /// A stable hash of what replay depends on: the workflow's name, its run signature and each step's name, kind and
-    /// signature. The same on every build and machine; it changes when a step's name or signature changes.
+    /// signature, and the shape of every type they journal (recursively, as <see cref="SerializableTypes"/> models it:
+    /// members' JSON names, types, required and nullable; enum member names; element shapes). The same on every build
+    /// and machine; it changes when a step's name or signature, or the shape of one of its types, changes.
     /// </summary>
-    internal static string SchemaVersionOf(string workflow, RunSpec? run, IReadOnlyList<StepSpec> steps)
+    internal static string SchemaVersionOf(string workflow, RunSpec? run, IReadOnlyList<StepSpec> steps, IEnumerable<TypeShape>? shapes = null)
     {
+        var byId = new Dictionary<string, TypeShape>(StringComparer.Ordinal);
+        if (shapes is not null)
+        {
+            foreach (var shape in shapes) byId[shape.Id] = shape;
+        }
         var text = new StringBuilder();
         text.Append("workflow:").Append(workflow).Append('\n');
         if (run is not null)
         {
             text.Append("run:").Append(string.Join(",", run.Parameters.Where(p => !p.IsCancellationToken).Select(p => p.TypeId)))
                 .Append("->").Append(run.OutputTypeId ?? "void").Append('\n');
+            foreach (var parameter in run.Parameters.Where(p => !p.IsCancellationToken))
+            {
+                text.Append(" in").Append(run.InputNullable ? "?" : "").Append(':');
+                DescribeShape(parameter.TypeId, byId, text);
+                text.Append('\n');
+            }
+            if (run.OutputTypeId is { } output)
+            {
+                text.Append(" out").Append(run.OutputNullable ? "?" : "").Append(':');
+                DescribeShape(output, byId, text);
+                text.Append('\n');
+            }
         }
         foreach (var step in steps.OrderBy(s => s.StepName, StringComparer.Ordinal).ThenBy(s => s.WrapperName, StringComparer.Ordinal))
         {
             text.Append("step:").Append(step.StepName).Append(":Step(")
                 .Append(string.Join(",", step.Parameters.Where(p => !p.IsCancellationToken).Select(p => p.TypeId)))
                 .Append(")->").Append(step.ResultTypeId ?? "void").Append('\n');
+            foreach (var parameter in step.Parameters.Where(p => !p.IsCancellationToken))
+            {
+                text.Append(" in:");
+                DescribeShape(parameter.TypeId, byId, text);
+                text.Append('\n');
+            }
+            if (step.ResultTypeId is { } result)
+            {
+                text.Append(" out").Append(step.ResultNullable ? "?" : "").Append(':');
+                DescribeShape(result, byId, text);
+                text.Append('\n');
+            }
         }
         using var sha = SHA256.Create();
         var hash = sha.ComputeHash(Encoding.UTF8.GetBytes(text.ToString()));
         var hex = new StringBuilder(16);
         for (var i = 0; i < 8; i++) hex.Append(hash[i].ToString("x2", System.Globalization.CultureInfo.InvariantCulture));
         return hex.ToString();
+    }
+
+    /// <summary>
+    /// Appends a compact, deterministic description of the shape of <paramref name="typeId"/> and everything it contains.
+    /// Within one description a type is spelled out once; a later mention (including a recursive one) is <c>#Id</c>.
+    /// </summary>
+    internal static void DescribeShape(string typeId, IReadOnlyDictionary<string, TypeShape> shapes, StringBuilder text)
+    {
+        var described = new HashSet<string>(StringComparer.Ordinal);
+        // An explicit stack, so that deep nesting cannot overflow the generator's stack.
+        var work = new Stack<object>();
+        work.Push(typeId);
+        while (work.Count > 0)
+        {
+            var item = work.Pop();
+            if (item is not string id)
+            {
+                text.Append(((Literal)item).Text);
+                continue;
+            }
+            if (!shapes.TryGetValue(id, out var shape))
+            {
+                text.Append('?').Append(id);
+                continue;
+            }
+            if (!described.Add(id))
+            {
+                text.Append('#').Append(id);
+                continue;
+            }
+            switch (shape.Kind)
+            {
+                case ShapeKind.Primitive:
+                    text.Append(id);
+                    break;
+                case ShapeKind.External:
+                    text.Append("external(").Append(id).Append(')');
+                    break;
+                case ShapeKind.Enum:
+                    text.Append("enum(").Append(id).Append('{')
+                        .Append(string.Join(",", shape.EnumMembers.Select(m => m.Name).OrderBy(n => n, StringComparer.Ordinal)))
+                        .Append("})");
+                    break;
+                case ShapeKind.Object:
+                {
+                    text.Append("object(").Append(id).Append('{');
+                    var members = shape.Properties.OrderBy(p => p.JsonName, StringComparer.Ordinal).ThenBy(p => p.Name, StringComparer.Ordinal).ToList();
+                    // Pushed in reverse so that they are written in order.
+                    work.Push(new Literal("})"));
+                    for (var i = members.Count - 1; i >= 0; i--)
+                    {
+                        var member = members[i];
+                        work.Push(new Literal(";"));
+                        work.Push(member.TypeId);
+                        work.Push(new Literal(Quote(member.JsonName) + (member.IsRequired ? "!" : "") + (member.IsNullable ? "?" : "") + ":"));
+                    }
+                    break;
+                }
+                default:
+                    text.Append(shape.Kind switch
+                    {
+                        ShapeKind.Nullable => "nullable",
+                        ShapeKind.Array => "array",
+                        ShapeKind.List => "list",
+                        _ => "dictionary",
+                    }).Append('(').Append(id).Append(shape.ElementNullable ? "|?" : "|");
+                    work.Push(new Literal(")"));
+                    if (shape.ElementId is { } element) work.Push(element);
+                    break;
+            }
+        }
+    }
+
+    private static string Quote(string name)
+    {
+        var builder = new StringBuilder(name.Length + 2).Append('"');
+        foreach (var c in name)
+        {
+            if (c is '"' or '\\') builder.Append('\\');
+            builder.Append(c);
+        }
+        return builder.Append('"').ToString();
+    }
+
+    private sealed class Literal
+    {
+        public Literal(string text) => Text = text;
+        public string Text { get; }
     }
 }
