@@ -352,7 +352,7 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
         var missing = steps.Where(s => s.Kind == StepKind.Step).Select(s => s.Name).Where(n => !known.Contains(n)).Distinct().ToList();
         return missing.Count > 0
             ? $"recorded steps no longer in the code: {string.Join(", ", missing.Select(n => $"'{n}'"))}; the code's steps: {string.Join(", ", known.Order(StringComparer.Ordinal).Select(n => $"'{n}'"))}"
-            : "a step's name or signature changed";
+            : "a step's name or signature, or the shape of a step's or the run's types (their members, types, nullability, enum members), changed";
     }
 
     /// <summary>Tenant ids name a journal partition: 1 to 100 characters, no control characters.</summary>
