@@ -105,6 +105,15 @@ internal static class SqliteSchema
             CREATE INDEX ix_workflow_runs_waiting ON workflow_runs (status, wake_at) WHERE status = 'Waiting';
             CREATE INDEX ix_workflow_runs_owner ON workflow_runs (owner) WHERE owner IS NOT NULL;
             """),
+        new(3, "schema shapes", """
+            CREATE TABLE workflow_schemas (
+                workflow       TEXT NOT NULL,
+                schema_version TEXT NOT NULL,
+                shape          TEXT NOT NULL,
+                created_at     TEXT NOT NULL,
+                PRIMARY KEY (workflow, schema_version)
+            );
+            """),
     ];
 
     /// <summary>

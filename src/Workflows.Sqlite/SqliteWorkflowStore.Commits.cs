@@ -71,6 +71,26 @@ public sealed partial class SqliteWorkflowStore
     }
 
     /// <inheritdoc />
+    public async ValueTask SaveSchemaAsync(SchemaRecord schema, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(schema);
+        await WriteAsync(transaction =>
+        {
+            using var command = transaction.Connection!.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = """
+                INSERT INTO workflow_schemas (workflow, schema_version, shape, created_at) VALUES ($workflow, $version, $shape, $created_at)
+                ON CONFLICT DO NOTHING
+                """;
+            command.Parameters.AddWithValue("$workflow", schema.Workflow);
+            command.Parameters.AddWithValue("$version", schema.SchemaVersion);
+            command.Parameters.AddWithValue("$shape", schema.Shape);
+            command.Parameters.AddWithValue("$created_at", SqliteValues.Timestamp(schema.CreatedAt));
+            return command.ExecuteNonQuery();
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
     public async ValueTask CommitAsync(IReadOnlyList<JournalWrite> writes, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(writes);

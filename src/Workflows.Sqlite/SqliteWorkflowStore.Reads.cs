@@ -113,6 +113,24 @@ public sealed partial class SqliteWorkflowStore
         }, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <inheritdoc />
+    public ValueTask<SchemaRecord?> GetSchemaAsync(string workflow, string schemaVersion, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(workflow);
+        ArgumentNullException.ThrowIfNull(schemaVersion);
+        return UseConnectionAsync(connection =>
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT workflow, schema_version, shape, created_at FROM workflow_schemas WHERE workflow = $workflow AND schema_version = $version";
+            command.Parameters.AddWithValue("$workflow", workflow);
+            command.Parameters.AddWithValue("$version", schemaVersion);
+            using var reader = command.ExecuteReader();
+            if (!reader.Read()) return null;
+            var row = new SqliteRow(reader, "workflow_schemas", 1);
+            return new SchemaRecord(row.RequiredText(0), row.RequiredText(1), row.RequiredText(2), row.Timestamp(3));
+        }, cancellationToken);
+    }
+
     private static long UnixTicks(DateTimeOffset instant) => instant.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks;
 
     private SqliteCommand? _getRun;

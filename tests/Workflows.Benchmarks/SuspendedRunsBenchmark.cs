@@ -249,7 +249,7 @@ public partial class SleepyRun
 }
 
 /// <summary>The real store, passed through, counting the step and run records that commits wrote.</summary>
-internal sealed class CountingStore(IWorkflowStore inner) : IWorkflowStore
+internal sealed class CountingStore(IWorkflowStore inner) : DelegatingWorkflowStore(inner)
 {
     private long _records;
     private long _commits;
@@ -275,28 +275,26 @@ internal sealed class CountingStore(IWorkflowStore inner) : IWorkflowStore
         return call;
     }
 
-    public async ValueTask CommitAsync(IReadOnlyList<JournalWrite> writes, CancellationToken cancellationToken = default)
+    public override async ValueTask CommitAsync(IReadOnlyList<JournalWrite> writes, CancellationToken cancellationToken = default)
     {
         Interlocked.Increment(ref _calls);
-        await inner.CommitAsync(writes, cancellationToken).ConfigureAwait(false);
+        await Inner.CommitAsync(writes, cancellationToken).ConfigureAwait(false);
         Interlocked.Add(ref _records, writes.Count(w => w is InsertStep or UpdateStep or UpdateRun));
         Interlocked.Increment(ref _commits);
     }
 
-    public ValueTask<RunRecord?> GetRunAsync(string tenantId, Guid runId, CancellationToken cancellationToken = default)
+    public override ValueTask<RunRecord?> GetRunAsync(string tenantId, Guid runId, CancellationToken cancellationToken = default)
     {
         Interlocked.Increment(ref _runReads);
-        return Call(inner.GetRunAsync(tenantId, runId, cancellationToken));
+        return Call(Inner.GetRunAsync(tenantId, runId, cancellationToken));
     }
 
-    public ValueTask InitializeAsync(CancellationToken cancellationToken = default) => inner.InitializeAsync(cancellationToken);
-    public ValueTask<CreateRunResult> CreateRunAsync(RunRecord run, IReadOnlyList<StepRecord>? steps = null, CancellationToken cancellationToken = default) => Call(inner.CreateRunAsync(run, steps, cancellationToken));
-    public ValueTask<IReadOnlyList<StepRecord>> GetStepsAsync(string tenantId, Guid runId, CancellationToken cancellationToken = default) => Call(inner.GetStepsAsync(tenantId, runId, cancellationToken));
-    public ValueTask<IReadOnlyList<RunRecord>> ListRunsAsync(RunQuery query, CancellationToken cancellationToken = default) => Call(inner.ListRunsAsync(query, cancellationToken));
-    public ValueTask<RunRecord?> ClaimRunAsync(RunClaim claim, CancellationToken cancellationToken = default) => Call(inner.ClaimRunAsync(claim, cancellationToken));
-    public ValueTask<IReadOnlyList<RunRecord>> ClaimReadyRunsAsync(ReadyRunsClaim claim, CancellationToken cancellationToken = default) => Call(inner.ClaimReadyRunsAsync(claim, cancellationToken));
-    public ValueTask<IReadOnlyList<ClaimState>> RenewClaimsAsync(ClaimRenewal renewal, CancellationToken cancellationToken = default) => Call(inner.RenewClaimsAsync(renewal, cancellationToken));
-    public ValueTask<DateTimeOffset?> GetNextDueAsync(IReadOnlyCollection<string> workflows, DateTimeOffset now, CancellationToken cancellationToken = default) => Call(inner.GetNextDueAsync(workflows, now, cancellationToken));
-    public ValueTask<CancelResult> RequestCancelAsync(CancelRequest request, CancellationToken cancellationToken = default) => Call(inner.RequestCancelAsync(request, cancellationToken));
-    public ValueTask DisposeAsync() => inner.DisposeAsync();
+    public override ValueTask<CreateRunResult> CreateRunAsync(RunRecord run, IReadOnlyList<StepRecord>? steps = null, CancellationToken cancellationToken = default) => Call(Inner.CreateRunAsync(run, steps, cancellationToken));
+    public override ValueTask<IReadOnlyList<StepRecord>> GetStepsAsync(string tenantId, Guid runId, CancellationToken cancellationToken = default) => Call(Inner.GetStepsAsync(tenantId, runId, cancellationToken));
+    public override ValueTask<IReadOnlyList<RunRecord>> ListRunsAsync(RunQuery query, CancellationToken cancellationToken = default) => Call(Inner.ListRunsAsync(query, cancellationToken));
+    public override ValueTask<RunRecord?> ClaimRunAsync(RunClaim claim, CancellationToken cancellationToken = default) => Call(Inner.ClaimRunAsync(claim, cancellationToken));
+    public override ValueTask<IReadOnlyList<RunRecord>> ClaimReadyRunsAsync(ReadyRunsClaim claim, CancellationToken cancellationToken = default) => Call(Inner.ClaimReadyRunsAsync(claim, cancellationToken));
+    public override ValueTask<IReadOnlyList<ClaimState>> RenewClaimsAsync(ClaimRenewal renewal, CancellationToken cancellationToken = default) => Call(Inner.RenewClaimsAsync(renewal, cancellationToken));
+    public override ValueTask<DateTimeOffset?> GetNextDueAsync(IReadOnlyCollection<string> workflows, DateTimeOffset now, CancellationToken cancellationToken = default) => Call(Inner.GetNextDueAsync(workflows, now, cancellationToken));
+    public override ValueTask<CancelResult> RequestCancelAsync(CancelRequest request, CancellationToken cancellationToken = default) => Call(Inner.RequestCancelAsync(request, cancellationToken));
 }

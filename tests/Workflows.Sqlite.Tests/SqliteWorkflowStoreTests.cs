@@ -167,9 +167,10 @@ public sealed class SqliteWorkflowStoreTests : WorkflowStoreContractTests
         await Store.InitializeAsync();
         await Store.InitializeAsync();
 
-        Assert.Equal(2L, Scalar("SELECT count(*) FROM workflow_migrations"));
+        Assert.Equal((long)SqliteSchema.Migrations.Length, Scalar("SELECT count(*) FROM workflow_migrations"));
         Assert.Equal(1L, Scalar("SELECT count(*) FROM workflow_migrations WHERE version = 1"));
         Assert.Equal(1L, Scalar("SELECT count(*) FROM workflow_migrations WHERE version = 2"));
+        Assert.Equal(1L, Scalar("SELECT count(*) FROM workflow_migrations WHERE version = 3"));
         Assert.Equal("initial schema", Scalar("SELECT name FROM workflow_migrations WHERE version = 1"));
         Assert.StartsWith("execution core", (string)Scalar("SELECT name FROM workflow_migrations WHERE version = 2")!);
         foreach (var version in new[] { 1, 2 })
@@ -195,7 +196,7 @@ public sealed class SqliteWorkflowStoreTests : WorkflowStoreContractTests
         command.CommandText = "SELECT count(*) FROM workflow_migrations WHERE version = 2";
         Assert.Equal(1L, command.ExecuteScalar());
         command.CommandText = "SELECT count(*) FROM workflow_migrations";
-        Assert.Equal(2L, command.ExecuteScalar());
+        Assert.Equal((long)SqliteSchema.Migrations.Length, command.ExecuteScalar());
 
         var run = NewRun();
         Assert.True((await stores[0].CreateRunAsync(run)).Created);
@@ -594,7 +595,7 @@ public sealed class SqliteWorkflowStoreTests : WorkflowStoreContractTests
             foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value);
             return command.ExecuteScalar();
         }
-        Assert.Equal(2L, ScalarOf("SELECT count(*) FROM workflow_migrations", []));
+        Assert.Equal((long)SqliteSchema.Migrations.Length, ScalarOf("SELECT count(*) FROM workflow_migrations", []));
         Assert.Equal("2025-01-02T03:04:05.0000000+00:00", ScalarOf("SELECT applied_at FROM workflow_migrations WHERE version = 1", [])); // not re-applied
         Assert.Equal(1L, ScalarOf("SELECT count(*) FROM workflow_migrations WHERE version = 2", []));
         AssertExecutionCoreSchema(ScalarOf);

@@ -165,7 +165,7 @@ internal sealed class RunExecution
             if (!_acceptSchemaChange)
             {
                 var mismatch = new SchemaMismatchException(_run.Id, _run.Workflow, _run.SchemaVersion, _definition.SchemaVersion,
-                    WorkflowEngine.DescribeChanges(_definition, steps));
+                    await _engine.DescribeSchemaChangeAsync(_definition, _run, steps, token).ConfigureAwait(false));
                 await ParkAsync(null, ErrorKind.SchemaMismatch, mismatch).ConfigureAwait(false);
                 return;
             }

@@ -9,13 +9,14 @@ namespace Workflows;
 /// </summary>
 public abstract class WorkflowDefinition
 {
-    private protected WorkflowDefinition(string name, string schemaVersion, IReadOnlyList<StepDescriptor> steps)
+    private protected WorkflowDefinition(string name, string schemaVersion, IReadOnlyList<StepDescriptor> steps, string? schemaShape)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         ArgumentException.ThrowIfNullOrWhiteSpace(schemaVersion);
         Name = name;
         SchemaVersion = schemaVersion;
         Steps = steps;
+        SchemaShape = schemaShape;
     }
 
     /// <summary>The journal name of the workflow.</summary>
@@ -26,6 +27,12 @@ public abstract class WorkflowDefinition
 
     /// <summary>The steps the workflow declares.</summary>
     public IReadOnlyList<StepDescriptor> Steps { get; }
+
+    /// <summary>
+    /// The text <see cref="SchemaVersion"/> is the hash of: one line per signature, step and run type with their shapes.
+    /// The journal keeps it per version, so that a schema mismatch can say which step or type changed, and how.
+    /// </summary>
+    public string? SchemaShape { get; }
 
     /// <summary>Builds the workflow object and runs it from the journaled input; returns the output as JSON.</summary>
     internal abstract Task<string> ExecuteAsync(WorkflowContext context, string? input, IServiceProvider? services, CancellationToken cancellationToken);
@@ -47,8 +54,9 @@ public sealed class WorkflowDefinition<TWorkflow, TInput, TOutput> : WorkflowDef
         Func<IServiceProvider?, TWorkflow> create,
         Func<TWorkflow, TInput, CancellationToken, Task<TOutput>> run,
         JsonCodec<TInput> inputCodec,
-        JsonCodec<TOutput> outputCodec)
-        : base(name, schemaVersion, steps)
+        JsonCodec<TOutput> outputCodec,
+        string? schemaShape = null)
+        : base(name, schemaVersion, steps, schemaShape)
     {
         _create = create ?? throw new ArgumentNullException(nameof(create));
         _run = run ?? throw new ArgumentNullException(nameof(run));
@@ -64,7 +72,11 @@ public sealed class WorkflowDefinition<TWorkflow, TInput, TOutput> : WorkflowDef
 
     /// <summary>The same workflow built by <paramref name="create"/> instead of from the engine's services.</summary>
     public WorkflowDefinition<TWorkflow, TInput, TOutput> WithFactory(Func<IServiceProvider?, TWorkflow> create) =>
-        new(Name, SchemaVersion, Steps, create, _run, InputCodec, OutputCodec);
+        new(Name, SchemaVersion, Steps, create, _run, InputCodec, OutputCodec, SchemaShape);
+
+    /// <summary>The same workflow under another schema, as another build of it would be (for tests of schema changes).</summary>
+    internal WorkflowDefinition<TWorkflow, TInput, TOutput> WithSchema(string schemaVersion, string? schemaShape) =>
+        new(Name, schemaVersion, Steps, _create, _run, InputCodec, OutputCodec, schemaShape);
 
     internal override async Task<string> ExecuteAsync(WorkflowContext context, string? input, IServiceProvider? services, CancellationToken cancellationToken)
     {

@@ -202,6 +202,7 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
         CancellationToken cancellationToken)
     {
         var definition = _definitions[run.Workflow];
+        await KeepSchemaAsync(definition, cancellationToken).ConfigureAwait(false);
         var slot = ReserveSlots(1) == 1;
         var now = Clock.GetUtcNow();
         var toCreate = slot ? RunReadiness.Claimed(run, WorkerId, now, now + _options.LeaseDuration) : run;
@@ -319,6 +320,36 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
         _executions.TryGetValue(execution.RunId, out var current) && ReferenceEquals(current, execution);
 
     internal IReadOnlyCollection<RunExecution> Executions() => [.. _executions.Values];
+
+    private readonly ConcurrentDictionary<WorkflowDefinition, bool> _schemasKept = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>
+    /// Keeps the definition's schema shape in the journal (once per engine and definition) before a run is recorded under
+    /// it, so that a later build that finds the run under another version can say what changed.
+    /// </summary>
+    private async ValueTask KeepSchemaAsync(WorkflowDefinition definition, CancellationToken cancellationToken)
+    {
+        if (definition.SchemaShape is not { } shape || _schemasKept.ContainsKey(definition)) return;
+        await _store.SaveSchemaAsync(new SchemaRecord(definition.Name, definition.SchemaVersion, shape, Clock.GetUtcNow()), cancellationToken).ConfigureAwait(false);
+        _schemasKept.TryAdd(definition, true);
+    }
+
+    /// <summary>What changed between the schema a run was recorded under and the code's, as precisely as the journal allows.</summary>
+    internal async Task<string> DescribeSchemaChangeAsync(WorkflowDefinition definition, RunRecord run, IReadOnlyList<StepRecord> steps, CancellationToken cancellationToken)
+    {
+        var removed = DescribeChanges(definition, steps);
+        if (definition.SchemaShape is not { } current) return removed;
+        SchemaRecord? recorded;
+        try
+        {
+            recorded = await _store.GetSchemaAsync(run.Workflow, run.SchemaVersion, cancellationToken).ConfigureAwait(false);
+        }
+        catch (StoreUnavailableException)
+        {
+            return removed; // the message is the lesser loss: the run is parked either way
+        }
+        return recorded is null ? removed : SchemaShapes.Describe(recorded.Shape, current) ?? removed;
+    }
 
     /// <summary>Tells the observer what a durable commit of <paramref name="run"/>'s journal wrote.</summary>
     internal void Committed(RunRecord run, IReadOnlyList<JournalWrite> writes)

@@ -45,6 +45,12 @@ public abstract class DelegatingWorkflowStore : IWorkflowStore
     public virtual ValueTask<CancelResult> RequestCancelAsync(CancelRequest request, CancellationToken cancellationToken = default) =>
         Inner.RequestCancelAsync(request, cancellationToken);
 
+    public virtual ValueTask SaveSchemaAsync(SchemaRecord schema, CancellationToken cancellationToken = default) =>
+        Inner.SaveSchemaAsync(schema, cancellationToken);
+
+    public virtual ValueTask<SchemaRecord?> GetSchemaAsync(string workflow, string schemaVersion, CancellationToken cancellationToken = default) =>
+        Inner.GetSchemaAsync(workflow, schemaVersion, cancellationToken);
+
     /// <summary>Disposes the inner store: the decorator owns it.</summary>
     public virtual ValueTask DisposeAsync()
     {

@@ -74,7 +74,16 @@ public interface IWorkflowStore : IAsyncDisposable
     /// loading it; for a run an engine holds, records the request for its owner to act on.
     /// </summary>
     ValueTask<CancelResult> RequestCancelAsync(CancelRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>Keeps the shape text of a workflow's schema version (the first one kept for a version stays).</summary>
+    ValueTask SaveSchemaAsync(SchemaRecord schema, CancellationToken cancellationToken = default);
+
+    /// <summary>The shape text kept for a workflow's schema version, or null.</summary>
+    ValueTask<SchemaRecord?> GetSchemaAsync(string workflow, string schemaVersion, CancellationToken cancellationToken = default);
 }
+
+/// <summary>The shape text of one schema version of a workflow, as the build that recorded runs under it knew it.</summary>
+public sealed record SchemaRecord(string Workflow, string SchemaVersion, string Shape, DateTimeOffset CreatedAt);
 
 /// <summary>The outcome of <see cref="IWorkflowStore.CreateRunAsync"/>.</summary>
 /// <param name="Run">The stored run: the new one, or the one found by id or idempotency key.</param>

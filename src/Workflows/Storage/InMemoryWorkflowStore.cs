@@ -12,6 +12,7 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
     private readonly Dictionary<Guid, RunRecord> _runs = [];
     private readonly Dictionary<Guid, SortedList<int, StepRecord>> _steps = [];
     private readonly Dictionary<Guid, (Guid RunId, int Sequence)> _stepIds = [];
+    private readonly Dictionary<(string, string), SchemaRecord> _schemas = [];
 
     public ValueTask InitializeAsync(CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
 
@@ -298,6 +299,24 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
                 steps[step.Sequence] = RunCancellation.CutShort(step, request);
             }
             return ValueTask.FromResult(new CancelResult(CancelOutcome.Cancelled, run));
+        }
+    }
+
+    public ValueTask SaveSchemaAsync(SchemaRecord schema, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(schema);
+        lock (_gate)
+        {
+            _schemas.TryAdd((schema.Workflow, schema.SchemaVersion), schema);
+        }
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask<SchemaRecord?> GetSchemaAsync(string workflow, string schemaVersion, CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            return ValueTask.FromResult(_schemas.GetValueOrDefault((workflow, schemaVersion)));
         }
     }
 

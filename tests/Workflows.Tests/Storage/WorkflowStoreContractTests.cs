@@ -1158,6 +1158,20 @@ public abstract class WorkflowStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_kept_schema_is_read_back_and_the_first_one_kept_for_a_version_stays()
+    {
+        Assert.Null(await Store.GetSchemaAsync("orders", "v1"));
+        var first = new SchemaRecord("orders", "v1", "step:charge amount!:decimal\nrun:output receipt", T0);
+        await Store.SaveSchemaAsync(first);
+        await Store.SaveSchemaAsync(first with { Shape = "something else", CreatedAt = T0.AddHours(1) });
+        await Store.SaveSchemaAsync(first with { SchemaVersion = "v2", Shape = "v2 shape" });
+
+        Assert.Equal(first, await Store.GetSchemaAsync("orders", "v1"));
+        Assert.Equal("v2 shape", (await Store.GetSchemaAsync("orders", "v2"))?.Shape);
+        Assert.Null(await Store.GetSchemaAsync("shipping", "v1"));
+    }
+
+    [Fact]
     public async Task A_limit_above_the_maximum_is_clamped_to_it()
     {
         var ids = new List<Guid>();

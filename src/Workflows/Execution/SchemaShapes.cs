@@ -1,0 +1,60 @@
+using System.Text;
+
+namespace Workflows;
+
+/// <summary>
+/// Compares two schema shape texts (one line per signature, step and run type, each starting with its label, as the
+/// generator writes them) and says which lines changed and where, so that a schema mismatch names the step or type
+/// and the member.
+/// </summary>
+internal static class SchemaShapes
+{
+    private const int Context = 40;
+
+    /// <summary>The changes from <paramref name="recorded"/> to <paramref name="current"/>, or null when the texts are the same.</summary>
+    internal static string? Describe(string recorded, string current)
+    {
+        var before = Lines(recorded);
+        var after = Lines(current);
+        var changes = new List<string>();
+        foreach (var (label, old) in before)
+        {
+            if (!after.TryGetValue(label, out var now)) changes.Add($"{label} was removed");
+            else if (old != now) changes.Add($"{label} changed: {Difference(old, now)}");
+        }
+        foreach (var label in after.Keys.Where(l => !before.ContainsKey(l)))
+        {
+            changes.Add($"{label} was added");
+        }
+        return changes.Count == 0 ? null : string.Join("; ", changes);
+    }
+
+    private static Dictionary<string, string> Lines(string text)
+    {
+        var lines = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var raw in text.Split('\n'))
+        {
+            var line = raw.TrimEnd('\r');
+            if (line.Length == 0) continue;
+            var space = line.IndexOf(' ', StringComparison.Ordinal);
+            var label = space < 0 ? line : line[..space];
+            lines[lines.ContainsKey(label) ? $"{label}#{lines.Count}" : label] = line;
+        }
+        return lines;
+    }
+
+    /// <summary>The two lines around where they first differ: the member that changed is there.</summary>
+    private static string Difference(string old, string now)
+    {
+        var at = 0;
+        while (at < old.Length && at < now.Length && old[at] == now[at]) at++;
+        return $"recorded …{Excerpt(old, at)}… now …{Excerpt(now, at)}…";
+    }
+
+    private static string Excerpt(string line, int at)
+    {
+        var start = Math.Max(0, at - Context);
+        var end = Math.Min(line.Length, at + Context);
+        return new StringBuilder(line, start, end - start, end - start).ToString();
+    }
+}
