@@ -209,6 +209,58 @@ public sealed partial class SchemaVersionTests
         Assert.Equal("object(global::N{\"label\"!:string;\"next\"?:#global::N;})", text.ToString());
     }
 
+    [Fact]
+    public void The_emitted_shape_text_hashes_to_the_emitted_version()
+    {
+        foreach (var source in new[] { Source, ShapeSource })
+        {
+            var (version, shape) = SchemaOf(source);
+            Assert.Equal(version, Workflows.Generators.Parsing.WorkflowParser.VersionOf(shape));
+            using var sha = System.Security.Cryptography.SHA256.Create();
+            var hash = sha.ComputeHash(System.Text.Encoding.UTF8.GetBytes(shape));
+            Assert.Equal(version, Convert.ToHexString(hash, 0, 8).ToLowerInvariant());
+        }
+    }
+
+    [Fact]
+    public void The_emitted_shape_text_has_one_labelled_line_per_item()
+    {
+        var lines = SchemaOf(ShapeSource).Shape.Split('\n');
+        Assert.Equal("", lines[^1]); // every line ends with \n
+        Assert.Equal(new[] { "workflow:work", "run:signature string->global::Sample.Receipt", "run:input ", "run:output ", "step:charge ", "step:walk " },
+            lines[..^1].Select(l => l.StartsWith("workflow:", StringComparison.Ordinal) || l.StartsWith("run:signature", StringComparison.Ordinal) ? l : l[..(l.IndexOf(' ') + 1)]));
+    }
+
+    [Fact]
+    public void Renaming_a_member_changes_exactly_the_line_of_the_step_whose_type_changed()
+    {
+        var before = SchemaOf(ShapeSource);
+        var after = SchemaOf(ShapeSource.Replace("string Label", "string Name"));
+        Assert.NotEqual(before.Version, after.Version);
+        var beforeLines = before.Shape.Split('\n');
+        var afterLines = after.Shape.Split('\n');
+        Assert.Equal(beforeLines.Length, afterLines.Length);
+        var changed = Enumerable.Range(0, beforeLines.Length).Where(i => beforeLines[i] != afterLines[i]).ToList();
+        var line = Assert.Single(changed);
+        Assert.StartsWith("step:walk ", beforeLines[line], StringComparison.Ordinal);
+        Assert.Contains("\"label\"", beforeLines[line], StringComparison.Ordinal);
+        Assert.Contains("\"name\"", afterLines[line], StringComparison.Ordinal);
+    }
+
+    /// <summary>The version and the shape text (the constant value of the <c>schemaShape:</c> argument) of the Definition.</summary>
+    private static (string Version, string Shape) SchemaOf(string source)
+    {
+        var run = GeneratorHarness.Run(new SourceFile("/src/Work.cs", source));
+        run.AssertCompilesCleanly();
+        var tree = run.Generator.GeneratedSources.Single(s => s.HintName == "Sample.Work.g.cs").SyntaxTree;
+        var generated = run.OutputCompilation.SyntaxTrees.Single(t => t.FilePath == tree.FilePath);
+        var argument = generated.GetRoot().DescendantNodes().OfType<Microsoft.CodeAnalysis.CSharp.Syntax.ArgumentSyntax>()
+            .Single(a => a.NameColon?.Name.Identifier.ValueText == "schemaShape");
+        var constant = run.OutputCompilation.GetSemanticModel(generated).GetConstantValue(argument.Expression);
+        Assert.True(constant.HasValue, "the schemaShape argument is not a constant");
+        return (SchemaVersionOf(source), Assert.IsType<string>(constant.Value));
+    }
+
     private static string SchemaVersionOf(string source)
     {
         var run = GeneratorHarness.Run(new SourceFile("/src/Work.cs", source));

@@ -85,8 +85,33 @@ internal static class WorkflowEmitter
                 break;
         }
         w.Line($"    {codecs.Of(inputType, run.InputNullable)},");
-        w.Line($"    {codecs.Of(outputType, run.OutputNullable)});");
+        w.Line($"    {codecs.Of(outputType, run.OutputNullable)},");
+        EmitSchemaShape(w, spec.SchemaShape);
         w.Line();
+    }
+
+    /// <summary>
+    /// The canonical text the schema version hashes, as a constant: one source line per text line, so that the
+    /// runtime can journal it and name what changed on a mismatch.
+    /// </summary>
+    private static void EmitSchemaShape(SourceWriter w, string schemaShape)
+    {
+        var lines = new List<string>();
+        var start = 0;
+        while (start < schemaShape.Length)
+        {
+            var end = schemaShape.IndexOf('\n', start);
+            end = end < 0 ? schemaShape.Length : end + 1;
+            lines.Add(schemaShape.Substring(start, end - start));
+            start = end;
+        }
+        if (lines.Count == 0) lines.Add("");
+        for (var i = 0; i < lines.Count; i++)
+        {
+            var literal = Microsoft.CodeAnalysis.CSharp.SymbolDisplay.FormatLiteral(lines[i], quote: true);
+            var prefix = i == 0 ? "    schemaShape: " : "        + ";
+            w.Line(prefix + literal + (i == lines.Count - 1 ? ");" : ""));
+        }
     }
 
     private static string Factory(WorkflowSpec spec)

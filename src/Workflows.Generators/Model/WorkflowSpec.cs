@@ -19,7 +19,8 @@ internal sealed record WorkflowSpec(
     EquatableArray<StepSpec> Steps,
     ConstructorSpec? Constructor,
     EquatableArray<TypeShape> Types,
-    string SchemaVersion);
+    string SchemaVersion,
+    string SchemaShape);
 
 /// <summary>A type that encloses a nested workflow class: its keyword ("class", "record", "struct") and name.</summary>
 internal sealed record ContainingTypeSpec(string Keyword, string Name);

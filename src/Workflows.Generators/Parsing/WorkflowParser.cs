@@ -50,6 +50,7 @@ internal static class WorkflowParser
         var ns = type.ContainingNamespace is { IsGlobalNamespace: false } n ? n.ToDisplayString() : null;
         var fullName = SerializableTypes.IdOf(type);
         var shapes = types.Shapes;
+        var schemaShape = SchemaShapeOf(name, run, steps, shapes);
         return new WorkflowSpec(
             HintName: HintNameOf(type),
             Namespace: ns,
@@ -62,7 +63,8 @@ internal static class WorkflowParser
             Steps: steps.ToEquatableArray(),
             Constructor: ParseConstructor(type),
             Types: shapes,
-            SchemaVersion: SchemaVersionOf(name, run, steps, shapes));
+            SchemaVersion: VersionOf(schemaShape),
+            SchemaShape: schemaShape);
     }
 
     /// <summary>A file name stem that is unique per type: its dotted full name without the global alias.</summary>
@@ -175,9 +177,26 @@ internal static class WorkflowParser
     /// A stable hash of what replay depends on: the workflow's name, its run signature and each step's name, kind and
     /// signature, and the shape of every type they journal (recursively, as <see cref="SerializableTypes"/> models it:
     /// members' JSON names, types, required and nullable; enum member names; element shapes). The same on every build
-    /// and machine; it changes when a step's name or signature, or the shape of one of its types, changes.
+    /// and machine; it changes when a step's name or signature, or the shape of one of its types, changes. It is
+    /// <see cref="VersionOf"/> of <see cref="SchemaShapeOf"/>, whose text the generated definition carries too.
     /// </summary>
-    internal static string SchemaVersionOf(string workflow, RunSpec? run, IReadOnlyList<StepSpec> steps, IEnumerable<TypeShape>? shapes = null)
+    internal static string SchemaVersionOf(string workflow, RunSpec? run, IReadOnlyList<StepSpec> steps, IEnumerable<TypeShape>? shapes = null) =>
+        VersionOf(SchemaShapeOf(workflow, run, steps, shapes));
+
+    /// <summary>
+    /// The canonical text the schema version hashes. One line (ended by <c>\n</c>) per item, each starting with its label,
+    /// so that a line diff of two texts names what changed:
+    /// <code>
+    /// workflow:NAME
+    /// run:signature IN,IN-&gt;OUT                  (only when there is a run method; OUT is void when it has no result)
+    /// run:input[?] SHAPE                          (one per journaled run parameter; ? when the input is nullable)
+    /// run:output[?] SHAPE                         (when the run has a result; ? when it is nullable)
+    /// step:NAME Step(IN,IN)-&gt;OUT in:SHAPE in:SHAPE out[?]:SHAPE   (one per step, ordered by step name)
+    /// </code>
+    /// SHAPE is <see cref="DescribeShape"/>'s text. Names have no control characters and JSON names are quoted with
+    /// control characters escaped, so no item spans lines.
+    /// </summary>
+    internal static string SchemaShapeOf(string workflow, RunSpec? run, IReadOnlyList<StepSpec> steps, IEnumerable<TypeShape>? shapes = null)
     {
         var byId = new Dictionary<string, TypeShape>(StringComparer.Ordinal);
         if (shapes is not null)
@@ -188,41 +207,46 @@ internal static class WorkflowParser
         text.Append("workflow:").Append(workflow).Append('\n');
         if (run is not null)
         {
-            text.Append("run:").Append(string.Join(",", run.Parameters.Where(p => !p.IsCancellationToken).Select(p => p.TypeId)))
+            text.Append("run:signature ").Append(string.Join(",", run.Parameters.Where(p => !p.IsCancellationToken).Select(p => p.TypeId)))
                 .Append("->").Append(run.OutputTypeId ?? "void").Append('\n');
             foreach (var parameter in run.Parameters.Where(p => !p.IsCancellationToken))
             {
-                text.Append(" in").Append(run.InputNullable ? "?" : "").Append(':');
+                text.Append("run:input").Append(run.InputNullable ? "?" : "").Append(' ');
                 DescribeShape(parameter.TypeId, byId, text);
                 text.Append('\n');
             }
             if (run.OutputTypeId is { } output)
             {
-                text.Append(" out").Append(run.OutputNullable ? "?" : "").Append(':');
+                text.Append("run:output").Append(run.OutputNullable ? "?" : "").Append(' ');
                 DescribeShape(output, byId, text);
                 text.Append('\n');
             }
         }
         foreach (var step in steps.OrderBy(s => s.StepName, StringComparer.Ordinal).ThenBy(s => s.WrapperName, StringComparer.Ordinal))
         {
-            text.Append("step:").Append(step.StepName).Append(":Step(")
+            text.Append("step:").Append(step.StepName).Append(" Step(")
                 .Append(string.Join(",", step.Parameters.Where(p => !p.IsCancellationToken).Select(p => p.TypeId)))
-                .Append(")->").Append(step.ResultTypeId ?? "void").Append('\n');
+                .Append(")->").Append(step.ResultTypeId ?? "void");
             foreach (var parameter in step.Parameters.Where(p => !p.IsCancellationToken))
             {
                 text.Append(" in:");
                 DescribeShape(parameter.TypeId, byId, text);
-                text.Append('\n');
             }
             if (step.ResultTypeId is { } result)
             {
                 text.Append(" out").Append(step.ResultNullable ? "?" : "").Append(':');
                 DescribeShape(result, byId, text);
-                text.Append('\n');
             }
+            text.Append('\n');
         }
+        return text.ToString();
+    }
+
+    /// <summary>The schema version of a canonical text: the first 8 bytes of its UTF-8 SHA-256, as lower-case hex.</summary>
+    internal static string VersionOf(string schemaShape)
+    {
         using var sha = SHA256.Create();
-        var hash = sha.ComputeHash(Encoding.UTF8.GetBytes(text.ToString()));
+        var hash = sha.ComputeHash(Encoding.UTF8.GetBytes(schemaShape));
         var hex = new StringBuilder(16);
         for (var i = 0; i < 8; i++) hex.Append(hash[i].ToString("x2", System.Globalization.CultureInfo.InvariantCulture));
         return hex.ToString();
@@ -305,6 +329,12 @@ internal static class WorkflowParser
         foreach (var c in name)
         {
             if (c is '"' or '\\') builder.Append('\\');
+            if (char.IsControl(c))
+            {
+                // Keeps the canonical text line-oriented whatever a [JsonPropertyName] holds.
+                builder.Append("\\u").Append(((int)c).ToString("x4", System.Globalization.CultureInfo.InvariantCulture));
+                continue;
+            }
             builder.Append(c);
         }
         return builder.Append('"').ToString();
