@@ -36,11 +36,24 @@ internal static class SchemaShapes
         {
             var line = raw.TrimEnd('\r');
             if (line.Length == 0) continue;
-            var space = line.IndexOf(' ', StringComparison.Ordinal);
-            var label = space < 0 ? line : line[..space];
+            var label = LabelOf(line);
             lines[lines.ContainsKey(label) ? $"{label}#{lines.Count}" : label] = line;
         }
         return lines;
+    }
+
+    /// <summary>
+    /// A line's label: <c>step:NAME</c> for a step (a step name may hold spaces: it ends where the step's kind and signature
+    /// begin, <c> Step(</c>), otherwise what comes before the first space (<c>run:input</c>, <c>workflow:NAME</c>).
+    /// </summary>
+    private static string LabelOf(string line)
+    {
+        if (line.StartsWith("step:", StringComparison.Ordinal) && line.IndexOf(" Step(", StringComparison.Ordinal) is > 5 and var kind)
+        {
+            return line[..kind];
+        }
+        var space = line.IndexOf(' ', StringComparison.Ordinal);
+        return space < 0 ? line : line[..space];
     }
 
     /// <summary>The two lines around where they first differ: the member that changed is there.</summary>

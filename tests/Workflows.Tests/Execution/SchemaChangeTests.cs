@@ -12,8 +12,13 @@ public abstract class SchemaChangeTests : ExecutionTestBase
     public async Task A_schema_mismatch_names_the_step_whose_type_changed_and_the_member_from_the_kept_shapes()
     {
         // Another build recorded the run, and kept its shape; this build's "fragile" result type renamed a member.
-        const string recordedShape = "run:input string\nstep:fragile result{name!:string,total!:decimal}\nrun:output string";
-        const string currentShape = "run:input string\nstep:fragile result{name!:string,amount!:decimal}\nrun:output string";
+        // The generator's line format: one line per signature, run type and step; a step name may hold spaces.
+        const string recordedShape = "workflow:exec-interruptible\nrun:input string\nrun:output string\n" +
+            "step:fragile Step(string)->string in:string out:object(R{\"name\"!:string;\"total\"!:decimal;})\n" +
+            "step:pack it Step(string)->string in:string out:string\n";
+        const string currentShape = "workflow:exec-interruptible\nrun:input string\nrun:output string\n" +
+            "step:fragile Step(string)->string in:string out:object(R{\"name\"!:string;\"amount\"!:decimal;})\n" +
+            "step:pack it Step(string)->string in:string out:string\n";
         var current = InterruptibleWorkflow.Definition.WithSchema("v-now", currentShape);
         await Store.SaveSchemaAsync(new SchemaRecord(current.Name, "v-then", recordedShape, DateTimeOffset.UtcNow));
         var run = await CreateRunAsync(current, "\"parcel\"", RunStatus.Pending, schemaVersion: "v-then");
@@ -25,9 +30,10 @@ public abstract class SchemaChangeTests : ExecutionTestBase
         Assert.Equal(ErrorKind.SchemaMismatch, parked.Error.Kind);
         var mismatch = Assert.IsType<SchemaMismatchException>(parked.InnerException);
         Assert.Contains("step:fragile changed", mismatch.Message);
-        Assert.Contains("total!:decimal", mismatch.Message);
-        Assert.Contains("amount!:decimal", mismatch.Message);
+        Assert.Contains("\"total\"!:decimal", mismatch.Message);
+        Assert.Contains("\"amount\"!:decimal", mismatch.Message);
         Assert.DoesNotContain("run:input", mismatch.Message);
+        Assert.DoesNotContain("step:pack it", mismatch.Message); // a step whose name holds a space, unchanged
         Assert.Equal(("v-then", "v-now"), (mismatch.RecordedVersion, mismatch.CurrentVersion));
     }
 
