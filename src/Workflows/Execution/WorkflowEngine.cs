@@ -337,18 +337,29 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
     /// <summary>What changed between the schema a run was recorded under and the code's, as precisely as the journal allows.</summary>
     internal async Task<string> DescribeSchemaChangeAsync(WorkflowDefinition definition, RunRecord run, IReadOnlyList<StepRecord> steps, CancellationToken cancellationToken)
     {
-        var removed = DescribeChanges(definition, steps);
-        if (definition.SchemaShape is not { } current) return removed;
-        SchemaRecord? recorded;
-        try
+        var removed = RemovedSteps(definition, steps);
+        string? shapes = null;
+        if (definition.SchemaShape is { } current)
         {
-            recorded = await _store.GetSchemaAsync(run.Workflow, run.SchemaVersion, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                if (await _store.GetSchemaAsync(run.Workflow, run.SchemaVersion, cancellationToken).ConfigureAwait(false) is { } recorded)
+                {
+                    shapes = SchemaShapes.Describe(recorded.Shape, current);
+                }
+            }
+            catch (StoreUnavailableException)
+            {
+                // the message is the lesser loss: the run is parked either way
+            }
         }
-        catch (StoreUnavailableException)
+        return (removed, shapes) switch
         {
-            return removed; // the message is the lesser loss: the run is parked either way
-        }
-        return recorded is null ? removed : SchemaShapes.Describe(recorded.Shape, current) ?? removed;
+            (not null, not null) => $"{removed}; {shapes}",
+            (not null, null) => removed,
+            (null, not null) => shapes,
+            _ => "a step's name or signature, or the shape of a step's or the run's types (their members, types, nullability, enum members), changed",
+        };
     }
 
     /// <summary>Tells the observer what a durable commit of <paramref name="run"/>'s journal wrote.</summary>
@@ -377,13 +388,14 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
         }
     }
 
-    internal static string DescribeChanges(WorkflowDefinition definition, IReadOnlyList<StepRecord> steps)
+    /// <summary>The recorded steps the code no longer has, or null when it has them all.</summary>
+    private static string? RemovedSteps(WorkflowDefinition definition, IReadOnlyList<StepRecord> steps)
     {
         var known = definition.Steps.Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
         var missing = steps.Where(s => s.Kind == StepKind.Step).Select(s => s.Name).Where(n => !known.Contains(n)).Distinct().ToList();
         return missing.Count > 0
             ? $"recorded steps no longer in the code: {string.Join(", ", missing.Select(n => $"'{n}'"))}; the code's steps: {string.Join(", ", known.Order(StringComparer.Ordinal).Select(n => $"'{n}'"))}"
-            : "a step's name or signature, or the shape of a step's or the run's types (their members, types, nullability, enum members), changed";
+            : null;
     }
 
     /// <summary>Tenant ids name a journal partition: 1 to 100 characters, no control characters.</summary>
