@@ -41,7 +41,9 @@ internal sealed class RunWaiters
     /// <summary>The outcome task of a run's handle.</summary>
     public Task<RunOutcome> Track(RunRecord run)
     {
-        if (_recent.TryGetValue(run.Id, out var ended))
+        // An outcome of this engine's is the answer unless the record the handle is made from is newer (the run was
+        // reopened by a resume since it ended): then it is stale.
+        if (_recent.TryGetValue(run.Id, out var ended) && ended.IsCompleted && OutcomeRun(ended) is { } endedRun && endedRun.UpdatedAt >= run.UpdatedAt)
         {
             return ended;
         }
@@ -93,6 +95,16 @@ internal sealed class RunWaiters
         }
     }
 
+    /// <summary>A run was reopened (resumed after it failed or was parked): an outcome kept for it is stale.</summary>
+    public void Forget(Guid runId) => _recent.TryRemove(runId, out _);
+
+    private static RunRecord? OutcomeRun(Task<RunOutcome> outcome) => outcome.Exception?.InnerException switch
+    {
+        null => outcome.Result.Run,
+        WorkflowRunException e => e.EndedRun,
+        _ => null,
+    };
+
     /// <summary>The runs that handles wait for and that are due to be polled in this poll round.</summary>
     public List<(Guid RunId, string TenantId)> DueForPoll()
     {
@@ -135,15 +147,15 @@ internal sealed class RunWaiters
                 break;
             case RunStatus.Cancelled:
                 completion.TrySetException(new WorkflowRunCancelledException(run.Id, run.Workflow,
-                    run.Error ?? new ErrorInfo(ErrorKind.Cancelled, "The run was cancelled.")));
+                    run.Error ?? new ErrorInfo(ErrorKind.Cancelled, "The run was cancelled.")) { EndedRun = run });
                 break;
             case RunStatus.Parked:
                 completion.TrySetException(new WorkflowRunParkedException(run.Id, run.Workflow,
-                    run.Error ?? new ErrorInfo(ErrorKind.Internal, "The run is parked."), cause));
+                    run.Error ?? new ErrorInfo(ErrorKind.Internal, "The run is parked."), cause) { EndedRun = run });
                 break;
             default:
                 completion.TrySetException(new WorkflowRunFailedException(run.Id, run.Workflow,
-                    run.Error ?? new ErrorInfo(ErrorKind.Internal, $"The run ended {run.Status}."), cause));
+                    run.Error ?? new ErrorInfo(ErrorKind.Internal, $"The run ended {run.Status}."), cause) { EndedRun = run });
                 break;
         }
     }

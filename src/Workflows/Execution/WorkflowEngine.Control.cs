@@ -272,6 +272,7 @@ public sealed partial class WorkflowEngine
         };
         writes.Add(JournalWrite.Update(reopened));
         await _store.CommitAsync(writes, cancellationToken).ConfigureAwait(false);
+        Waiters.Forget(run.Id);
         Committed(reopened, writes);
         return reopened;
     }

@@ -87,6 +87,9 @@ public abstract class WorkflowRunException : Exception
     public Guid RunId { get; }
     public string Workflow { get; }
     public ErrorInfo Error { get; }
+
+    /// <summary>The run's record as it ended, when the engine that raised this had it.</summary>
+    public Journal.RunRecord? EndedRun { get; init; }
 }
 
 /// <summary>A run ended in failure; <see cref="WorkflowRunException.Error"/> is what the journal recorded.</summary>
