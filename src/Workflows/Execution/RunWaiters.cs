@@ -134,8 +134,6 @@ internal sealed class RunWaiters
         }
     }
 
-    public int Count => _waiters.Count;
-
     private static bool IsEnded(RunStatus status) => StatusTransitions.IsFinal(status) || status == RunStatus.Parked;
 
     private static void SetEnded(TaskCompletionSource<RunOutcome> completion, RunRecord run, string? output, ExecutionReport report, Exception? cause)

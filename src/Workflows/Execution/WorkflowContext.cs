@@ -149,17 +149,6 @@ public sealed partial class WorkflowContext
 
     private Task CommitAsync(JournalWrite write) => CommitAsync([write], CancellationToken);
 
-    /// <summary>Durable values recorded but not yet committed; the engine commits them with the run's last write.</summary>
-    internal List<JournalWrite> TakePending()
-    {
-        lock (_gate)
-        {
-            var taken = _pending;
-            _pending = [];
-            return taken;
-        }
-    }
-
     /// <summary>A new journal entry of this run: a first attempt, running since <paramref name="now"/>.</summary>
     private StepRecord NewRecord(int sequence, int position, string name, StepKind kind, DateTimeOffset now) => new()
     {
