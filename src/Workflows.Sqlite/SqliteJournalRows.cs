@@ -11,30 +11,36 @@ internal static class SqliteJournalRows
 {
     internal const string RunsTable = "workflow_runs";
     internal const string StepsTable = "workflow_steps";
+    internal const string EventsTable = "workflow_events";
 
     internal static readonly string[] RunColumnNames =
     [
         "id", "tenant_id", "workflow", "schema_version", "status", "parent_run_id", "parent_step", "input", "output", "error",
         "idempotency_key", "created_at", "started_at", "completed_at", "updated_at", "owner", "lease_expires_at",
         "wake_at", "waiting_for", "deadline_at", "cancel_requested_at", "cancel_reason", "forked_from_run_id",
+        "wake_requested_at",
     ];
 
     internal static readonly string[] StepColumnNames =
     [
         "id", "run_id", "tenant_id", "sequence", "position", "name", "kind", "status", "attempt", "input", "output", "error",
         "duration_ms", "created_at", "started_at", "completed_at", "updated_at", "cost_usd", "input_tokens", "output_tokens",
-        "debug_messages", "failed_attempts", "interrupted_attempts",
+        "debug_messages", "failed_attempts", "interrupted_attempts", "attempt_history",
     ];
 
-    /// <summary>What a run update never writes: the record's identity, what it was created as, and what only claims and cancel requests change.</summary>
+    internal static readonly string[] EventColumnNames =
+        ["id", "run_id", "tenant_id", "name", "payload", "idempotency_key", "created_at", "consumed_at", "consumed_by_sequence"];
+
+    /// <summary>What a run update never writes: the record's identity, what it was created as, and what only claims, cancel requests and wake-ups change.</summary>
     internal static readonly string[] RunColumnsNotUpdated =
-        ["id", "tenant_id", "workflow", "idempotency_key", "created_at", "owner", "lease_expires_at", "cancel_requested_at", "cancel_reason", "forked_from_run_id"];
+        ["id", "tenant_id", "workflow", "idempotency_key", "created_at", "owner", "lease_expires_at", "cancel_requested_at", "cancel_reason", "forked_from_run_id", "wake_requested_at"];
 
     /// <summary>What a step update never writes: the record's identity and what it was created as.</summary>
     internal static readonly string[] StepColumnsNotUpdated = ["id", "run_id", "tenant_id", "sequence", "name", "kind", "created_at"];
 
     internal static readonly string RunColumns = string.Join(", ", RunColumnNames);
     internal static readonly string StepColumns = string.Join(", ", StepColumnNames);
+    internal static readonly string EventColumns = string.Join(", ", EventColumnNames);
 
     internal static void AddRunParameters(SqliteCommand command)
     {
@@ -82,6 +88,7 @@ internal static class SqliteJournalRows
         p[20].Value = SqliteValues.UtcTimestamp(run.CancelRequestedAt);
         p[21].Value = SqliteValues.Text(run.CancelReason);
         p[22].Value = SqliteValues.Id(run.ForkedFromRunId);
+        p[23].Value = SqliteValues.UtcTimestamp(run.WakeRequestedAt);
     }
 
     internal static void BindStep(SqliteCommand command, StepRecord step)
@@ -110,6 +117,57 @@ internal static class SqliteJournalRows
         p[20].Value = SqliteValues.Text(step.DebugMessages);
         p[21].Value = step.FailedAttempts;
         p[22].Value = step.InterruptedAttempts;
+        p[23].Value = SqliteValues.AttemptHistory(step.AttemptHistory);
+    }
+
+    internal static void AddEventParameters(SqliteCommand command)
+    {
+        foreach (var column in EventColumnNames)
+        {
+            command.Parameters.Add("$" + column, column == "consumed_by_sequence" ? SqliteType.Integer : SqliteType.Text);
+        }
+    }
+
+    internal static void BindEvent(SqliteCommand command, EventRecord ev)
+    {
+        var p = command.Parameters;
+        p[0].Value = SqliteValues.Id(ev.Id);
+        p[1].Value = SqliteValues.Id(ev.RunId);
+        p[2].Value = ev.TenantId;
+        p[3].Value = ev.Name;
+        p[4].Value = SqliteValues.Text(ev.Payload);
+        p[5].Value = SqliteValues.Text(ev.IdempotencyKey);
+        p[6].Value = SqliteValues.Timestamp(ev.CreatedAt);
+        p[7].Value = SqliteValues.Timestamp(ev.ConsumedAt);
+        p[8].Value = SqliteValues.Integer(ev.ConsumedBySequence);
+    }
+
+    internal static EventRecord ReadEvent(SqliteDataReader reader)
+    {
+        var row = new SqliteRow(reader, EventsTable, 0);
+        return new EventRecord
+        {
+            Id = row.Id(0),
+            RunId = row.Id(1),
+            TenantId = row.RequiredText(2),
+            Name = row.RequiredText(3),
+            Payload = row.Text(4),
+            IdempotencyKey = row.Text(5),
+            CreatedAt = row.Timestamp(6),
+            ConsumedAt = row.NullableTimestamp(7),
+            ConsumedBySequence = row.NullableInt32(8),
+        };
+    }
+
+    internal static List<EventRecord> ReadEvents(SqliteCommand command)
+    {
+        var events = new List<EventRecord>();
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            events.Add(ReadEvent(reader));
+        }
+        return events;
     }
 
     internal static RunRecord ReadRun(SqliteDataReader reader)
@@ -140,18 +198,21 @@ internal static class SqliteJournalRows
             CancelRequestedAt = row.NullableTimestamp(20),
             CancelReason = row.Text(21),
             ForkedFromRunId = row.NullableId(22),
+            WakeRequestedAt = row.NullableTimestamp(23),
         };
     }
 
     internal static StepRecord ReadStep(SqliteDataReader reader)
     {
         var row = new SqliteRow(reader, StepsTable, 0);
+        var runId = row.Id(1);
+        var sequence = row.Int32(3);
         return new StepRecord
         {
             Id = row.Id(0),
-            RunId = row.Id(1),
+            RunId = runId,
             TenantId = row.RequiredText(2),
-            Sequence = row.Int32(3),
+            Sequence = sequence,
             Position = row.Int32(4),
             Name = row.RequiredText(5),
             Kind = row.Enum<StepKind>(6),
@@ -171,6 +232,7 @@ internal static class SqliteJournalRows
             DebugMessages = row.Text(20),
             FailedAttempts = row.Int32(21),
             InterruptedAttempts = row.Int32(22),
+            AttemptHistory = row.AttemptHistory(23, runId, sequence),
         };
     }
 

@@ -41,22 +41,25 @@ internal static class SqliteJournalSql
     // A claim lapses at its lease: <= $now, as RunReadiness has it.
     private const string Unheld = "(owner IS NULL OR lease_expires_at IS NULL OR lease_expires_at <= $now)";
 
+    // A waiting run is due: a cancel request, a wake-up request (an event, a child's end), or its wake-up time has come.
+    private const string WaitOver = "(cancel_requested_at IS NOT NULL OR wake_requested_at IS NOT NULL OR wake_at <= $now)";
+
     /// <summary>Ready to be claimed by anyone (RunReadiness.IsClaimable without the owner's own claims).</summary>
     internal const string Ready = $"""
         ((status IN ('Pending', 'Running') AND {Unheld})
-          OR (status = 'Waiting' AND (cancel_requested_at IS NOT NULL OR wake_at <= $now) AND {Unheld}))
+          OR (status = 'Waiting' AND {WaitOver} AND {Unheld}))
         """;
 
     /// <summary>Ready, or already claimed by $owner.</summary>
     internal const string ReadyOrOwn = $"""
         ((status IN ('Pending', 'Running') AND ({Unheld} OR owner = $owner))
-          OR (status = 'Waiting' AND (cancel_requested_at IS NOT NULL OR wake_at <= $now) AND ({Unheld} OR owner = $owner)))
+          OR (status = 'Waiting' AND {WaitOver} AND ({Unheld} OR owner = $owner)))
         """;
 
-    /// <summary>The claimed form of a run (RunReadiness.Claimed).</summary>
+    /// <summary>The claimed form of a run (RunReadiness.Claimed): the claim takes the wake-up request.</summary>
     internal const string ClaimSet = """
         status = 'Running', owner = $owner, lease_expires_at = $lease, started_at = COALESCE(started_at, $now),
-        wake_at = NULL, waiting_for = NULL, updated_at = $now
+        wake_at = NULL, waiting_for = NULL, wake_requested_at = NULL, updated_at = $now
         """;
 
     internal static readonly string ClaimById = $"""
@@ -88,8 +91,47 @@ internal static class SqliteJournalSql
             SELECT CASE WHEN owner IS NULL OR lease_expires_at IS NULL THEN '0001' ELSE lease_expires_at END AS due
             FROM {RunsTable} WHERE status IN ('Pending', 'Running') AND workflow IN ({ParameterList("$w", workflows)})
             UNION ALL
-            SELECT CASE WHEN cancel_requested_at IS NOT NULL THEN '0001' ELSE wake_at END FROM {RunsTable}
-            WHERE status = 'Waiting' AND (wake_at IS NOT NULL OR cancel_requested_at IS NOT NULL) AND workflow IN ({ParameterList("$w", workflows)}))
+            SELECT CASE WHEN cancel_requested_at IS NOT NULL OR wake_requested_at IS NOT NULL THEN '0001' ELSE wake_at END FROM {RunsTable}
+            WHERE status = 'Waiting' AND (wake_at IS NOT NULL OR cancel_requested_at IS NOT NULL OR wake_requested_at IS NOT NULL)
+              AND workflow IN ({ParameterList("$w", workflows)}))
+        """;
+
+    // ---- events and wake-ups (RunEvents) ----------------------------------------------------------------
+
+    /// <summary>The status of the tenant's run, read under the write lock by a send.</summary>
+    internal static readonly string RunStatusOf = $"SELECT status FROM {RunsTable} WHERE id = $id AND tenant_id = $tenant_id";
+
+    /// <summary>The run's event with the idempotency key, if any (the first one sent with it: the key is unique per run).</summary>
+    internal static readonly string EventByKey =
+        $"SELECT {EventColumns} FROM {EventsTable} WHERE run_id = $run_id AND idempotency_key = $key ORDER BY rowid LIMIT 1";
+
+    internal static readonly string InsertEvent =
+        $"INSERT INTO {EventsTable} ({EventColumns}) VALUES ({string.Join(", ", EventColumnNames.Select(c => "$" + c))})";
+
+    /// <summary>
+    /// A wake-up request (an event sent, a child ended): every status but the final ones takes it. Only this column changes.
+    /// </summary>
+    internal static readonly string RequestWake = $"""
+        UPDATE {RunsTable} SET wake_requested_at = $at
+        WHERE id = $id AND tenant_id = $tenant_id AND status NOT IN ('Succeeded', 'Failed', 'Cancelled')
+        """;
+
+    /// <summary>Consumes an event of the run, once: nothing changes when it is missing, of another run, or consumed already.</summary>
+    internal static readonly string ConsumeEvent = $"""
+        UPDATE {EventsTable} SET consumed_at = $at, consumed_by_sequence = $sequence
+        WHERE id = $id AND run_id = $run_id AND tenant_id = $tenant_id AND consumed_at IS NULL
+        """;
+
+    /// <summary>An event of the tenant's run by id: why a consume did not apply.</summary>
+    internal static readonly string EventOfRun =
+        $"SELECT {EventColumns} FROM {EventsTable} WHERE id = $id AND run_id = $run_id AND tenant_id = $tenant_id";
+
+    /// <summary>A run's events in the order they were sent, with the optional name ($name) and pending-only filters.</summary>
+    internal static string Events(bool byName, bool includeConsumed) => $"""
+        SELECT {EventColumns} FROM {EventsTable}
+        WHERE tenant_id = $tenant_id AND run_id = $run_id{(byName ? " AND name = $name" : "")}{(includeConsumed ? "" : " AND consumed_at IS NULL")}
+        ORDER BY rowid
+        LIMIT $limit
         """;
 
     internal static string Renew(int runs) =>

@@ -114,6 +114,15 @@ internal static class SqliteSchema
                 PRIMARY KEY (workflow, schema_version)
             );
             """),
+        new(4, "durable primitives: events, wake-up requests, attempt history", """
+            ALTER TABLE workflow_runs ADD COLUMN wake_requested_at TEXT NULL;
+            ALTER TABLE workflow_events ADD COLUMN idempotency_key TEXT NULL;
+            ALTER TABLE workflow_steps ADD COLUMN attempt_history TEXT NULL;
+            CREATE UNIQUE INDEX ux_workflow_events_idempotency
+                ON workflow_events (run_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
+            CREATE INDEX ix_workflow_events_run ON workflow_events (tenant_id, run_id);
+            CREATE INDEX ix_workflow_runs_wake_requested ON workflow_runs (status) WHERE wake_requested_at IS NOT NULL;
+            """),
     ];
 
     /// <summary>

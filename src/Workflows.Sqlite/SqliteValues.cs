@@ -30,6 +30,9 @@ internal static class SqliteValues
 
     internal static object Error(ErrorInfo? value) => value is null ? DBNull.Value : ErrorInfoCodec.Instance.Serialize(value);
 
+    internal static object AttemptHistory(IReadOnlyList<StepAttempt>? value) =>
+        value is null ? DBNull.Value : StepAttemptHistoryCodec.Instance.Serialize(value);
+
     internal static object Name<TEnum>(TEnum value, string what) where TEnum : struct, Enum =>
         EnumNames<TEnum>.ToName.TryGetValue(value, out var name)
             ? name
@@ -127,6 +130,25 @@ internal readonly struct SqliteRow
         return SqliteValues.EnumNames<TEnum>.FromName.TryGetValue(text, out var value)
             ? value
             : throw Corrupt(ordinal, $"holds '{Excerpt(text)}', which is not a {typeof(TEnum).Name}");
+    }
+
+    /// <summary>A step's attempt history; a value that cannot be read names the run and the step's sequence too.</summary>
+    internal IReadOnlyList<StepAttempt>? AttemptHistory(int ordinal, Guid runId, int sequence)
+    {
+        if (_reader.IsDBNull(ordinal))
+        {
+            return null;
+        }
+        var text = _reader.GetString(ordinal);
+        try
+        {
+            return StepAttemptHistoryCodec.Instance.Deserialize(text)
+                ?? throw Corrupt(ordinal, $"of step {sequence} of run {runId} holds a JSON null instead of an attempt history");
+        }
+        catch (Exception e) when (e is not JournalCorruptException)
+        {
+            throw Corrupt(ordinal, $"of step {sequence} of run {runId} holds a malformed attempt history ('{Excerpt(text)}'): {(e as WorkflowSerializationException)?.InnerException?.Message ?? e.Message}", e);
+        }
     }
 
     internal ErrorInfo? Error(int ordinal)

@@ -96,7 +96,7 @@ public sealed partial class SqliteWorkflowStore
         ArgumentNullException.ThrowIfNull(writes);
         foreach (var write in writes)
         {
-            if (write is not (InsertStep or UpdateStep or UpdateRun or RequireClaim or ReleaseClaim))
+            if (write is not (InsertStep or UpdateStep or UpdateRun or RequireClaim or ReleaseClaim or ConsumeEvent or WakeRun))
             {
                 throw new ArgumentException($"Unknown journal write {write?.GetType().Name ?? "null"}.", nameof(writes));
             }
@@ -223,6 +223,12 @@ public sealed partial class SqliteWorkflowStore
                     break;
                 case UpdateRun { Run: var run }:
                     Update(transaction, run);
+                    break;
+                case ConsumeEvent consume:
+                    Consume(transaction, consume);
+                    break;
+                case WakeRun wake:
+                    RequestWake(transaction, wake.RunId, wake.TenantId, wake.At);
                     break;
             }
         }

@@ -101,6 +101,11 @@ public sealed partial class SqliteWorkflowStore
                     command.Parameters.AddWithValue("$run" + i.ToString(CultureInfo.InvariantCulture), SqliteValues.Id(ids[i]));
                 }
             }
+            if (query.ParentRunId is { } parent)
+            {
+                sql.Append(" AND parent_run_id = $parent_run_id");
+                command.Parameters.AddWithValue("$parent_run_id", SqliteValues.Id(parent));
+            }
             if (query.AfterId is { } after)
             {
                 sql.Append(" AND id > $after_id");

@@ -38,6 +38,12 @@ public sealed record RunRecord
     public DateTimeOffset? DeadlineAt { get; init; }
     /// <summary>When a cancellation was asked for a run that an engine was executing; the owner acts on it. Written by cancel requests only.</summary>
     public DateTimeOffset? CancelRequestedAt { get; init; }
+    /// <summary>
+    /// When something the run may be waiting for has happened (an event was sent to it, a child of it ended): a
+    /// <see cref="RunStatus.Waiting"/> run with it set is ready at once. Written by event deliveries and wake-ups only, never
+    /// by a run update; a claim clears it. UTC.
+    /// </summary>
+    public DateTimeOffset? WakeRequestedAt { get; init; }
     /// <summary>Who asked for the cancellation and why.</summary>
     public string? CancelReason { get; init; }
     /// <summary>The run this one was forked from, if any.</summary>

@@ -24,7 +24,18 @@ public sealed record StepRecord
     public string? Input { get; init; }
     /// <summary>The step's result as JSON, once succeeded.</summary>
     public string? Output { get; init; }
+    /// <summary>The error of the step's last failed attempt (its final error once the step failed).</summary>
     public ErrorInfo? Error { get; init; }
+    /// <summary>
+    /// The failed earlier attempts, oldest first; the latest failure stays in <see cref="Error"/>. Null when none were
+    /// recorded. Compared by value: two records with the same attempts are equal.
+    /// </summary>
+    public IReadOnlyList<StepAttempt>? AttemptHistory
+    {
+        get => _attemptHistory;
+        init => _attemptHistory = value is null ? null : value as StepAttemptList ?? new StepAttemptList(value);
+    }
+    private readonly StepAttemptList? _attemptHistory;
     public long? DurationMs { get; init; }
     public required DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset? StartedAt { get; init; }

@@ -51,6 +51,12 @@ public abstract class DelegatingWorkflowStore : IWorkflowStore
     public virtual ValueTask<SchemaRecord?> GetSchemaAsync(string workflow, string schemaVersion, CancellationToken cancellationToken = default) =>
         Inner.GetSchemaAsync(workflow, schemaVersion, cancellationToken);
 
+    public virtual ValueTask<SendEventResult> SendEventAsync(EventRecord ev, CancellationToken cancellationToken = default) =>
+        Inner.SendEventAsync(ev, cancellationToken);
+
+    public virtual ValueTask<IReadOnlyList<EventRecord>> GetEventsAsync(EventQuery query, CancellationToken cancellationToken = default) =>
+        Inner.GetEventsAsync(query, cancellationToken);
+
     /// <summary>Disposes the inner store: the decorator owns it.</summary>
     public virtual ValueTask DisposeAsync()
     {

@@ -80,6 +80,18 @@ public interface IWorkflowStore : IAsyncDisposable
 
     /// <summary>The shape text kept for a workflow's schema version, or null.</summary>
     ValueTask<SchemaRecord?> GetSchemaAsync(string workflow, string schemaVersion, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Delivers an event to a run, in one transaction: <see cref="SendEventOutcome.RunNotFound"/> when the tenant has no such
+    /// run, <see cref="SendEventOutcome.RunEnded"/> when it has ended, <see cref="SendEventOutcome.Duplicate"/> (with the
+    /// stored event, nothing written) when the run already has an event with the same idempotency key; otherwise the event is
+    /// stored and the run's <see cref="RunRecord.WakeRequestedAt"/> set to its <see cref="EventRecord.CreatedAt"/>
+    /// (<see cref="SendEventOutcome.Delivered"/>). The event must not be consumed yet.
+    /// </summary>
+    ValueTask<SendEventResult> SendEventAsync(EventRecord ev, CancellationToken cancellationToken = default);
+
+    /// <summary>Reads a run's events in the order they were sent.</summary>
+    ValueTask<IReadOnlyList<EventRecord>> GetEventsAsync(EventQuery query, CancellationToken cancellationToken = default);
 }
 
 /// <summary>The shape text of one schema version of a workflow, as the build that recorded runs under it knew it.</summary>
@@ -109,6 +121,8 @@ public sealed record RunQuery
     public DateTimeOffset? CreatedBefore { get; init; }
     /// <summary>Only these runs (at most <see cref="MaxLimit"/> ids); null for any.</summary>
     public IReadOnlyList<Guid>? RunIds { get; init; }
+    /// <summary>Only the children of this run; null for any.</summary>
+    public Guid? ParentRunId { get; init; }
     /// <summary>Keyset paging: only runs whose id sorts after this one.</summary>
     public Guid? AfterId { get; init; }
     /// <summary>Page size, 1 to <see cref="MaxLimit"/>; 0 or less returns nothing.</summary>

@@ -13,6 +13,9 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
     private readonly Dictionary<Guid, SortedList<int, StepRecord>> _steps = [];
     private readonly Dictionary<Guid, (Guid RunId, int Sequence)> _stepIds = [];
     private readonly Dictionary<(string, string), SchemaRecord> _schemas = [];
+    // Events in the order they were sent, and where each id is in that list.
+    private readonly List<EventRecord> _events = [];
+    private readonly Dictionary<Guid, int> _eventIndex = [];
 
     public ValueTask InitializeAsync(CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
 
@@ -99,6 +102,7 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
                 .Where(r => query.CreatedBefore is not { } before || r.CreatedAt < before)
                 .Where(r => query.AfterId is not { } after || r.Id.CompareTo(after) > 0)
                 .Where(r => query.RunIds is not { } ids || ids.Contains(r.Id))
+                .Where(r => query.ParentRunId is not { } parent || r.ParentRunId == parent)
                 .OrderBy(r => r.Id)
                 .Take(limit)
                 .ToList();
@@ -115,6 +119,7 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
             var pendingRuns = new Dictionary<Guid, RunRecord>();
             var pendingSteps = new Dictionary<(Guid, int), StepRecord>();
             var insertedIds = new HashSet<Guid>();
+            var pendingEvents = new Dictionary<Guid, EventRecord>();
             RunRecord? StoredRun(Guid id, string tenant) =>
                 pendingRuns.GetValueOrDefault(id) ?? (_runs.TryGetValue(id, out var r) && r.TenantId == tenant ? r : null);
             foreach (var write in writes)
@@ -178,7 +183,27 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
                             LeaseExpiresAt = stored.LeaseExpiresAt,
                             CancelRequestedAt = stored.CancelRequestedAt,
                             CancelReason = stored.CancelReason,
+                            WakeRequestedAt = stored.WakeRequestedAt,
                         };
+                        break;
+                    case ConsumeEvent consume:
+                        var ev = pendingEvents.GetValueOrDefault(consume.EventId)
+                            ?? (_eventIndex.TryGetValue(consume.EventId, out var index) ? _events[index] : null);
+                        if (ev is null || ev.RunId != consume.RunId || ev.TenantId != consume.TenantId)
+                        {
+                            throw RunEvents.ConsumeRefused(consume, null);
+                        }
+                        if (ev.ConsumedAt is not null)
+                        {
+                            throw RunEvents.ConsumeRefused(consume, ev);
+                        }
+                        pendingEvents[ev.Id] = ev with { ConsumedAt = consume.At, ConsumedBySequence = consume.Sequence };
+                        break;
+                    case WakeRun wake:
+                        if (StoredRun(wake.RunId, wake.TenantId) is { } woken && RunEvents.Accepts(woken.Status))
+                        {
+                            pendingRuns[woken.Id] = woken with { WakeRequestedAt = wake.At };
+                        }
                         break;
                     default:
                         throw new ArgumentException($"Unknown journal write {write?.GetType().Name ?? "null"}.", nameof(writes));
@@ -192,6 +217,10 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
             {
                 _steps[step.RunId][step.Sequence] = step;
                 _stepIds[step.Id] = (step.RunId, step.Sequence);
+            }
+            foreach (var ev in pendingEvents.Values)
+            {
+                _events[_eventIndex[ev.Id]] = ev;
             }
         }
         return ValueTask.CompletedTask;
@@ -317,6 +346,51 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
         lock (_gate)
         {
             return ValueTask.FromResult(_schemas.GetValueOrDefault((workflow, schemaVersion)));
+        }
+    }
+
+    public ValueTask<SendEventResult> SendEventAsync(EventRecord ev, CancellationToken cancellationToken = default)
+    {
+        RunEvents.ValidateForSend(ev);
+        lock (_gate)
+        {
+            if (!_runs.TryGetValue(ev.RunId, out var run) || run.TenantId != ev.TenantId)
+            {
+                return ValueTask.FromResult(new SendEventResult(SendEventOutcome.RunNotFound, null, null));
+            }
+            if (!RunEvents.Accepts(run.Status))
+            {
+                return ValueTask.FromResult(new SendEventResult(SendEventOutcome.RunEnded, null, run.Status));
+            }
+            if (ev.IdempotencyKey is not null
+                && _events.FirstOrDefault(e => e.RunId == ev.RunId && e.IdempotencyKey == ev.IdempotencyKey) is { } first)
+            {
+                return ValueTask.FromResult(new SendEventResult(SendEventOutcome.Duplicate, first, run.Status));
+            }
+            if (_eventIndex.ContainsKey(ev.Id))
+            {
+                throw new JournalConflictException($"An event with id {ev.Id} is already stored; event '{ev.Name}' for run {ev.RunId} was not sent.");
+            }
+            _eventIndex[ev.Id] = _events.Count;
+            _events.Add(ev);
+            _runs[run.Id] = run with { WakeRequestedAt = ev.CreatedAt };
+            return ValueTask.FromResult(new SendEventResult(SendEventOutcome.Delivered, ev, run.Status));
+        }
+    }
+
+    public ValueTask<IReadOnlyList<EventRecord>> GetEventsAsync(EventQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        query.Validate();
+        lock (_gate)
+        {
+            IReadOnlyList<EventRecord> events = _events
+                .Where(e => e.RunId == query.RunId && e.TenantId == query.TenantId)
+                .Where(e => query.Name is null || e.Name == query.Name)
+                .Where(e => query.IncludeConsumed || e.ConsumedAt is null)
+                .Take(query.Limit)
+                .ToList();
+            return ValueTask.FromResult(events);
         }
     }
 

@@ -27,6 +27,20 @@ public abstract record JournalWrite
 
     /// <summary>Gives up <paramref name="owner"/>'s claim on the run (no-op when it holds none): put it after the fence.</summary>
     public static JournalWrite ReleaseClaim(Guid runId, string tenantId, string owner) => new ReleaseClaim(runId, tenantId, owner);
+
+    /// <summary>
+    /// Marks an event of the run consumed by the journal entry at <paramref name="sequence"/>. The whole commit is refused
+    /// with <see cref="JournalConflictException"/> unless the event belongs to that run and tenant and is not consumed yet.
+    /// Not fenced by itself: put it after the run's <see cref="RequireClaim(Guid, string, string)"/> fence.
+    /// </summary>
+    public static JournalWrite ConsumeEvent(Guid eventId, Guid runId, string tenantId, int sequence, DateTimeOffset at) =>
+        new ConsumeEvent(eventId, runId, tenantId, sequence, at);
+
+    /// <summary>
+    /// Asks another run to wake up (<see cref="RunRecord.WakeRequestedAt"/>): how a child's final commit wakes its parent.
+    /// A no-op when the tenant has no such run or the run has ended. Not fenced by itself.
+    /// </summary>
+    public static JournalWrite WakeRun(Guid runId, string tenantId, DateTimeOffset at) => new WakeRun(runId, tenantId, at);
 }
 
 /// <summary>Adds a step record.</summary>
@@ -43,3 +57,9 @@ public sealed record RequireClaim(Guid RunId, string TenantId, string Owner) : J
 
 /// <summary>Clears the run's owner and lease if <see cref="Owner"/> holds them.</summary>
 public sealed record ReleaseClaim(Guid RunId, string TenantId, string Owner) : JournalWrite;
+
+/// <summary>Marks event <see cref="EventId"/> of the run consumed by the journal entry at <see cref="Sequence"/>.</summary>
+public sealed record ConsumeEvent(Guid EventId, Guid RunId, string TenantId, int Sequence, DateTimeOffset At) : JournalWrite;
+
+/// <summary>Sets the run's <see cref="RunRecord.WakeRequestedAt"/> unless it has ended or does not exist.</summary>
+public sealed record WakeRun(Guid RunId, string TenantId, DateTimeOffset At) : JournalWrite;

@@ -5,8 +5,9 @@ namespace Workflows.Storage;
 /// <summary>
 /// What makes a run ready to be claimed, for every store alike (at <c>now</c>):
 /// <see cref="RunStatus.Pending"/> or <see cref="RunStatus.Running"/> with no owner or an expired claim (new, released, or
-/// whose engine died), and <see cref="RunStatus.Waiting"/> whose <see cref="RunRecord.WakeAt"/> has come or that has a
-/// cancel request (recorded while it was suspending: its next execution ends it).
+/// whose engine died), and <see cref="RunStatus.Waiting"/> (unheld) whose <see cref="RunRecord.WakeAt"/> has come, that has a
+/// cancel request (recorded while it was suspending: its next execution ends it), or that has a wake-up request
+/// (<see cref="RunRecord.WakeRequestedAt"/>: an event was sent to it, a child of it ended).
 /// Parked and final runs are never ready.
 /// </summary>
 public static class RunReadiness
@@ -21,7 +22,7 @@ public static class RunReadiness
         return run.Status switch
         {
             RunStatus.Pending or RunStatus.Running => unheld,
-            RunStatus.Waiting => (run.CancelRequestedAt is not null || run.WakeAt is { } wake && wake <= now) && unheld,
+            RunStatus.Waiting => (run.CancelRequestedAt is not null || run.WakeRequestedAt is not null || run.WakeAt is { } wake && wake <= now) && unheld,
             _ => false,
         };
     }
@@ -30,11 +31,11 @@ public static class RunReadiness
     public static DateTimeOffset? DueAt(RunRecord run) => run.Status switch
     {
         RunStatus.Pending or RunStatus.Running => run.Owner is null ? DateTimeOffset.MinValue : run.LeaseExpiresAt ?? DateTimeOffset.MinValue,
-        RunStatus.Waiting => run.CancelRequestedAt is not null ? DateTimeOffset.MinValue : run.WakeAt,
+        RunStatus.Waiting => run.CancelRequestedAt is not null || run.WakeRequestedAt is not null ? DateTimeOffset.MinValue : run.WakeAt,
         _ => null,
     };
 
-    /// <summary>The claimed form of a run: running, under the owner's lease, no longer waiting.</summary>
+    /// <summary>The claimed form of a run: running, under the owner's lease, no longer waiting, its wake-up request taken.</summary>
     public static RunRecord Claimed(RunRecord run, string owner, DateTimeOffset now, DateTimeOffset leaseExpiresAt) => run with
     {
         Status = RunStatus.Running,
@@ -43,6 +44,7 @@ public static class RunReadiness
         StartedAt = run.StartedAt ?? now,
         WakeAt = null,
         WaitingFor = null,
+        WakeRequestedAt = null,
         UpdatedAt = now,
     };
 }

@@ -8,7 +8,7 @@ namespace Workflows.Tests.Storage;
 /// What every <see cref="IWorkflowStore"/> must do. A store's test class derives from this one and says how to
 /// create a fresh, empty store; each test gets its own store, initialized, and disposed afterwards.
 /// </summary>
-public abstract class WorkflowStoreContractTests : IAsyncLifetime
+public abstract partial class WorkflowStoreContractTests : IAsyncLifetime
 {
     protected const string Tenant = "tenant-a";
     protected const string OtherTenant = "tenant-b";
@@ -157,6 +157,7 @@ public abstract class WorkflowStoreContractTests : IAsyncLifetime
         SameMoment(expected.WakeAt, actual.WakeAt, nameof(RunRecord.WakeAt));
         SameMoment(expected.DeadlineAt, actual.DeadlineAt, nameof(RunRecord.DeadlineAt));
         SameMoment(expected.CancelRequestedAt, actual.CancelRequestedAt, nameof(RunRecord.CancelRequestedAt));
+        SameMoment(expected.WakeRequestedAt, actual.WakeRequestedAt, nameof(RunRecord.WakeRequestedAt));
     }
 
     /// <summary>Record equality only (DateTimeOffsets compared as instants): for runs a store rewrote itself (claims, cancels), which may keep its times in UTC.</summary>
@@ -1339,6 +1340,7 @@ public abstract class WorkflowStoreContractTests : IAsyncLifetime
             StartedAt = before.StartedAt ?? Now,
             WakeAt = null,
             WaitingFor = null,
+            WakeRequestedAt = null,
             UpdatedAt = claimed.UpdatedAt, // bookkeeping: not part of the contract
         }, claimed);
         if (before.StartedAt is { } started)
