@@ -19,19 +19,17 @@ internal sealed class RunExecution
 
     private readonly WorkflowEngine _engine;
     private readonly WorkflowDefinition _definition;
-    private readonly bool _acceptSchemaChange;
     private readonly CancellationTokenSource _cts;
     private RunRecord _run;
     private int _interruption;
     private string? _cancelReason;
     private string? _currentOwner;
 
-    internal RunExecution(WorkflowEngine engine, WorkflowDefinition definition, RunRecord claimed, bool acceptSchemaChange)
+    internal RunExecution(WorkflowEngine engine, WorkflowDefinition definition, RunRecord claimed)
     {
         _engine = engine;
         _definition = definition;
         _run = claimed;
-        _acceptSchemaChange = acceptSchemaChange;
         _cts = CancellationTokenSource.CreateLinkedTokenSource(engine.StoppingToken);
     }
 
@@ -160,17 +158,24 @@ internal sealed class RunExecution
             return;
         }
 
+        // A run recorded under another schema: parked, unless the change is accepted (for this resume, or as compatible by
+        // the engine's policy). Its recorded version changes only once the run has replayed past its recorded steps, so a
+        // resume that fails on them leaves the run as it was, to be resumed by the code it was recorded under.
+        string? adoptSchema = null;
         if (_run.SchemaVersion != _definition.SchemaVersion)
         {
-            if (!_acceptSchemaChange)
+            if (!_engine.TakeSchemaAcceptance(_run.Id, _definition.SchemaVersion))
             {
-                var mismatch = new SchemaMismatchException(_run.Id, _run.Workflow, _run.SchemaVersion, _definition.SchemaVersion,
-                    await _engine.DescribeSchemaChangeAsync(_definition, _run, steps, token).ConfigureAwait(false));
-                await ParkAsync(null, ErrorKind.SchemaMismatch, mismatch).ConfigureAwait(false);
-                return;
+                var change = await _engine.CheckSchemaChangeAsync(_definition, _run, steps, token).ConfigureAwait(false);
+                if (!(change.IsCompatible && _engine.Options.SchemaChanges == SchemaChangePolicy.AcceptCompatible))
+                {
+                    var mismatch = new SchemaMismatchException(_run.Id, _run.Workflow, _run.SchemaVersion, _definition.SchemaVersion,
+                        change.Description, change.Incompatible, _engine.Options.SchemaChanges);
+                    await ParkAsync(null, ErrorKind.SchemaMismatch, mismatch).ConfigureAwait(false);
+                    return;
+                }
             }
-            _run = _run with { SchemaVersion = _definition.SchemaVersion, UpdatedAt = clock.GetUtcNow() };
-            await CommitAsync([JournalWrite.Update(_run)], null, token).ConfigureAwait(false);
+            adoptSchema = _definition.SchemaVersion;
         }
 
         using var deadlineTimer = _run.DeadlineAt is { } due
@@ -182,6 +187,7 @@ internal sealed class RunExecution
             _engine.Options.MaxInterruptedAttempts, _engine.Options.JournalLimits, token)
         {
             Committed = _engine.Committed,
+            AdoptSchemaVersion = adoptSchema,
         };
         Task<string> work;
         WorkflowContext.Current = context;
@@ -308,6 +314,7 @@ internal sealed class RunExecution
 
     private async Task FinishAsync(WorkflowContext? context, RunRecord ended, List<JournalWrite> steps, Exception? cause)
     {
+        ended = context?.WithAdoptedSchema(ended) ?? ended;
         steps.Add(JournalWrite.Update(ended));
         steps.Add(JournalWrite.ReleaseClaim(_run.Id, _run.TenantId, _engine.WorkerId));
         try

@@ -112,7 +112,7 @@ internal sealed class RunScheduler
         _engine.ReleaseSlots(reserved - claimed.Count);
         foreach (var run in claimed)
         {
-            _engine.Execute(run, acceptSchemaChange: false);
+            _engine.Execute(run);
         }
         return claimed.Count == reserved;
     }

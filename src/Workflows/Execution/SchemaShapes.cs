@@ -7,7 +7,7 @@ namespace Workflows;
 /// generator writes them) and says which lines changed and where, so that a schema mismatch names the step or type
 /// and the member.
 /// </summary>
-internal static class SchemaShapes
+internal static partial class SchemaShapes
 {
     private const int Context = 40;
 
@@ -70,4 +70,12 @@ internal static class SchemaShapes
         var end = Math.Min(line.Length, at + Context);
         return new StringBuilder(line, start, end - start, end - start).ToString();
     }
+}
+
+/// <summary>What changed between the schema a run was recorded under and the code's.</summary>
+/// <param name="Description">The changes, for the error message: removed steps first, then the changed shape lines.</param>
+/// <param name="Incompatible">The changes that the reading rules do not allow (empty when every change is compatible).</param>
+internal sealed record SchemaChange(string Description, IReadOnlyList<string> Incompatible)
+{
+    public bool IsCompatible => Incompatible.Count == 0;
 }

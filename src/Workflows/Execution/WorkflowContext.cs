@@ -62,8 +62,8 @@ public sealed partial class WorkflowContext
         internal set => s_current.Value = value;
     }
 
-    /// <summary>The run as it was when this execution began.</summary>
-    public RunRecord Run { get; }
+    /// <summary>The run as it was when this execution began (with the code's schema version once it is adopted).</summary>
+    public RunRecord Run { get; private set; }
 
     public Guid RunId => Run.Id;
     public string TenantId => Run.TenantId;
@@ -91,6 +91,19 @@ public sealed partial class WorkflowContext
 
     /// <summary>Told of every durable commit of this execution (the engine's journal observer).</summary>
     internal Action<RunRecord, IReadOnlyList<JournalWrite>>? Committed { get; init; }
+
+    /// <summary>
+    /// The code's schema version, when the run was recorded under another one and the change was accepted: it is written
+    /// with the first commit after the replay has passed every recorded step (and never if the run is parked before).
+    /// </summary>
+    internal string? AdoptSchemaVersion { get; init; }
+
+    /// <summary>Whether the run's record should now carry <see cref="AdoptSchemaVersion"/>: the replay has read every recorded step.</summary>
+    private bool AdoptsSchema => AdoptSchemaVersion is not null && Fatal is null && Volatile.Read(ref _sequence) >= _recordedCount;
+
+    /// <summary><paramref name="run"/> with the adopted schema version, when it is time (see <see cref="AdoptSchemaVersion"/>).</summary>
+    internal RunRecord WithAdoptedSchema(RunRecord run) =>
+        AdoptsSchema && run.Id == RunId && run.SchemaVersion != AdoptSchemaVersion ? run with { SchemaVersion = AdoptSchemaVersion! } : run;
 
     internal IReadOnlyCollection<int> Replayed => _replayed;
     internal IReadOnlyCollection<int> Executed => _executed;
@@ -134,7 +147,32 @@ public sealed partial class WorkflowContext
             batch.AddRange(_pending);
             _pending = [];
         }
-        batch.AddRange(writes);
+        var adopting = AdoptsSchema && Run.SchemaVersion != AdoptSchemaVersion;
+        if (adopting)
+        {
+            // Every write of the run's record carries the adopted version; without one, the version is written on its own.
+            var updatesRun = false;
+            foreach (var write in writes)
+            {
+                if (write is UpdateRun { Run.Id: var id } update && id == RunId)
+                {
+                    batch.Add(JournalWrite.Update(WithAdoptedSchema(update.Run)));
+                    updatesRun = true;
+                }
+                else
+                {
+                    batch.Add(write);
+                }
+            }
+            if (!updatesRun)
+            {
+                batch.Insert(1, JournalWrite.Update(Run with { SchemaVersion = AdoptSchemaVersion!, UpdatedAt = _clock.GetUtcNow() }));
+            }
+        }
+        else
+        {
+            batch.AddRange(writes);
+        }
         try
         {
             await StoreRetry.RunAsync(() => _store.CommitAsync(batch, cancellationToken), cancellationToken).ConfigureAwait(false);
@@ -143,6 +181,10 @@ public sealed partial class WorkflowContext
         {
             OwnershipLost ??= e;
             throw;
+        }
+        if (adopting)
+        {
+            Run = Run with { SchemaVersion = AdoptSchemaVersion! };
         }
         Committed?.Invoke(Run, batch);
     }

@@ -28,7 +28,7 @@ public sealed partial class WorkflowEngine
         StartScheduler();
         foreach (var run in runs)
         {
-            await TryExecuteAsync(run, acceptSchemaChange: false, cancellationToken).ConfigureAwait(false);
+            await TryExecuteAsync(run, cancellationToken).ConfigureAwait(false);
         }
         return handles;
     }
@@ -42,14 +42,22 @@ public sealed partial class WorkflowEngine
     /// <exception cref="WorkflowNotFoundException">No such run, or its workflow is not registered with this engine.</exception>
     public async Task<WorkflowRun> ResumeAsync(Guid runId, string? tenantId = null, bool acceptSchemaChange = false, CancellationToken cancellationToken = default)
     {
-        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        await OpenStoreAsync(cancellationToken).ConfigureAwait(false);
         var run = await GetRunRecordAsync(runId, tenantId, cancellationToken).ConfigureAwait(false);
         var definition = DefinitionOf(run);
+        if (acceptSchemaChange && run.SchemaVersion != definition.SchemaVersion)
+        {
+            // Held by this engine, not by the run's record: whichever of its executions claims the run next (this call's, or
+            // its scheduler's, started only after this) takes it. The record's version changes only once that execution
+            // passed the recorded steps.
+            _schemaAcceptances[run.Id] = definition.SchemaVersion;
+        }
+        StartScheduler();
         if (run.Status is RunStatus.Parked or RunStatus.Failed)
         {
-            run = await ReopenAsync(run, definition, acceptSchemaChange, cancellationToken).ConfigureAwait(false);
+            run = await ReopenAsync(run, cancellationToken).ConfigureAwait(false);
         }
-        return await ResumeExistingAsync(run, acceptSchemaChange, cancellationToken).ConfigureAwait(false);
+        return await ResumeExistingAsync(run, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The typed form of <see cref="ResumeAsync(Guid, string?, bool, CancellationToken)"/>.</summary>
@@ -193,15 +201,15 @@ public sealed partial class WorkflowEngine
     }
 
     /// <summary>A handle on an existing run, claimed and executed here if it is ready and a slot is free.</summary>
-    private async Task<WorkflowRun> ResumeExistingAsync(RunRecord run, bool acceptSchemaChange, CancellationToken cancellationToken)
+    private async Task<WorkflowRun> ResumeExistingAsync(RunRecord run, CancellationToken cancellationToken)
     {
         var handle = Handle(run, created: false);
-        await TryExecuteAsync(run, acceptSchemaChange, cancellationToken).ConfigureAwait(false);
+        await TryExecuteAsync(run, cancellationToken).ConfigureAwait(false);
         return handle;
     }
 
     /// <summary>Claims and executes a run here if it is ready and a slot is free; else leaves it to the scheduler.</summary>
-    private async Task TryExecuteAsync(RunRecord run, bool acceptSchemaChange, CancellationToken cancellationToken)
+    private async Task TryExecuteAsync(RunRecord run, CancellationToken cancellationToken)
     {
         if (IsExecuting(run.Id) || !_definitions.TryGetValue(run.Workflow, out var definition))
         {
@@ -228,11 +236,11 @@ public sealed partial class WorkflowEngine
             ReleaseSlots(1); // another engine was first
             return;
         }
-        StartExecution(definition, claimed, acceptSchemaChange);
+        StartExecution(definition, claimed);
     }
 
     /// <summary>Makes a parked or failed run Pending again; a failed run's failed last step is reopened for one new attempt.</summary>
-    private async Task<RunRecord> ReopenAsync(RunRecord run, WorkflowDefinition definition, bool acceptSchemaChange, CancellationToken cancellationToken)
+    private async Task<RunRecord> ReopenAsync(RunRecord run, CancellationToken cancellationToken)
     {
         var now = Clock.GetUtcNow();
         var writes = new List<JournalWrite>();
@@ -268,7 +276,6 @@ public sealed partial class WorkflowEngine
             Output = null,
             CompletedAt = null,
             UpdatedAt = now,
-            SchemaVersion = acceptSchemaChange ? definition.SchemaVersion : run.SchemaVersion,
         };
         writes.Add(JournalWrite.Update(reopened));
         await _store.CommitAsync(writes, cancellationToken).ConfigureAwait(false);

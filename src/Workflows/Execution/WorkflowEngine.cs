@@ -220,13 +220,13 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
         {
             if (slot) ReleaseSlots(1);
             checkExisting?.Invoke(result.Run);
-            return await ResumeExistingAsync(result.Run, acceptSchemaChange: false, cancellationToken).ConfigureAwait(false);
+            return await ResumeExistingAsync(result.Run, cancellationToken).ConfigureAwait(false);
         }
         Committed(result.Run, [JournalWrite.Update(result.Run), .. steps.Select(JournalWrite.Insert)]);
         var handle = definition.CreateHandle(this, result.Run, created: true);
         if (slot)
         {
-            StartExecution(definition, result.Run, acceptSchemaChange: false);
+            StartExecution(definition, result.Run);
         }
         else
         {
@@ -282,19 +282,19 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
     }
 
     /// <summary>Executes a run the scheduler claimed into a reserved slot.</summary>
-    internal void Execute(RunRecord claimed, bool acceptSchemaChange)
+    internal void Execute(RunRecord claimed)
     {
         if (!_definitions.TryGetValue(claimed.Workflow, out var definition))
         {
             ReleaseSlots(1);
             return;
         }
-        StartExecution(definition, claimed, acceptSchemaChange);
+        StartExecution(definition, claimed);
     }
 
-    private void StartExecution(WorkflowDefinition definition, RunRecord claimed, bool acceptSchemaChange)
+    private void StartExecution(WorkflowDefinition definition, RunRecord claimed)
     {
-        var execution = new RunExecution(this, definition, claimed, acceptSchemaChange);
+        var execution = new RunExecution(this, definition, claimed);
         if (!_executions.TryAdd(claimed.Id, execution))
         {
             ReleaseSlots(1); // already executing here: one execution per run
@@ -335,10 +335,18 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
     }
 
     /// <summary>What changed between the schema a run was recorded under and the code's, as precisely as the journal allows.</summary>
-    internal async Task<string> DescribeSchemaChangeAsync(WorkflowDefinition definition, RunRecord run, IReadOnlyList<StepRecord> steps, CancellationToken cancellationToken)
+    /// <summary>Runs resumed here with <c>acceptSchemaChange: true</c>, and the code's schema version they were accepted for.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, string> _schemaAcceptances = new();
+
+    /// <summary>Whether a resume here accepted <paramref name="runId"/>'s schema change to <paramref name="version"/>; the acceptance is used up.</summary>
+    internal bool TakeSchemaAcceptance(Guid runId, string version) =>
+        _schemaAcceptances.TryRemove(new KeyValuePair<Guid, string>(runId, version));
+
+    internal async Task<SchemaChange> CheckSchemaChangeAsync(WorkflowDefinition definition, RunRecord run, IReadOnlyList<StepRecord> steps, CancellationToken cancellationToken)
     {
         var removed = RemovedSteps(definition, steps);
         string? shapes = null;
+        IReadOnlyList<string>? incompatible = null;
         if (definition.SchemaShape is { } current)
         {
             try
@@ -346,6 +354,8 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
                 if (await _store.GetSchemaAsync(run.Workflow, run.SchemaVersion, cancellationToken).ConfigureAwait(false) is { } recorded)
                 {
                     shapes = SchemaShapes.Describe(recorded.Shape, current);
+                    var recordedSteps = steps.Where(s => s.Kind == StepKind.Step).Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
+                    incompatible = SchemaShapes.IncompatibleChanges(recorded.Shape, current, recordedSteps);
                 }
             }
             catch (StoreUnavailableException)
@@ -353,13 +363,14 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
                 // the message is the lesser loss: the run is parked either way
             }
         }
-        return (removed, shapes) switch
+        var description = (removed, shapes) switch
         {
             (not null, not null) => $"{removed}; {shapes}",
             (not null, null) => removed,
             (null, not null) => shapes,
             _ => "a step's name or signature, or the shape of a step's or the run's types (their members, types, nullability, enum members), changed",
         };
+        return new SchemaChange(description, incompatible ?? ["the shape the run was recorded under is not in the journal, so the change cannot be checked"]);
     }
 
     /// <summary>Tells the observer what a durable commit of <paramref name="run"/>'s journal wrote.</summary>

@@ -53,6 +53,15 @@ public sealed class WorkflowEngineOptions
     public int MaxInterruptedAttempts { get; init; } = 10;
 
     /// <summary>
+    /// What the engine does with a run recorded under another schema version of its workflow (its steps' or run's types,
+    /// names or signatures changed since). <see cref="SchemaChangePolicy.Exact"/> (the default) parks it until someone
+    /// resumes it with <c>acceptSchemaChange: true</c>; <see cref="SchemaChangePolicy.AcceptCompatible"/> resumes it when
+    /// every change is one the journal can still be read under (an added optional member, a removed member, an added
+    /// enum member or step: see README, "Changing a workflow") and parks it, naming the changes that are not, otherwise.
+    /// </summary>
+    public SchemaChangePolicy SchemaChanges { get; init; } = SchemaChangePolicy.Exact;
+
+    /// <summary>
     /// Called after each durable commit of a run's journal with every record it wrote (see <see cref="JournalCommitted"/>):
     /// step starts, successes, failures, scheduled retries, durable values and sleeps, and run status changes. On the
     /// flow that committed (a step's commit is observed before its result is handed back to the workflow). For logging,
@@ -121,6 +130,20 @@ public sealed class StartOptions
 
     /// <summary>The run's deadline, from its creation: past it, the run is cancelled with a <c>Timeout</c> error. Null for none.</summary>
     public TimeSpan? Timeout { get; init; }
+}
+
+/// <summary>How an engine treats a run recorded under another schema version (<see cref="WorkflowEngineOptions.SchemaChanges"/>).</summary>
+public enum SchemaChangePolicy
+{
+    /// <summary>Resume a run only under the schema it was recorded with; any change parks it.</summary>
+    Exact,
+
+    /// <summary>
+    /// Resume a run under a changed schema when every change is compatible by the reading rules (checked against the
+    /// shape the journal kept for the run's version); the run's recorded version becomes the code's once it has replayed
+    /// past its recorded steps.
+    /// </summary>
+    AcceptCompatible,
 }
 
 /// <summary>What a start does when its idempotency key names a run with another input.</summary>

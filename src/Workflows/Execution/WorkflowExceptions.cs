@@ -57,17 +57,38 @@ public sealed class NonDeterminismException : Exception
 public sealed class SchemaMismatchException : Exception
 {
     public SchemaMismatchException(Guid runId, string workflow, string recordedVersion, string currentVersion, string changes)
-        : base($"Run {runId} of '{workflow}' was recorded under schema {recordedVersion}, but the code is schema {currentVersion} ({changes}). " +
-               "It was not resumed. To resume it under the new code, resume it with acceptSchemaChange: true.")
+        : this(runId, workflow, recordedVersion, currentVersion, changes, [], SchemaChangePolicy.Exact)
+    {
+    }
+
+    public SchemaMismatchException(Guid runId, string workflow, string recordedVersion, string currentVersion, string changes,
+        IReadOnlyList<string> incompatibleChanges, SchemaChangePolicy policy)
+        : base(MessageOf(runId, workflow, recordedVersion, currentVersion, changes, incompatibleChanges, policy))
     {
         RunId = runId;
         RecordedVersion = recordedVersion;
         CurrentVersion = currentVersion;
+        IncompatibleChanges = incompatibleChanges;
     }
 
     public Guid RunId { get; }
     public string RecordedVersion { get; }
     public string CurrentVersion { get; }
+
+    /// <summary>The changes that the reading rules do not allow (empty when every change is compatible, or none could be checked).</summary>
+    public IReadOnlyList<string> IncompatibleChanges { get; }
+
+    private static string MessageOf(Guid runId, string workflow, string recordedVersion, string currentVersion, string changes,
+        IReadOnlyList<string> incompatible, SchemaChangePolicy policy)
+    {
+        var verdict = incompatible.Count > 0
+            ? $" Not compatible: {string.Join("; ", incompatible)}."
+            : policy == SchemaChangePolicy.Exact
+                ? " Every change is compatible: an engine with SchemaChanges = SchemaChangePolicy.AcceptCompatible resumes it."
+                : "";
+        return $"Run {runId} of '{workflow}' was recorded under schema {recordedVersion}, but the code is schema {currentVersion} ({changes})." +
+               verdict + " It was not resumed. To resume it under the new code, resume it with acceptSchemaChange: true.";
+    }
 }
 
 /// <summary>

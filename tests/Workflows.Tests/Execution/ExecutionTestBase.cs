@@ -64,7 +64,8 @@ public abstract class ExecutionTestBase : JournalTestBase, IAsyncLifetime
         bool logCommits = false,
         int maxInterruptedAttempts = 10,
         global::Workflows.Serialization.JournalLimits? journalLimits = null,
-        Action<JournalCommitted>? onJournalCommitted = null)
+        Action<JournalCommitted>? onJournalCommitted = null,
+        SchemaChangePolicy schemaChanges = SchemaChangePolicy.Exact)
     {
         var store = await _harness!.OpenAsync();
         var provided = new List<object> { probe ?? new ExecutionProbe() };
@@ -86,6 +87,7 @@ public abstract class ExecutionTestBase : JournalTestBase, IAsyncLifetime
                 foreach (var step in commit.Steps.Where(s => s.Status == StepStatus.Succeeded && s.Kind == StepKind.Step)) onStepCommitted(step);
             }),
             OnBackgroundError = onBackgroundError,
+            SchemaChanges = schemaChanges,
         };
         var engine = new WorkflowEngine(logCommits ? new LoggingStore(store, workerId ?? "engine", Commits) : store, options);
         foreach (var definition in definitions ?? [])
