@@ -6,7 +6,7 @@ using Workflows.Tests.Storage;
 namespace Workflows.Sqlite.Tests;
 
 /// <summary>The SQLite store passes the store contract, plus what only a file-backed store can show.</summary>
-public sealed class SqliteWorkflowStoreTests : WorkflowStoreContractTests
+public sealed partial class SqliteWorkflowStoreTests : WorkflowStoreContractTests
 {
     private readonly string _directory;
     private readonly string _path;
@@ -220,6 +220,7 @@ public sealed class SqliteWorkflowStoreTests : WorkflowStoreContractTests
             Assert.Equal(1L, Scalar($"SELECT count(*) FROM pragma_table_info('{table}') WHERE name = 'tenant_id'"));
         }
         AssertExecutionCoreSchema(Scalar);
+        AssertDurablePrimitivesSchema(Scalar);
     }
 
     /// <summary>What migration 2 adds: the execution core's columns and the indexes that claims and wake-ups use.</summary>
