@@ -51,9 +51,11 @@ public abstract class DelegatingWorkflowStore : IWorkflowStore
     public virtual ValueTask<SchemaRecord?> GetSchemaAsync(string workflow, string schemaVersion, CancellationToken cancellationToken = default) =>
         Inner.GetSchemaAsync(workflow, schemaVersion, cancellationToken);
 
+    /// <inheritdoc />
     public virtual ValueTask<SendEventResult> SendEventAsync(EventRecord ev, CancellationToken cancellationToken = default) =>
         Inner.SendEventAsync(ev, cancellationToken);
 
+    /// <inheritdoc />
     public virtual ValueTask<IReadOnlyList<EventRecord>> GetEventsAsync(EventQuery query, CancellationToken cancellationToken = default) =>
         Inner.GetEventsAsync(query, cancellationToken);
 

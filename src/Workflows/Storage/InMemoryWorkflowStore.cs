@@ -349,6 +349,7 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
         }
     }
 
+    /// <inheritdoc />
     public ValueTask<SendEventResult> SendEventAsync(EventRecord ev, CancellationToken cancellationToken = default)
     {
         RunEvents.ValidateForSend(ev);
@@ -378,6 +379,7 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
         }
     }
 
+    /// <inheritdoc />
     public ValueTask<IReadOnlyList<EventRecord>> GetEventsAsync(EventQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
