@@ -188,6 +188,7 @@ internal sealed class RunExecution
         {
             Committed = _engine.Committed,
             AdoptSchemaVersion = adoptSchema,
+            Engine = _engine,
         };
         Task<string> work;
         WorkflowContext.Current = context;
@@ -317,6 +318,11 @@ internal sealed class RunExecution
         ended = context?.WithAdoptedSchema(ended) ?? ended;
         steps.Add(JournalWrite.Update(ended));
         steps.Add(JournalWrite.ReleaseClaim(_run.Id, _run.TenantId, _engine.WorkerId));
+        var wakesParent = ended.ParentRunId is { } parent && StatusTransitions.IsFinal(ended.Status);
+        if (wakesParent)
+        {
+            steps.Add(JournalWrite.WakeRun(ended.ParentRunId!.Value, ended.TenantId, ended.UpdatedAt)); // its wait on this child is over
+        }
         try
         {
             await CommitAsync(steps, context, _engine.AbortToken).ConfigureAwait(false);
@@ -329,6 +335,14 @@ internal sealed class RunExecution
         var report = context is null ? ExecutionReport.None
             : new ExecutionReport([.. context.Replayed.Except(context.Executed).Order()], [.. context.Executed.Order()]);
         _engine.Waiters.Complete(ended, ended.Output, cause, report);
+        if (wakesParent)
+        {
+            _engine.RunSuspended(); // the parent may be this engine's to claim
+        }
+        if (ended.Status == RunStatus.Cancelled)
+        {
+            await _engine.CancelChildrenAsync(ended, ended.Error?.Message ?? "Cancelled.", _engine.AbortToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>A fenced commit: through the context (with its pending durable values) when there is one.</summary>

@@ -52,6 +52,83 @@ public static class Workflow
     public static Task SleepAsync(TimeSpan duration, CancellationToken cancellationToken = default) =>
         Context(nameof(SleepAsync)).SleepAsync(duration, cancellationToken);
 
+    /// <summary>
+    /// Waits for an external event of <paramref name="name"/> sent to this run (<see cref="WorkflowEngine.SendEventAsync{T}(Guid, string, T, string?, string?, CancellationToken)"/>)
+    /// and returns its payload. Journaled (an <see cref="StepKind.Event"/> entry whose output is the payload): a replay returns
+    /// the same payload. An event sent before the wait is delivered to it; events of one name queue in the order they were
+    /// sent, one per wait. While none is there the run is suspended (nothing of it stays in memory) until one is sent or
+    /// <paramref name="timeout"/> passes (none: wait as long as it takes).
+    /// </summary>
+    /// <exception cref="EventTimeoutException">No event arrived in time (the wait's entry is recorded as failed; a later event waits for the next wait).</exception>
+    public static Task<T> WaitForEventAsync<T>(string name, TimeSpan? timeout = null) =>
+        Context(nameof(WaitForEventAsync)).WaitForEventAsync(name, timeout, JsonCodecRegistry.Get<T>($"the payload of event '{name}'"));
+
+    /// <summary><see cref="WaitForEventAsync{T}(string, TimeSpan?)"/> with an explicit codec.</summary>
+    public static Task<T> WaitForEventAsync<T>(string name, JsonCodec<T> codec, TimeSpan? timeout = null) =>
+        Context(nameof(WaitForEventAsync)).WaitForEventAsync(name, timeout, codec ?? throw new ArgumentNullException(nameof(codec)));
+
+    /// <summary>
+    /// Like <see cref="WaitForEventAsync{T}(string, TimeSpan?)"/>, but a timeout is not an exception: the result says whether
+    /// the event arrived (the timed-out wait is still journaled as failed, and replays the same way).
+    /// </summary>
+    public static async Task<EventWaitResult<T>> TryWaitForEventAsync<T>(string name, TimeSpan timeout)
+    {
+        try
+        {
+            return new EventWaitResult<T>(true, await WaitForEventAsync<T>(name, timeout).ConfigureAwait(false));
+        }
+        catch (EventTimeoutException)
+        {
+            return new EventWaitResult<T>(false, default);
+        }
+    }
+
+    /// <summary>
+    /// Publishes <paramref name="value"/> under <paramref name="key"/> for the run's callers
+    /// (<see cref="WorkflowEngine.GetEventAsync{T}(Guid, string, TimeSpan, string?, CancellationToken)"/>): progress, an
+    /// intermediate result, the payment link a checkout waits for. Journaled and committed before it returns; a replay does
+    /// not publish it again. Publishing the key again replaces the value for readers.
+    /// </summary>
+    public static Task SetEventAsync<T>(string key, T value) =>
+        Context(nameof(SetEventAsync)).PublishAsync(key, value, JsonCodecRegistry.Get<T>($"the value published under '{key}'"));
+
+    /// <summary><see cref="SetEventAsync{T}(string, T)"/> with an explicit codec.</summary>
+    public static Task SetEventAsync<T>(string key, T value, JsonCodec<T> codec) =>
+        Context(nameof(SetEventAsync)).PublishAsync(key, value, codec ?? throw new ArgumentNullException(nameof(codec)));
+
+    /// <summary>
+    /// A random number generator for workflow code, seeded from the journal (the seed is recorded the first time an
+    /// execution asks), so a replay draws the same numbers in the same order. Use it instead of <see cref="System.Random.Shared"/>.
+    /// </summary>
+    public static Random Random => Context(nameof(Random)).Random;
+
+    /// <summary>
+    /// Starts a child run of <paramref name="child"/> and returns its handle; await <see cref="ChildWorkflowRun{TOutput}.GetResultAsync"/>
+    /// for its result. The child records this run as its parent (and the entry that started it), runs in this run's tenant,
+    /// and has an id derived from this run's, so a replay never starts it twice. Cancelling this run cancels its children.
+    /// </summary>
+    /// <param name="timeout">The child's deadline (<see cref="StartOptions.Timeout"/>), if any.</param>
+    public static Task<ChildWorkflowRun<TOutput>> StartChildAsync<TWorkflow, TInput, TOutput>(WorkflowDefinition<TWorkflow, TInput, TOutput> child, TInput input,
+        TimeSpan? timeout = null)
+        where TWorkflow : class =>
+        Context(nameof(StartChildAsync)).StartChildAsync(child, input, timeout);
+
+    /// <summary>
+    /// Runs a child workflow and returns its result (<see cref="StartChildAsync{TWorkflow, TInput, TOutput}"/>, then its
+    /// result). This run is suspended while the child runs and woken when it ends.
+    /// </summary>
+    /// <exception cref="ChildWorkflowFailedException">The child failed or was cancelled; it carries the child's error.</exception>
+    public static async Task<TOutput> RunChildAsync<TWorkflow, TInput, TOutput>(WorkflowDefinition<TWorkflow, TInput, TOutput> child, TInput input,
+        TimeSpan? timeout = null)
+        where TWorkflow : class
+    {
+        var run = await StartChildAsync(child, input, timeout).ConfigureAwait(false);
+        return await run.GetResultAsync().ConfigureAwait(false);
+    }
+
     private static WorkflowContext Context(string member) =>
         WorkflowContext.Current ?? throw new InvalidOperationException($"Workflow.{member} is only available inside a running workflow.");
 }
+
+/// <summary>What <see cref="Workflow.TryWaitForEventAsync{T}"/> got: whether the event arrived, and its payload if it did.</summary>
+public readonly record struct EventWaitResult<T>(bool Arrived, T? Payload);

@@ -154,8 +154,9 @@ public sealed partial class WorkflowContext
             if (wakeAt < _suspendWakeAt)
             {
                 _suspendWakeAt = wakeAt;
-                _suspendReason = waitingFor;
             }
+            // Every wait of the wave is named, in the order they asked: "sleep:3", "event:scan", "child:<id>".
+            _suspendReason = _suspendReason.Length == 0 ? waitingFor : $"{_suspendReason}, {waitingFor}";
             _suspendRequests++;
             drained = _inFlight == _suspendRequests;
         }
@@ -189,7 +190,8 @@ public sealed partial class WorkflowContext
                 wakeAt = deadline;
             }
             var now = _clock.GetUtcNow();
-            var waiting = Run with { Status = RunStatus.Waiting, WakeAt = wakeAt, WaitingFor = waitingFor, UpdatedAt = now, Error = null };
+            // A wait with no time limit (an event without a timeout, a child) has no wake-up time: only its arrival wakes the run.
+            var waiting = Run with { Status = RunStatus.Waiting, WakeAt = wakeAt == DateTimeOffset.MaxValue ? null : wakeAt, WaitingFor = waitingFor, UpdatedAt = now, Error = null };
             await CommitAsync([JournalWrite.Update(waiting), JournalWrite.ReleaseClaim(RunId, TenantId, _owner)], CancellationToken).ConfigureAwait(false);
             _suspended.TrySetResult();
         }

@@ -24,10 +24,10 @@ public sealed partial class WorkflowContext
             switch (recorded.Status)
             {
                 case StepStatus.Succeeded:
+                case StepStatus.Skipped: // a skipped step returns what its body returned when it skipped
                     MarkReplayed(recorded);
                     return ReadRecorded(recorded, json => output.Deserialize(json, Limits));
                 case StepStatus.Failed:
-                case StepStatus.Skipped:
                     MarkReplayed(recorded);
                     throw new StepFailedException(recorded.Name, sequence, recorded.Attempt,
                         recorded.Error ?? new ErrorInfo(ErrorKind.StepFailed, "The step was recorded as failed without an error."));
@@ -49,6 +49,7 @@ public sealed partial class WorkflowContext
         Action<Utf8JsonWriter>? writeInput, Func<Task<T>> body, JsonCodec<T> output)
     {
         var now = _clock.GetUtcNow();
+        var scope = new StepScope(RunId, sequence, step.Name, recorded);
         StepRecord record;
         if (recorded is null)
         {
@@ -108,9 +109,10 @@ public sealed partial class WorkflowContext
         {
             var started = Stopwatch.GetTimestamp();
             T result;
+            scope.Attempt = record.Attempt;
             try
             {
-                result = await InvokeBodyAsync(step, body).ConfigureAwait(false);
+                result = await InvokeBodyAsync(step, scope, body).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (CancellationToken.IsCancellationRequested)
             {
@@ -122,6 +124,7 @@ public sealed partial class WorkflowContext
                 var error = ErrorInfo.From(ErrorKind.StepFailed, e);
                 var duration = (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
                 var failures = record.FailedAttempts + 1;
+                record = scope.Apply(record);
                 if (failures >= step.MaxAttempts)
                 {
                     record = record with { Status = StepStatus.Failed, FailedAttempts = failures, Error = error, DurationMs = duration, CompletedAt = failedAt, UpdatedAt = failedAt };
@@ -135,6 +138,8 @@ public sealed partial class WorkflowContext
                 var nextStart = failedAt + step.DelayBefore(failures + 1);
                 record = record with
                 {
+                    // Each failed attempt's error is kept: a later success does not erase it.
+                    AttemptHistory = [.. record.AttemptHistory ?? [], new StepAttempt(record.Attempt, error, record.StartedAt, duration)],
                     Status = StepStatus.Pending,
                     Attempt = record.Attempt + 1,
                     FailedAttempts = failures,
@@ -174,11 +179,12 @@ public sealed partial class WorkflowContext
                 throw unwritable;
             }
             var completedAt = _clock.GetUtcNow();
-            record = record with
+            var skipped = scope.SkipReason;
+            record = scope.Apply(record) with
             {
-                Status = StepStatus.Succeeded,
+                Status = skipped is null ? StepStatus.Succeeded : StepStatus.Skipped,
                 Output = json,
-                Error = null,
+                Error = skipped is null ? null : new ErrorInfo(ErrorKind.Skipped, skipped),
                 DurationMs = (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds,
                 CompletedAt = completedAt,
                 UpdatedAt = completedAt,
@@ -189,10 +195,12 @@ public sealed partial class WorkflowContext
         }
     }
 
-    private static async Task<T> InvokeBodyAsync<T>(StepDescriptor step, Func<Task<T>> body)
+    private static async Task<T> InvokeBodyAsync<T>(StepDescriptor step, StepScope scope, Func<Task<T>> body)
     {
-        // Set in this frame only: the async method restores the caller's value when it returns.
+        // Set in this frame only: the async method restores the caller's values when it returns.
         s_runningStep.Value = step;
+        scope.SkipReason = null; // a skip is the outcome of the attempt that asked for it
+        CurrentStep.Current = scope;
         return await body().ConfigureAwait(false);
     }
 }

@@ -142,6 +142,8 @@ public sealed partial class WorkflowEngine
             case CancelOutcome.Cancelled:
                 Committed(result.Run!, [JournalWrite.Update(result.Run!)]);
                 Waiters.Complete(result.Run!, null, cause: null);
+                await WakeParentAsync(result.Run!, cancellationToken).ConfigureAwait(false);
+                await CancelChildrenAsync(result.Run!, why, cancellationToken).ConfigureAwait(false);
                 break;
             case CancelOutcome.Requested when _executions.TryGetValue(runId, out var execution):
                 execution.RequestCancel(why); // ours: act now rather than at the next renewal

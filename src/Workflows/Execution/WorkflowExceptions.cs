@@ -216,3 +216,84 @@ public sealed class StepInterruptedException : Exception
     public string StepName { get; }
     public int Interruptions { get; }
 }
+
+/// <summary>No event of the awaited name arrived at the run before the wait's timeout. The wait's journal entry failed with it.</summary>
+public sealed class EventTimeoutException : Exception
+{
+    public EventTimeoutException(Guid runId, string eventName, int sequence, DateTimeOffset? timeoutAt)
+        : base(MessageOf(runId, eventName, sequence, timeoutAt))
+    {
+        RunId = runId;
+        EventName = eventName;
+        Sequence = sequence;
+        TimeoutAt = timeoutAt;
+    }
+
+    public Guid RunId { get; }
+    public string EventName { get; }
+    public int Sequence { get; }
+    public DateTimeOffset? TimeoutAt { get; }
+
+    internal static string MessageOf(Guid runId, string eventName, int sequence, DateTimeOffset? timeoutAt) =>
+        $"No event '{eventName}' arrived at run {runId} (wait {sequence}) by its timeout" +
+        (timeoutAt is { } at ? $" ({at.ToString("O", System.Globalization.CultureInfo.InvariantCulture)})." : ".");
+}
+
+/// <summary>An event could not be sent: the run does not exist in the tenant, or it has ended.</summary>
+public sealed class EventDeliveryException : Exception
+{
+    public EventDeliveryException(Guid runId, string tenantId, string eventName, Journal.RunStatus? status)
+        : base(status is { } s
+            ? $"Event '{eventName}' was not sent: run {runId} in tenant '{tenantId}' has ended ({s}); an ended run takes no events."
+            : $"Event '{eventName}' was not sent: tenant '{tenantId}' has no run {runId}.")
+    {
+        RunId = runId;
+        TenantId = tenantId;
+        EventName = eventName;
+        RunStatus = status;
+    }
+
+    public Guid RunId { get; }
+    public string TenantId { get; }
+    public string EventName { get; }
+
+    /// <summary>The ended run's status, or null when there is no such run.</summary>
+    public Journal.RunStatus? RunStatus { get; }
+}
+
+/// <summary>A run ended without publishing a value under the key a caller waited for.</summary>
+public sealed class PublishedValueNotFoundException : Exception
+{
+    public PublishedValueNotFoundException(Guid runId, string key, Journal.RunStatus status)
+        : base($"Run {runId} ended ({status}) without publishing a value under '{key}'.")
+    {
+        RunId = runId;
+        Key = key;
+        RunStatus = status;
+    }
+
+    public Guid RunId { get; }
+    public string Key { get; }
+    public Journal.RunStatus RunStatus { get; }
+}
+
+/// <summary>
+/// A child run that the workflow awaited ended without a result: it failed, or was cancelled. <see cref="Error"/> is the
+/// child's recorded error.
+/// </summary>
+public sealed class ChildWorkflowFailedException : Exception
+{
+    public ChildWorkflowFailedException(Guid childRunId, string workflow, Journal.RunStatus status, Journal.ErrorInfo error)
+        : base($"Child run {childRunId} of '{workflow}' ended {status}: {error.Message}")
+    {
+        ChildRunId = childRunId;
+        Workflow = workflow;
+        Status = status;
+        Error = error;
+    }
+
+    public Guid ChildRunId { get; }
+    public string Workflow { get; }
+    public Journal.RunStatus Status { get; }
+    public Journal.ErrorInfo Error { get; }
+}

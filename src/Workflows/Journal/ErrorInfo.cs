@@ -23,6 +23,12 @@ public enum ErrorKind
     MissingService,
     /// <summary>A step's attempts were cut short by crashes or stops more often than allowed: its body may be what kills the process.</summary>
     Interrupted,
+    /// <summary>Not an error: a skipped step's reason (<see cref="CurrentStep.Skip"/>).</summary>
+    Skipped,
+    /// <summary>No external event of the awaited name arrived before the wait's timeout.</summary>
+    EventTimeout,
+    /// <summary>A child run the workflow awaited ended without a result (failed or cancelled).</summary>
+    ChildFailed,
 }
 
 /// <summary>

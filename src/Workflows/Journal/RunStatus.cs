@@ -42,4 +42,6 @@ public enum StepKind
     Now,
     Guid,
     Random,
+    /// <summary>A value the run published for its callers (<see cref="Workflow.SetEventAsync{T}(string, T)"/>).</summary>
+    Publish,
 }

@@ -24,7 +24,8 @@ public static class StatusTransitions
     private static readonly StepStatus[] ToStepPending = [StepStatus.Pending, StepStatus.Running, StepStatus.Failed];
     private static readonly StepStatus[] ToStepRunning = [StepStatus.Pending, StepStatus.Running];
     private static readonly StepStatus[] ToStepDone = [StepStatus.Pending, StepStatus.Running];
-    private static readonly StepStatus[] ToStepSkipped = [StepStatus.Pending];
+    // Skipped: by its body while it runs (CurrentStep.Skip), or before it began.
+    private static readonly StepStatus[] ToStepSkipped = [StepStatus.Pending, StepStatus.Running];
 
     /// <summary>The statuses a run may be in for a write of <paramref name="target"/> to be legal.</summary>
     public static ReadOnlySpan<RunStatus> RunSources(RunStatus target) => target switch
