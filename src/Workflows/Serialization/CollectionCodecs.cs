@@ -47,6 +47,10 @@ internal static class JsonArrayElements
             {
                 throw e.Under(typeName, JournalMemberException.IndexSegment(list.Count));
             }
+            catch (Exception e) when (JournalMemberException.IsReadError(e))
+            {
+                throw JournalMemberException.Invalid(typeName, JournalMemberException.IndexSegment(list.Count), e);
+            }
         }
         return list;
     }
@@ -136,6 +140,10 @@ public sealed class DictionaryCodec<TDictionary, T>(JsonCodec<T> value, Func<Dic
             catch (JournalMemberException e)
             {
                 throw e.Under(TypeName, JournalMemberException.KeySegment(key));
+            }
+            catch (Exception e) when (JournalMemberException.IsReadError(e))
+            {
+                throw JournalMemberException.Invalid(TypeName, JournalMemberException.KeySegment(key), e);
             }
         }
         return fromDictionary(result);

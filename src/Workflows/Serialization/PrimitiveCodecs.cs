@@ -71,9 +71,13 @@ public static class JsonCodecs
         }
     }
 
-    /// <summary>Throws the error every codec raises on a token it cannot take.</summary>
+    /// <summary>
+    /// The error every codec raises on a token it cannot take: a <see cref="JournalMemberException"/> that says what
+    /// was expected and what was found ("is a JSON string where decimal was expected (at byte 11)"); the member and
+    /// collection readers put it under the member path (<c>Payment.Amount</c>, <c>Order.Lines[1].Sku</c>).
+    /// </summary>
     public static JsonException Unexpected(ref Utf8JsonReader reader, string typeName) =>
-        new($"Expected {typeName} but found {reader.TokenType} at byte {reader.TokenStartIndex}.");
+        JournalMemberException.WrongToken(typeName, reader.TokenType, reader.TokenStartIndex);
 
     private sealed class BooleanCodec : JsonCodec<bool>
     {

@@ -23,8 +23,8 @@ public sealed class JournalMemberException : JsonException
     private readonly string _root;
     private readonly string _tail;
 
-    private JournalMemberException(string root, string tail, string problem)
-        : base(null)
+    private JournalMemberException(string root, string tail, string problem, Exception? inner = null)
+        : base(null, inner)
     {
         _root = root;
         _tail = tail;
@@ -55,8 +55,32 @@ public sealed class JournalMemberException : JsonException
     public static JournalMemberException NullElement(string collectionTypeName, string segment) =>
         new(collectionTypeName, segment, $"is null, and the elements of {collectionTypeName} are not nullable");
 
+    /// <summary>A value of <paramref name="typeName"/> is a JSON token it cannot be read from (a string for a decimal, an object for a list).</summary>
+    public static JournalMemberException WrongToken(string typeName, JsonTokenType found, long at) =>
+        new(typeName, "", $"is {TokenName(found)} where {typeName} was expected (at byte {at.ToString(System.Globalization.CultureInfo.InvariantCulture)})");
+
+    /// <summary>A value could not be read for another reason (out of range, badly formatted, malformed JSON): its message, under the path.</summary>
+    public static JournalMemberException Invalid(string typeName, string segment, Exception inner) =>
+        new(typeName, segment, "cannot be read: " + inner.Message.TrimEnd('.'), inner);
+
     /// <summary>The same problem, seen from the type that holds the value: <c>Lines[2].Sku</c> under <c>Order</c>.</summary>
-    public JournalMemberException Under(string typeName, string segment) => new(typeName, segment + _tail, Problem);
+    public JournalMemberException Under(string typeName, string segment) => new(typeName, segment + _tail, Problem, InnerException);
+
+    /// <summary>Whether an error raised while reading one value is one to put under the member path (not a bug of the codec).</summary>
+    internal static bool IsReadError(Exception e) =>
+        e is JsonException and not JournalMemberException or FormatException or InvalidOperationException or OverflowException or ArgumentException;
+
+    private static string TokenName(JsonTokenType token) => token switch
+    {
+        JsonTokenType.StartObject => "a JSON object",
+        JsonTokenType.StartArray => "a JSON array",
+        JsonTokenType.String => "a JSON string",
+        JsonTokenType.Number => "a JSON number",
+        JsonTokenType.True => "JSON true",
+        JsonTokenType.False => "JSON false",
+        JsonTokenType.Null => "JSON null",
+        _ => "the JSON token " + token,
+    };
 
     internal static string IndexSegment(int index) => "[" + index.ToString(System.Globalization.CultureInfo.InvariantCulture) + "]";
 
@@ -80,6 +104,10 @@ public static class JsonMembers
         catch (JournalMemberException e)
         {
             throw e.Under(typeName, "." + member);
+        }
+        catch (Exception e) when (JournalMemberException.IsReadError(e))
+        {
+            throw JournalMemberException.Invalid(typeName, "." + member, e);
         }
     }
 
