@@ -62,7 +62,7 @@ internal static class WorkflowEmitter
         var input = run.Parameters.FirstOrDefault(p => !p.IsCancellationToken);
         var inputType = input?.TypeId ?? UnitType;
         var outputType = run.OutputTypeId ?? UnitType;
-        var definitionType = $"{Runtime}.WorkflowDefinition<{spec.FullyQualifiedName}, {inputType}, {outputType}>";
+        var definitionType = $"{Runtime}.WorkflowDefinition<{spec.FullyQualifiedName}, {codecs.TypeOf(inputType)}, {codecs.TypeOf(outputType)}>";
 
         w.Line("/// <summary>The workflow as the engine knows it: register it, or pass it to <c>WorkflowEngine.StartAsync</c>.</summary>");
         w.Line($"public static {definitionType} Definition {{ get; }} = new {definitionType}(");
@@ -128,14 +128,15 @@ internal static class WorkflowEmitter
     private static void EmitWrapper(SourceWriter w, StepSpec step, CodecNames codecs)
     {
         var resultType = step.ResultTypeId ?? UnitType;
+        var resultSyntax = codecs.TypeOf(resultType);
         var returnType = step.Shape switch
         {
             AsyncShape.Task => "global::System.Threading.Tasks.Task",
             AsyncShape.ValueTask => "global::System.Threading.Tasks.ValueTask",
-            AsyncShape.TaskOfT => $"global::System.Threading.Tasks.Task<{resultType}>",
-            _ => $"global::System.Threading.Tasks.ValueTask<{resultType}>",
+            AsyncShape.TaskOfT => $"global::System.Threading.Tasks.Task<{resultSyntax}>",
+            _ => $"global::System.Threading.Tasks.ValueTask<{resultSyntax}>",
         };
-        var parameters = string.Join(", ", step.Parameters.Select(p => $"{p.TypeId} @{p.Name}"));
+        var parameters = string.Join(", ", step.Parameters.Select(p => $"{codecs.TypeOf(p.TypeId)} @{p.Name}"));
         var arguments = string.Join(", ", step.Parameters.Select(p => "@" + p.Name));
         var bodyCall = $"this.@{step.MethodName}({arguments})";
 
@@ -155,7 +156,7 @@ internal static class WorkflowEmitter
             _ => $"async () => {{ await {bodyCall}.ConfigureAwait(false); return default({UnitType}); }}",
         };
         var journaled = step.Parameters.Where(p => !p.IsCancellationToken).ToList();
-        var run = $"__context.RunStepAsync<{resultType}>(";
+        var run = $"__context.RunStepAsync<{resultSyntax}>(";
         w.Line(step.Shape switch
         {
             AsyncShape.TaskOfT or AsyncShape.Task => "return " + run,
@@ -192,23 +193,24 @@ internal static class WorkflowEmitter
         w.Open("file static class " + codecs.Holder);
         foreach (var shape in codecs.InCreationOrder)
         {
-            var type = $"{Serialization}.JsonCodec<{shape.Id}>";
+            var type = $"{Serialization}.JsonCodec<{shape.CSharpType}>";
             var element = shape.ElementId is { } e ? codecs.Of(e) : null;
+            var elementType = shape.ElementId is { } t ? codecs.TypeOf(t) : null;
             var nulls = shape.ElementNullable ? "true" : "false";
             var creation = shape.Kind switch
             {
                 ShapeKind.Object or ShapeKind.Enum => $"new {codecs.ClassOf(shape)}()",
-                ShapeKind.External => $"new {Serialization}.JsonTypeInfoCodec<{shape.Id}>({shape.Codec}.Default.GetTypeInfo(typeof({shape.Id})), {Literal(shape.Codec!.Replace("global::", ""))})",
-                ShapeKind.Nullable => $"new {Serialization}.NullableCodec<{shape.ElementId}>({element})",
-                ShapeKind.Array => $"new {Serialization}.ArrayCodec<{shape.ElementId}>({element}, nullElements: {nulls})",
-                ShapeKind.List => $"new {Serialization}.ListCodec<{shape.Id}, {shape.ElementId}>({element}, static list => list, {Literal(shape.DisplayName)}, nullElements: {nulls})",
-                _ => $"new {Serialization}.DictionaryCodec<{shape.Id}, {shape.ElementId}>({element}, static map => map, {Literal(shape.DisplayName)}, nullValues: {nulls})",
+                ShapeKind.External => $"new {Serialization}.JsonTypeInfoCodec<{shape.CSharpType}>({shape.Codec}.Default.GetTypeInfo(typeof({shape.CSharpType})), {Literal(shape.Codec!.Replace("global::", ""))})",
+                ShapeKind.Nullable => $"new {Serialization}.NullableCodec<{elementType}>({element})",
+                ShapeKind.Array => $"new {Serialization}.ArrayCodec<{elementType}>({element}, nullElements: {nulls})",
+                ShapeKind.List => $"new {Serialization}.ListCodec<{shape.CSharpType}, {elementType}>({element}, static list => list, {Literal(shape.DisplayName)}, nullElements: {nulls})",
+                _ => $"new {Serialization}.DictionaryCodec<{shape.CSharpType}, {elementType}>({element}, static map => map, {Literal(shape.DisplayName)}, nullValues: {nulls})",
             };
             w.Line($"internal static readonly {type} {codecs.FieldOf(shape)} = {creation};");
         }
         foreach (var shape in codecs.NotNullInCreationOrder)
         {
-            w.Line($"internal static readonly {Serialization}.JsonCodec<{shape.Id}> {codecs.NotNullFieldOf(shape)} = new {Serialization}.NotNullCodec<{shape.Id}>({codecs.Of(shape.Id)});");
+            w.Line($"internal static readonly {Serialization}.JsonCodec<{shape.CSharpType}> {codecs.NotNullFieldOf(shape)} = new {Serialization}.NotNullCodec<{shape.CSharpType}>({codecs.Of(shape.Id)});");
         }
         w.Close();
 
@@ -222,10 +224,11 @@ internal static class WorkflowEmitter
     private static void EmitObjectCodec(SourceWriter w, TypeShape shape, CodecNames codecs)
     {
         w.Line();
-        w.Open($"file sealed class {codecs.ClassOf(shape)} : {Serialization}.JsonCodec<{shape.Id}>");
+        var self = shape.CSharpType;
+        w.Open($"file sealed class {codecs.ClassOf(shape)} : {Serialization}.JsonCodec<{self}>");
         w.Line($"public override string TypeName => {Literal(shape.DisplayName)};");
         w.Line();
-        w.Open($"public override void Write({Json}.Utf8JsonWriter writer, {shape.Id} value)");
+        w.Open($"public override void Write({Json}.Utf8JsonWriter writer, {self} value)");
         if (!shape.IsValueType)
         {
             w.Open("if (value is null)");
@@ -242,7 +245,7 @@ internal static class WorkflowEmitter
         w.Line("writer.WriteEndObject();");
         w.Close();
         w.Line();
-        w.Open($"public override {shape.Id} Read(ref {Json}.Utf8JsonReader reader)");
+        w.Open($"public override {self} Read(ref {Json}.Utf8JsonReader reader)");
         if (!shape.IsValueType)
         {
             w.Line($"if (reader.TokenType == {Json}.JsonTokenType.Null) return null;");
@@ -250,9 +253,9 @@ internal static class WorkflowEmitter
         w.Line($"if (reader.TokenType != {Json}.JsonTokenType.StartObject) throw {Serialization}.JsonCodecs.Unexpected(ref reader, TypeName);");
         for (var i = 0; i < shape.Properties.Length; i++)
         {
-            var declared = shape.Properties[i].DefaultValue ?? $"default({shape.Properties[i].TypeId})";
+            var declared = shape.Properties[i].DefaultValue ?? $"default({codecs.TypeOf(shape.Properties[i].TypeId)})";
             w.Line($"var p{i} = {declared};");
-            if (shape.Properties[i].IsRequired || shape.Properties[i].AssignIfPresent) w.Line($"var s{i} = false;");
+            if (Tracked(shape.Properties[i])) w.Line($"var s{i} = false;");
         }
         // Strict reading: a member the type requires must be there, null only where the member is nullable; unknown members are skipped.
         var typeName = Literal(shape.DisplayName);
@@ -260,7 +263,7 @@ internal static class WorkflowEmitter
         for (var i = 0; i < shape.Properties.Length; i++)
         {
             var property = shape.Properties[i];
-            var seen = property.IsRequired || property.AssignIfPresent ? $" s{i} = true;" : "";
+            var seen = Tracked(property) ? $" s{i} = true;" : "";
             w.Line($"{(i == 0 ? "if" : "else if")} (reader.ValueTextEquals({Literal(property.JsonName)}u8)) {{ reader.Read(); " +
                    $"p{i} = {Serialization}.JsonMembers.Read(ref reader, {codecs.Of(property.TypeId)}, {typeName}, {Literal(property.Name)}, {(property.IsNullable ? "true" : "false")});{seen} }}");
         }
@@ -271,24 +274,39 @@ internal static class WorkflowEmitter
             if (!shape.Properties[i].IsRequired) continue;
             w.Line($"if (!s{i}) throw {Serialization}.JsonMembers.Missing({typeName}, {Literal(shape.Properties[i].Name)});");
         }
-        var byConstructor = shape.Properties.Select((p, i) => (p, i)).Where(x => x.p.ConstructorIndex >= 0).OrderBy(x => x.p.ConstructorIndex).Select(x => "p" + x.i);
+        var byConstructor = string.Join(", ", shape.Properties.Select((p, i) => (p, i)).Where(x => x.p.ConstructorIndex >= 0).OrderBy(x => x.p.ConstructorIndex).Select(x => "p" + x.i));
         var byInitializer = shape.Properties.Select((p, i) => (p, i)).Where(x => x.p.ConstructorIndex < 0 && !x.p.AssignIfPresent).Select(x => $"@{x.p.Name} = p{x.i}").ToList();
         var initializer = byInitializer.Count == 0 ? "" : " { " + string.Join(", ", byInitializer) + " }";
+        var fromConstructor = shape.Properties.Select((p, i) => (p, i)).Where(x => x.p.DefaultFromConstructor).ToList();
+        if (fromConstructor.Count > 0)
+        {
+            // An init-only property missing from the payload reads as what the constructor (called with the same
+            // arguments, and the other init-only members) gives it: the object initializer cannot skip it.
+            w.Open("if (" + string.Join(" || ", fromConstructor.Select(x => $"!s{x.i}")) + ")");
+            var others = shape.Properties.Select((p, i) => (p, i))
+                .Where(x => x.p.ConstructorIndex < 0 && !x.p.AssignIfPresent && !x.p.DefaultFromConstructor).Select(x => $"@{x.p.Name} = p{x.i}").ToList();
+            w.Line($"var __declared = new {self}({byConstructor}){(others.Count == 0 ? "" : " { " + string.Join(", ", others) + " }")};");
+            foreach (var (property, i) in fromConstructor) w.Line($"if (!s{i}) p{i} = __declared.@{property.Name};");
+            w.Close();
+        }
         var ifPresent = shape.Properties.Select((p, i) => (p, i)).Where(x => x.p.AssignIfPresent).ToList();
         if (ifPresent.Count == 0)
         {
-            w.Line($"return new {shape.Id}({string.Join(", ", byConstructor)}){initializer};");
+            w.Line($"return new {self}({byConstructor}){initializer};");
         }
         else
         {
             // A settable property missing from the payload keeps the value its initializer (or constructor) gave it.
-            w.Line($"var value = new {shape.Id}({string.Join(", ", byConstructor)}){initializer};");
+            w.Line($"var value = new {self}({byConstructor}){initializer};");
             foreach (var (property, i) in ifPresent) w.Line($"if (s{i}) value.@{property.Name} = p{i};");
             w.Line("return value;");
         }
         w.Close();
         w.Close();
     }
+
+    /// <summary>Whether the reader keeps a flag of the member's presence.</summary>
+    private static bool Tracked(PropertyShape property) => property.IsRequired || property.AssignIfPresent || property.DefaultFromConstructor;
 
     private static void EmitEnumCodec(SourceWriter w, TypeShape shape, CodecNames codecs)
     {
@@ -300,27 +318,27 @@ internal static class WorkflowEmitter
             if (values.Add(member.Value)) members.Add(member);
         }
         w.Line();
-        w.Open($"file sealed class {codecs.ClassOf(shape)} : {Serialization}.JsonCodec<{shape.Id}>");
+        w.Open($"file sealed class {codecs.ClassOf(shape)} : {Serialization}.JsonCodec<{shape.CSharpType}>");
         w.Line($"public override string TypeName => {Literal(shape.DisplayName)};");
         w.Line();
-        w.Open($"public override void Write({Json}.Utf8JsonWriter writer, {shape.Id} value)");
+        w.Open($"public override void Write({Json}.Utf8JsonWriter writer, {shape.CSharpType} value)");
         w.Open("switch (value)");
         foreach (var member in members)
         {
-            w.Line($"case {shape.Id}.@{member.Name}: writer.WriteStringValue({Literal(member.Name)}u8); return;");
+            w.Line($"case {shape.CSharpType}.@{member.Name}: writer.WriteStringValue({Literal(member.Name)}u8); return;");
         }
         w.Line("default: writer.WriteRawValue(((global::System.Enum)value).ToString(\"D\"), skipInputValidation: true); return;");
         w.Close();
         w.Close();
         w.Line();
-        w.Open($"public override {shape.Id} Read(ref {Json}.Utf8JsonReader reader)");
+        w.Open($"public override {shape.CSharpType} Read(ref {Json}.Utf8JsonReader reader)");
         w.Open($"if (reader.TokenType == {Json}.JsonTokenType.Number)");
-        w.Line($"return ({shape.Id})(reader.TryGetInt64(out var signed) ? signed : (long)reader.GetUInt64());");
+        w.Line($"return ({shape.CSharpType})(reader.TryGetInt64(out var signed) ? signed : (long)reader.GetUInt64());");
         w.Close();
         w.Line($"if (reader.TokenType != {Json}.JsonTokenType.String) throw {Serialization}.JsonCodecs.Unexpected(ref reader, TypeName);");
         foreach (var member in members)
         {
-            w.Line($"if (reader.ValueTextEquals({Literal(member.Name)}u8)) return {shape.Id}.@{member.Name};");
+            w.Line($"if (reader.ValueTextEquals({Literal(member.Name)}u8)) return {shape.CSharpType}.@{member.Name};");
         }
         w.Line($"throw new {Json}.JsonException(\"'\" + reader.GetString() + \"' is not a member of {Escape(shape.DisplayName)}.\");");
         w.Close();
@@ -403,6 +421,9 @@ internal static class WorkflowEmitter
         public string Holder { get; }
 
         public IReadOnlyList<TypeShape> InCreationOrder { get; }
+
+        /// <summary>The C# type of a shape id (its annotations dropped); an id without a shape is already one.</summary>
+        public string TypeOf(string id) => _shapes.TryGetValue(id, out var shape) ? shape.CSharpType : id;
 
         public string Of(string id)
         {

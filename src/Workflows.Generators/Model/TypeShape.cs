@@ -24,13 +24,19 @@ internal enum ShapeKind
 }
 
 /// <summary>One serializable type, as the emitter needs it. Unsupported types never get a shape.</summary>
-/// <param name="Id">The fully qualified C# name; also the key by which other shapes refer to it.</param>
+/// <param name="Id">
+/// The key by which other shapes refer to it: the fully qualified C# name, with the nullable annotations of the
+/// reference types inside it (<c>List&lt;string?&gt;</c> and <c>List&lt;string&gt;</c> are two shapes, whose elements
+/// are read differently), but not of the type itself. <see cref="CSharpType"/> is the name to emit.
+/// </param>
 /// <param name="Codec">For primitives: the member of <c>JsonCodecs</c>; for external types: the JsonSerializerContext.</param>
 /// <param name="ElementId">For nullable, array, list and dictionary shapes: the element (value) type.</param>
 /// <param name="IsConcreteCollection">For lists and dictionaries: the type is List/Dictionary itself, not an interface.</param>
 /// <param name="Depth">Nesting depth of combinator shapes; codecs are created innermost first.</param>
 /// <param name="ElementNullable">For array, list and dictionary shapes: a JSON null element (value) is read as null; otherwise it is an error.
-/// Ids do not carry nullable annotations, so when <c>List&lt;string&gt;</c> and <c>List&lt;string?&gt;</c> meet, the shape is nullable.</param>
+/// Where nullable annotations are off (oblivious) an element is taken as nullable, so when such a use meets an annotated
+/// non-nullable one of the same id, the shape is nullable.</param>
+/// <param name="Syntax">The fully qualified C# name without nullable annotations, when it differs from <paramref name="Id"/>.</param>
 internal sealed record TypeShape(
     string Id,
     ShapeKind Kind,
@@ -42,7 +48,12 @@ internal sealed record TypeShape(
     int Depth,
     EquatableArray<EnumMemberShape> EnumMembers,
     EquatableArray<PropertyShape> Properties,
-    bool ElementNullable = false);
+    bool ElementNullable = false,
+    string? Syntax = null)
+{
+    /// <summary>The type as C# source (no nullable-reference annotations: the generated file has them off).</summary>
+    public string CSharpType => Syntax ?? Id;
+}
 
 /// <summary>An enum member: its name and its value as a C# literal of the underlying type.</summary>
 internal sealed record EnumMemberShape(string Name, string Value);
@@ -55,5 +66,9 @@ internal sealed record EnumMemberShape(string Name, string Value);
 /// property's constant initializer), read when the member is missing; null when the type's default is the declared one.
 /// </param>
 /// <param name="AssignIfPresent">A settable property assigned after construction only when the payload has it, so that its initializer's value stays.</param>
+/// <param name="DefaultFromConstructor">
+/// An init-only property the constructor's body may set: when the payload does not have it, it is read as what a
+/// constructor call with the same arguments gives it (the constructor then runs once more, only for such a payload).
+/// </param>
 internal sealed record PropertyShape(string Name, string JsonName, string TypeId, int ConstructorIndex, bool IsRequired, bool IsNullable,
-    string? DefaultValue = null, bool AssignIfPresent = false);
+    string? DefaultValue = null, bool AssignIfPresent = false, bool DefaultFromConstructor = false);

@@ -18,6 +18,10 @@ internal sealed class SerializableTypes
         .WithMiscellaneousOptions(SymbolDisplayFormat.FullyQualifiedFormat.MiscellaneousOptions
             & ~SymbolDisplayMiscellaneousOptions.IncludeNullableReferenceTypeModifier);
 
+    private static readonly SymbolDisplayFormat s_annotatedName = SymbolDisplayFormat.FullyQualifiedFormat
+        .WithMiscellaneousOptions(SymbolDisplayFormat.FullyQualifiedFormat.MiscellaneousOptions
+            | SymbolDisplayMiscellaneousOptions.IncludeNullableReferenceTypeModifier);
+
     private static readonly SymbolDisplayFormat s_shortName = SymbolDisplayFormat.MinimallyQualifiedFormat
         .WithMiscellaneousOptions(SymbolDisplayMiscellaneousOptions.UseSpecialTypes | SymbolDisplayMiscellaneousOptions.ExpandNullable);
 
@@ -97,6 +101,12 @@ internal sealed class SerializableTypes
     /// <summary>The fully qualified name used as a type's id (no nullable-reference marks).</summary>
     public static string IdOf(ITypeSymbol type) => type.WithNullableAnnotation(NullableAnnotation.NotAnnotated).ToDisplayString(s_fullName);
 
+    /// <summary>
+    /// The id of a type's shape: its fully qualified name with the nullable annotations of the reference types inside
+    /// it (<c>List&lt;string?&gt;</c>), not of itself; a use's own nullability is the member's, step's or element's.
+    /// </summary>
+    public static string ShapeIdOf(ITypeSymbol type) => type.WithNullableAnnotation(NullableAnnotation.NotAnnotated).ToDisplayString(s_annotatedName);
+
     /// <summary>A short name for messages.</summary>
     public static string DisplayOf(ITypeSymbol type) => type.WithNullableAnnotation(NullableAnnotation.NotAnnotated).ToDisplayString(s_shortName);
 
@@ -111,10 +121,11 @@ internal sealed class SerializableTypes
 
     private string? Visit(ITypeSymbol type, out string id)
     {
-        id = IdOf(type);
+        id = ShapeIdOf(type);
         if (_shapes.TryGetValue(id, out var existing))
         {
-            // Ids carry no nullable annotations: List<string> and List<string?> share one codec, which then takes null elements.
+            // List<string> and List<string?> are two shapes, but an oblivious List<string> (nullable annotations off)
+            // has the id of the annotated non-nullable one: the shared codec then takes null elements.
             if (existing.Kind is ShapeKind.Array or ShapeKind.List or ShapeKind.Dictionary && !existing.ElementNullable
                 && ElementOf(type) is { } element && IsNullable(element))
             {
@@ -138,10 +149,10 @@ internal sealed class SerializableTypes
         if (problem is not null && _jsonContext is not null)
         {
             // Outside the generator's own surface: the workflow's JsonSerializerContext may carry it.
-            if (_jsonContextProblem is null && _jsonContextTypes.Contains(id))
+            if (_jsonContextProblem is null && _jsonContextTypes.Contains(IdOf(type)))
             {
                 Add(new TypeShape(id, ShapeKind.External, DisplayOf(type), type.IsValueType, _jsonContext, null, false, 0,
-                    EquatableArray<EnumMemberShape>.Empty, EquatableArray<PropertyShape>.Empty));
+                    EquatableArray<EnumMemberShape>.Empty, EquatableArray<PropertyShape>.Empty), type);
                 return null;
             }
             problem += _jsonContextProblem is null
@@ -193,7 +204,7 @@ internal sealed class SerializableTypes
         var display = DisplayOf(type);
         if (PrimitiveCodec(type) is { } codec)
         {
-            Add(new TypeShape(id, ShapeKind.Primitive, display, type.IsValueType, codec, null, false, 0, EquatableArray<EnumMemberShape>.Empty, EquatableArray<PropertyShape>.Empty));
+            Add(new TypeShape(id, ShapeKind.Primitive, display, type.IsValueType, codec, null, false, 0, EquatableArray<EnumMemberShape>.Empty, EquatableArray<PropertyShape>.Empty), type);
             return null;
         }
 
@@ -209,7 +220,7 @@ internal sealed class SerializableTypes
                 return $"'{display}' is a pointer";
             case IArrayTypeSymbol array:
                 if (array.Rank != 1) return $"'{display}' is a multi-dimensional array; use an array of arrays";
-                return Combinator(ShapeKind.Array, id, display, array.ElementType, concrete: true);
+                return Combinator(ShapeKind.Array, array, id, display, array.ElementType, concrete: true);
             case INamedTypeSymbol named:
                 return DescribeNamed(named, id, display);
             default:
@@ -229,20 +240,20 @@ internal sealed class SerializableTypes
 
         if (type.OriginalDefinition.SpecialType == SpecialType.System_Nullable_T)
         {
-            return Combinator(ShapeKind.Nullable, id, display, type.TypeArguments[0], concrete: true);
+            return Combinator(ShapeKind.Nullable, type, id, display, type.TypeArguments[0], concrete: true);
         }
 
         var definition = type.OriginalDefinition.ToDisplayString();
         switch (definition)
         {
             case "System.Collections.Generic.List<T>":
-                return Combinator(ShapeKind.List, id, display, type.TypeArguments[0], concrete: true);
+                return Combinator(ShapeKind.List, type, id, display, type.TypeArguments[0], concrete: true);
             case "System.Collections.Generic.IReadOnlyList<T>":
             case "System.Collections.Generic.IList<T>":
             case "System.Collections.Generic.ICollection<T>":
             case "System.Collections.Generic.IEnumerable<T>":
             case "System.Collections.Generic.IReadOnlyCollection<T>":
-                return Combinator(ShapeKind.List, id, display, type.TypeArguments[0], concrete: false);
+                return Combinator(ShapeKind.List, type, id, display, type.TypeArguments[0], concrete: false);
             case "System.Collections.Generic.Dictionary<TKey, TValue>":
             case "System.Collections.Generic.IDictionary<TKey, TValue>":
             case "System.Collections.Generic.IReadOnlyDictionary<TKey, TValue>":
@@ -250,7 +261,7 @@ internal sealed class SerializableTypes
                 {
                     return $"'{display}' has keys of type '{DisplayOf(type.TypeArguments[0])}'; only string keys are journaled";
                 }
-                return Combinator(ShapeKind.Dictionary, id, display, type.TypeArguments[1],
+                return Combinator(ShapeKind.Dictionary, type, id, display, type.TypeArguments[1],
                     concrete: definition == "System.Collections.Generic.Dictionary<TKey, TValue>");
         }
 
@@ -273,7 +284,7 @@ internal sealed class SerializableTypes
             .Where(f => f.HasConstantValue)
             .Select(f => new EnumMemberShape(f.Name, Convert.ToString(f.ConstantValue, System.Globalization.CultureInfo.InvariantCulture) ?? "0"))
             .ToEquatableArray();
-        Add(new TypeShape(id, ShapeKind.Enum, display, true, null, null, false, 0, members, EquatableArray<PropertyShape>.Empty));
+        Add(new TypeShape(id, ShapeKind.Enum, display, true, null, null, false, 0, members, EquatableArray<PropertyShape>.Empty), type);
         return null;
     }
 
@@ -287,7 +298,6 @@ internal sealed class SerializableTypes
         }
 
         var shapes = new List<PropertyShape>();
-        var constructorSetsOthers = constructor is not null && SetsMembersItself(constructor);
         foreach (var property in properties)
         {
             var index = constructor is null ? -1 : IndexOfParameter(constructor, property.Name);
@@ -304,13 +314,18 @@ internal sealed class SerializableTypes
             }
             var nullable = IsNullable(property.Type);
             var parameter = index >= 0 ? constructor!.Parameters[index] : null;
-            var required = IsRequired(type, property, nullable, parameter, constructorSetsOthers);
+            // Whether the constructor's body may give the member its value (it assigns it, or does what cannot be followed).
+            var constructorMaySet = parameter is null && constructor is not null && ConstructorMaySet(type, constructor, property);
+            var required = IsRequired(type, property, nullable, parameter, constructorMaySet);
             // A missing optional member reads as its declared default: a parameter's default value; a settable
             // property keeps its initializer's value (assigned only when present); an init-only property (set in the
             // object initializer, which cannot skip it) takes its initializer when that is a constant, and is
             // required when it is not and its type is not nullable.
+            // A property the constructor may set, and that the object initializer would overwrite, reads as what the
+            // constructor gives it.
             string? defaultValue = null;
             var assignIfPresent = false;
+            var fromConstructor = false;
             if (parameter is not null)
             {
                 if (!required && parameter.HasExplicitDefaultValue) defaultValue = DefaultOf(parameter.ExplicitDefaultValue, parameter.Type);
@@ -319,12 +334,16 @@ internal sealed class SerializableTypes
             {
                 assignIfPresent = true;
             }
+            else if (!required && constructorMaySet)
+            {
+                fromConstructor = true;
+            }
             else if (!required && InitializerOf(property) is { } initializer)
             {
                 if (ConstantOf(initializer, property.Type, out var constant)) defaultValue = constant;
                 else if (!nullable) required = true;
             }
-            shapes.Add(new PropertyShape(property.Name, JsonNameOf(property.Name), propertyId, index, required, nullable, defaultValue, assignIfPresent));
+            shapes.Add(new PropertyShape(property.Name, JsonNameOf(property.Name), propertyId, index, required, nullable, defaultValue, assignIfPresent, fromConstructor));
         }
         if (constructor is not null)
         {
@@ -337,11 +356,11 @@ internal sealed class SerializableTypes
             }
         }
         Add(new TypeShape(id, ShapeKind.Object, display, type.IsValueType, null, null, false, 0,
-            EquatableArray<EnumMemberShape>.Empty, shapes.ToEquatableArray()));
+            EquatableArray<EnumMemberShape>.Empty, shapes.ToEquatableArray()), type);
         return null;
     }
 
-    private string? Combinator(ShapeKind kind, string id, string display, ITypeSymbol element, bool concrete)
+    private string? Combinator(ShapeKind kind, ITypeSymbol type, string id, string display, ITypeSymbol element, bool concrete)
     {
         var problem = Visit(element, out var elementId);
         if (problem is not null)
@@ -351,11 +370,15 @@ internal sealed class SerializableTypes
         var depth = _shapes.TryGetValue(elementId, out var inner) ? inner.Depth + 1 : 1;
         Add(new TypeShape(id, kind, display, kind == ShapeKind.Nullable, null, elementId, concrete, depth,
             EquatableArray<EnumMemberShape>.Empty, EquatableArray<PropertyShape>.Empty,
-            ElementNullable: kind != ShapeKind.Nullable && IsNullable(element)));
+            ElementNullable: kind != ShapeKind.Nullable && IsNullable(element)), type);
         return null;
     }
 
-    private void Add(TypeShape shape) => _shapes[shape.Id] = shape;
+    private void Add(TypeShape shape, ITypeSymbol type)
+    {
+        var syntax = IdOf(type);
+        _shapes[shape.Id] = syntax == shape.Id ? shape : shape with { Syntax = syntax };
+    }
 
     /// <summary>
     /// Whether a use of <paramref name="type"/> may hold null: <c>Nullable&lt;T&gt;</c>, or a reference type that is
@@ -380,15 +403,15 @@ internal sealed class SerializableTypes
     /// Whether a payload must carry the member. Conservative: only when nothing else can give it a value.
     /// A <c>required</c> member is required (unless the constructor is [SetsRequiredMembers]); a nullable member never
     /// is; a constructor parameter is, unless it has a default value; another property is only when it is a
-    /// non-nullable auto-property of this type, declared in source without an initializer, and the constructor has no
-    /// body that might set it.
+    /// non-nullable auto-property of this type, declared in source without an initializer, and the constructor's body
+    /// cannot set it (<see cref="ConstructorMaySet"/>).
     /// </summary>
-    private static bool IsRequired(INamedTypeSymbol type, IPropertySymbol property, bool nullable, IParameterSymbol? parameter, bool constructorSetsOthers)
+    private static bool IsRequired(INamedTypeSymbol type, IPropertySymbol property, bool nullable, IParameterSymbol? parameter, bool constructorMaySet)
     {
-        if (property.IsRequired && !constructorSetsOthers) return true;
+        if (property.IsRequired && !constructorMaySet) return true;
         if (nullable) return false;
         if (parameter is not null) return !parameter.HasExplicitDefaultValue && !parameter.IsParams;
-        if (constructorSetsOthers) return false;
+        if (constructorMaySet) return false;
         if (!SymbolEqualityComparer.Default.Equals(property.ContainingType, type)) return false;
         if (property.DeclaringSyntaxReferences.Length == 0) return false;
         foreach (var reference in property.DeclaringSyntaxReferences)
@@ -457,14 +480,51 @@ internal sealed class SerializableTypes
         return literal is null ? null : $"({IdOf(type)})({literal})";
     }
 
-    /// <summary>A constructor with a body (or [SetsRequiredMembers]) may set properties that are not its parameters.</summary>
-    private static bool SetsMembersItself(IMethodSymbol constructor)
+    /// <summary>
+    /// Whether the constructor's body may set <paramref name="property"/> (a property that is not one of its
+    /// parameters). Conservative: yes when it assigns the property (<c>Name = ...</c>, <c>this.Name = ...</c>), and
+    /// whenever it does what the generator does not follow: [SetsRequiredMembers], a constructor from metadata, a
+    /// <c>this(...)</c> or <c>base(...)</c> call, or any call or <c>ref</c> in its body; a property of a base type.
+    /// No for an implicit or primary constructor, and for a body that provably leaves the property alone.
+    /// </summary>
+    private static bool ConstructorMaySet(INamedTypeSymbol type, IMethodSymbol constructor, IPropertySymbol property)
     {
         if (constructor.GetAttributes().Any(a => a.AttributeClass?.Name == "SetsRequiredMembersAttribute")) return true;
         if (constructor.IsImplicitlyDeclared) return false;
         if (constructor.DeclaringSyntaxReferences.Length == 0) return true; // from metadata: cannot tell
-        return constructor.DeclaringSyntaxReferences.Any(r => r.GetSyntax() is ConstructorDeclarationSyntax);
+        foreach (var reference in constructor.DeclaringSyntaxReferences)
+        {
+            if (reference.GetSyntax() is not ConstructorDeclarationSyntax declaration) continue; // a primary constructor
+            if (!SymbolEqualityComparer.Default.Equals(property.ContainingType, type)) return true;
+            if (declaration.Initializer is not null) return true;
+            SyntaxNode? body = (SyntaxNode?)declaration.Body ?? declaration.ExpressionBody;
+            if (body is null) continue;
+            foreach (var node in body.DescendantNodes())
+            {
+                switch (node)
+                {
+                    case InvocationExpressionSyntax or ObjectCreationExpressionSyntax or ImplicitObjectCreationExpressionSyntax
+                        or RefExpressionSyntax or AnonymousFunctionExpressionSyntax:
+                        return true;
+                    case ArgumentSyntax { RefKindKeyword.RawKind: not 0 }:
+                        return true;
+                    case AssignmentExpressionSyntax assignment when Names(assignment.Left, property.Name):
+                        return true;
+                    case AssignmentExpressionSyntax { Left: TupleExpressionSyntax or DeclarationExpressionSyntax }:
+                        return true; // a deconstruction: followed no further
+                }
+            }
+        }
+        return false;
     }
+
+    /// <summary>Whether an assignment target is the property <paramref name="name"/> of this object.</summary>
+    private static bool Names(ExpressionSyntax target, string name) => target switch
+    {
+        IdentifierNameSyntax identifier => identifier.Identifier.ValueText == name,
+        MemberAccessExpressionSyntax { Expression: ThisExpressionSyntax, Name: var member } => member.Identifier.ValueText == name,
+        _ => false,
+    };
 
     /// <summary>
     /// Puts a member's problem under its owner's path, so a message names one member path: a problem of the member's
