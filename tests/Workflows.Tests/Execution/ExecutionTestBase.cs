@@ -65,7 +65,8 @@ public abstract class ExecutionTestBase : JournalTestBase, IAsyncLifetime
         int maxInterruptedAttempts = 10,
         global::Workflows.Serialization.JournalLimits? journalLimits = null,
         Action<JournalCommitted>? onJournalCommitted = null,
-        SchemaChangePolicy schemaChanges = SchemaChangePolicy.Exact)
+        SchemaChangePolicy schemaChanges = SchemaChangePolicy.Exact,
+        TimeSpan? pollInterval = null)
     {
         var store = await _harness!.OpenAsync();
         var provided = new List<object> { probe ?? new ExecutionProbe() };
@@ -75,7 +76,7 @@ public abstract class ExecutionTestBase : JournalTestBase, IAsyncLifetime
             WorkerId = workerId,
             Clock = clock ?? TimeProvider.System,
             LeaseDuration = leaseDuration ?? ShortLease,
-            PollInterval = ShortPoll,
+            PollInterval = pollInterval ?? ShortPoll,
             SuspendThreshold = suspendThreshold ?? TimeSpan.FromSeconds(1),
             MaxConcurrentRuns = maxConcurrentRuns,
             MaxInterruptedAttempts = maxInterruptedAttempts,

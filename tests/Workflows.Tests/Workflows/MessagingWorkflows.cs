@@ -1,0 +1,152 @@
+using Workflows.Tests.TestWorkflows.Execution;
+
+namespace Workflows.Tests.TestWorkflows.Messaging;
+
+/// <summary>A step, a wait for "approval" (10 minutes), a step. "hold-prepare" / "hold-finish" hold those bodies until released.</summary>
+[Workflow("msg-approval")]
+public partial class ApprovalWorkflow(ExecutionProbe probe)
+{
+    [WorkflowRun]
+    public async Task<string> RunAsync(string order, CancellationToken cancellationToken)
+    {
+        var prepared = await PrepareAsync(order);
+        var decision = await Workflow.WaitForEventAsync<string>("approval", TimeSpan.FromMinutes(10));
+        return await FinishAsync($"{prepared}:{decision}", cancellationToken);
+    }
+
+    [Step("prepare")]
+    private async Task<string> PrepareAsync(string order)
+    {
+        probe.Called("prepare");
+        if (probe.IsOn("hold-prepare"))
+        {
+            probe.Raise("prepare-entered");
+            await probe.WhenRaised("release-prepare");
+        }
+        return $"prepared {order}";
+    }
+
+    [Step("finish")]
+    private async Task<string> FinishAsync(string state, CancellationToken cancellationToken)
+    {
+        probe.Called("finish");
+        if (probe.IsOn("hold-finish"))
+        {
+            probe.Raise("finish-entered");
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+        }
+        return $"{state} done";
+    }
+}
+
+/// <summary>Waits for "ping" with a timeout in milliseconds; on a timeout, waits for the next "ping" as long as it takes.</summary>
+[Workflow("msg-timeout")]
+public partial class PingWorkflow
+{
+    [WorkflowRun]
+    public async Task<string> RunAsync(int timeoutMilliseconds)
+    {
+        try
+        {
+            return "on time: " + await Workflow.WaitForEventAsync<string>("ping", TimeSpan.FromMilliseconds(timeoutMilliseconds));
+        }
+        catch (EventTimeoutException e)
+        {
+            var late = await Workflow.TryWaitForEventAsync<string>("ping", TimeSpan.FromHours(1));
+            return $"timed out at wait {e.Sequence}, then: {late.Payload} ({late.Arrived})";
+        }
+    }
+}
+
+/// <summary>Takes <c>count</c> "item" events, one wait each, and joins them in the order taken.</summary>
+[Workflow("msg-queue")]
+public partial class QueueWorkflow
+{
+    [WorkflowRun]
+    public async Task<string> RunAsync(int count)
+    {
+        var items = new List<int>();
+        for (var i = 0; i < count; i++)
+        {
+            items.Add(await Workflow.WaitForEventAsync<int>("item"));
+        }
+        return string.Join(",", items);
+    }
+}
+
+/// <summary>Publishes a payment link, waits for "paid", publishes the receipt, and counts its publications in "publish".</summary>
+[Workflow("msg-checkout")]
+public partial class CheckoutWorkflow(ExecutionProbe probe)
+{
+    [WorkflowRun]
+    public async Task<string> RunAsync(string cart)
+    {
+        var link = await LinkAsync(cart);
+        await Workflow.SetEventAsync("payment-link", link);
+        var paid = await Workflow.WaitForEventAsync<decimal>("paid");
+        await Workflow.SetEventAsync("status", $"paid {paid}");
+        return $"{cart} paid {paid}";
+    }
+
+    [Step("link")]
+    private Task<string> LinkAsync(string cart)
+    {
+        probe.Called("link");
+        return Task.FromResult($"https://pay.example/{cart}");
+    }
+}
+
+/// <summary>A child that doubles its input, or fails on a negative one, or waits for "go" when the input is 0.</summary>
+[Workflow("msg-child")]
+public partial class ChildWorkflow(ExecutionProbe probe)
+{
+    [WorkflowRun]
+    public async Task<int> RunAsync(int value)
+    {
+        if (value == 0)
+        {
+            return await Workflow.WaitForEventAsync<int>("go");
+        }
+        return await DoubleAsync(value);
+    }
+
+    [Step("double")]
+    private Task<int> DoubleAsync(int value)
+    {
+        probe.Called("child-double");
+        if (value < 0) throw new ArgumentOutOfRangeException(nameof(value), value, "negative input");
+        return Task.FromResult(value * 2);
+    }
+}
+
+/// <summary>Runs a child, then a step ("after", held by "hold-after"); a failed child is caught and reported.</summary>
+[Workflow("msg-parent")]
+public partial class ParentWorkflow(ExecutionProbe probe)
+{
+    [WorkflowRun]
+    public async Task<string> RunAsync(int value, CancellationToken cancellationToken)
+    {
+        string got;
+        try
+        {
+            got = $"child gave {await Workflow.RunChildAsync(ChildWorkflow.Definition, value)}";
+        }
+        catch (ChildWorkflowFailedException e)
+        {
+            got = $"child {e.Status}: {e.Error.Message}";
+        }
+        return await AfterAsync(got, cancellationToken);
+    }
+
+    [Step("after")]
+    private async Task<string> AfterAsync(string got, CancellationToken cancellationToken)
+    {
+        probe.Called("after");
+        if (probe.IsOn("hold-after"))
+        {
+            probe.Raise("after-entered");
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+        }
+        return got;
+    }
+}
