@@ -1,0 +1,126 @@
+using Workflows.Journal;
+using Workflows.Storage;
+using Workflows.Tests.Replay;
+using Workflows.Tests.TestWorkflows.Execution;
+using Workflows.Tests.TestWorkflows.Messaging;
+
+namespace Workflows.Tests.Execution;
+
+/// <summary>Child runs: parent recorded, tenant inherited, deterministic ids, the parent suspended and woken, failures typed, cancels cascaded.</summary>
+public abstract class ChildWorkflowTests : ExecutionTestBase
+{
+    private async Task<RunRecord> ChildOfAsync(Guid parent, string tenant = Tenant) =>
+        Assert.Single(await Store.ListRunsAsync(new RunQuery { TenantId = tenant, ParentRunId = parent }));
+
+    [Fact]
+    public async Task A_child_records_its_parent_and_entry_inherits_the_tenant_and_its_result_reaches_the_parent()
+    {
+        var probe = new ExecutionProbe();
+        var engine = await EngineAsync(probe, [ParentWorkflow.Definition, ChildWorkflow.Definition]);
+        var handle = await engine.StartAsync(ParentWorkflow.Definition, 21, new StartOptions { TenantId = "acme" });
+
+        Assert.Equal("child gave 42", await handle.GetResultAsync().WaitAsync(Guard));
+        var child = await ChildOfAsync(handle.RunId, "acme");
+        Assert.Equal((handle.RunId, 1, "acme", RunStatus.Succeeded), (child.ParentRunId!.Value, child.ParentStep!.Value, child.TenantId, child.Status));
+        Assert.Equal(WorkflowContext.ChildIdOf(handle.RunId, 1), child.Id);
+        var entry = (await GetStepsAsync(handle.RunId, "acme"))[0];
+        Assert.Equal((StepKind.ChildWorkflow, "msg-child", StepStatus.Succeeded, "42"), (entry.Kind, entry.Name, entry.Status, entry.Output));
+        Assert.Contains(child.Id.ToString(), entry.Input);
+        Assert.Equal(1, probe.Calls("child-double"));
+    }
+
+    [Fact]
+    public async Task A_parent_waiting_for_its_child_is_suspended_and_woken_when_the_child_ends()
+    {
+        var engine = await EngineAsync(definitions: [ParentWorkflow.Definition, ChildWorkflow.Definition], pollInterval: TimeSpan.FromMinutes(5));
+        var handle = await engine.StartAsync(ParentWorkflow.Definition, 0); // the child waits for "go"
+
+        var parent = await WaitForStatusAsync(handle.RunId, RunStatus.Waiting);
+        var child = await ChildOfAsync(handle.RunId);
+        Assert.Equal($"child:{child.Id}", parent.WaitingFor);
+        Assert.Null(parent.WakeAt);
+        await WaitForStatusAsync(child.Id, RunStatus.Waiting);
+        await WaitUntilAsync(() => engine.RunsInMemory == 0, "both runs to leave memory");
+
+        await engine.SendEventAsync(child.Id, "go", 5);
+        Assert.Equal("child gave 5", await handle.GetResultAsync().WaitAsync(TimeSpan.FromSeconds(2)));
+    }
+
+    [Fact]
+    public async Task A_failed_child_surfaces_in_the_parent_as_a_typed_exception_with_the_childs_error()
+    {
+        var engine = await EngineAsync(definitions: [ParentWorkflow.Definition, ChildWorkflow.Definition]);
+        var result = await engine.RunAsync(ParentWorkflow.Definition, -1).WaitAsync(Guard);
+
+        Assert.StartsWith("child Failed: ", result);
+        Assert.Contains("negative input", result);
+        var entry = (await GetStepsAsync((await Store.ListRunsAsync(new RunQuery { Workflow = "msg-parent" }))[0].Id))[0];
+        Assert.Equal((StepStatus.Failed, ErrorKind.ChildFailed), (entry.Status, entry.Error!.Kind));
+    }
+
+    [Fact]
+    public async Task A_replay_of_the_parent_finds_the_child_it_started_and_never_starts_it_twice()
+    {
+        var probe = new ExecutionProbe().Set("hold-after");
+        var engine = await EngineAsync(probe, [ParentWorkflow.Definition, ChildWorkflow.Definition]);
+        var handle = await engine.StartAsync(ParentWorkflow.Definition, 4);
+        await Raised(probe, "after-entered");
+        await StopAsync(engine);
+
+        var next = new ExecutionProbe();
+        var restarted = await EngineAsync(next, [ParentWorkflow.Definition, ChildWorkflow.Definition]);
+        var resumed = await restarted.ResumeAsync(handle.RunId);
+        await resumed.Completion.WaitAsync(Guard);
+
+        Assert.Equal("\"child gave 8\"", (await GetRunAsync(handle.RunId)).Output);
+        Assert.Single(await Store.ListRunsAsync(new RunQuery { ParentRunId = handle.RunId }));
+        Assert.Equal((0, 1), (next.Calls("child-double"), next.Calls("after")));
+    }
+
+    [Fact]
+    public async Task A_child_started_but_not_journaled_by_the_parent_is_found_again_by_its_id()
+    {
+        // The parent's process died after creating the child and before its own entry committed: the journal has the
+        // child, not the entry. The replay derives the same id and takes the existing child.
+        var parent = await CreateRunAsync(ParentWorkflow.Definition, "3", RunStatus.Running);
+        var childId = WorkflowContext.ChildIdOf(parent.Id, 1);
+        var now = DateTimeOffset.UtcNow;
+        await Store.CreateRunAsync(new RunRecord
+        {
+            Id = childId, TenantId = Tenant, Workflow = ChildWorkflow.Definition.Name, SchemaVersion = ChildWorkflow.Definition.SchemaVersion,
+            Status = RunStatus.Pending, ParentRunId = parent.Id, ParentStep = 1, Input = "3", CreatedAt = now, UpdatedAt = now,
+        });
+        var probe = new ExecutionProbe();
+        var engine = await EngineAsync(probe, [ParentWorkflow.Definition, ChildWorkflow.Definition]);
+        await (await engine.ResumeAsync(parent.Id)).Completion.WaitAsync(Guard);
+
+        Assert.Equal("\"child gave 6\"", (await GetRunAsync(parent.Id)).Output);
+        Assert.Equal(childId, (await ChildOfAsync(parent.Id)).Id);
+        Assert.Equal(1, probe.Calls("child-double"));
+    }
+
+    [Fact]
+    public async Task Cancelling_a_parent_cancels_its_unfinished_children()
+    {
+        var engine = await EngineAsync(definitions: [ParentWorkflow.Definition, ChildWorkflow.Definition]);
+        var handle = await engine.StartAsync(ParentWorkflow.Definition, 0);
+        await WaitForStatusAsync(handle.RunId, RunStatus.Waiting);
+        var child = await ChildOfAsync(handle.RunId);
+        await WaitForStatusAsync(child.Id, RunStatus.Waiting);
+
+        Assert.Equal(CancelOutcome.Cancelled, await engine.CancelAsync(handle.RunId, reason: "customer left"));
+        var cancelled = await WaitForStatusAsync(child.Id, RunStatus.Cancelled);
+        Assert.Contains(handle.RunId.ToString(), cancelled.Error!.Message);
+        Assert.Contains("customer left", cancelled.Error.Message);
+    }
+}
+
+public sealed class InMemoryChildWorkflowTests : ChildWorkflowTests
+{
+    protected override IJournalHarness CreateHarness() => new InMemoryJournal();
+}
+
+public sealed class SqliteChildWorkflowTests : ChildWorkflowTests
+{
+    protected override IJournalHarness CreateHarness() => new SqliteJournal();
+}
