@@ -13,8 +13,18 @@ namespace Workflows.Serialization;
 /// <see cref="JsonSerializerOptions.RespectNullableAnnotations"/> (a missing constructor parameter without a default,
 /// or a null for a non-nullable member, is an error). The context's own options cannot be changed once it is in use,
 /// so the reading metadata comes from a copy of them resolved through the same context; writes use the context as it
-/// is. <c>required</c> members are always enforced by System.Text.Json. What it cannot check (a missing non-nullable
-/// property that is not a constructor parameter nor <c>required</c>) reads as its default, as System.Text.Json does.
+/// is. <c>required</c> members are always enforced by System.Text.Json. Each refusal is a
+/// <see cref="WorkflowSerializationException"/> naming the type (the engine adds the step and sequence), whose message is
+/// System.Text.Json's: it names the member (<c>'Amount'</c>, <c>'Memo'</c>) and, for a null, the JSON path (<c>$.Memo</c>).
+/// <para>
+/// The limits, which are System.Text.Json's: a missing non-nullable property that is neither a constructor parameter
+/// nor <c>required</c> reads as its initializer's value (or its default), never as an error; a constructor parameter
+/// with a default value is optional; nullability is known only where the context was compiled with nullable
+/// annotations on, and is not checked for the elements of collections nor for generic type arguments (a null element of
+/// a <c>List&lt;string&gt;</c> is read as null); member names are the context's (its naming policy), and unknown members
+/// are ignored unless the context says otherwise. <see cref="JsonCodec{T}.TypeName"/> here is the bare CLR name, and
+/// <see cref="WorkflowSerializationException.MemberPath"/> is not set.
+/// </para>
 /// </remarks>
 public sealed class JsonTypeInfoCodec<T> : JsonCodec<T>
 {
