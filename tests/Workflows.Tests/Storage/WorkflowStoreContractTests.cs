@@ -674,6 +674,7 @@ public abstract partial class WorkflowStoreContractTests : IAsyncLifetime
         (StepStatus.Pending, StepStatus.Failed),
         (StepStatus.Running, StepStatus.Failed),
         (StepStatus.Pending, StepStatus.Skipped),
+        (StepStatus.Running, StepStatus.Skipped), // a body that skipped itself (CurrentStep.Skip)
     ];
 
     public static TheoryData<RunStatus, RunStatus> AllRunTransitions()
