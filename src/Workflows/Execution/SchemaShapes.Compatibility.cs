@@ -30,6 +30,11 @@ internal static partial class SchemaShapes
             var after = SchemaText.Parse(current);
             if (before.Workflow != after.Workflow) problems.Add($"the workflow's name changed from '{before.Workflow}' to '{after.Workflow}'");
             CompareRun(before, after, problems);
+            foreach (var (label, type) in before.Events)
+            {
+                // An event payload type no longer awaited is compatible; one still awaited is read by the reading rules.
+                if (after.Events.TryGetValue(label, out var now)) CompareTop(label, type, now, problems);
+            }
             foreach (var (name, step) in before.Steps)
             {
                 if (!after.Steps.TryGetValue(name, out var now))
@@ -116,7 +121,8 @@ internal static partial class SchemaShapes
     }
 
     /// <summary>One parsed shape text: its run and steps, each with the shapes of what it journals.</summary>
-    private sealed record SchemaText(string Workflow, List<TopShape> Inputs, TopShape? Output, Dictionary<string, StepShape> Steps)
+    private sealed record SchemaText(string Workflow, List<TopShape> Inputs, TopShape? Output, Dictionary<string, StepShape> Steps,
+        Dictionary<string, TopShape> Events)
     {
         internal static SchemaText Parse(string text)
         {
@@ -124,6 +130,7 @@ internal static partial class SchemaShapes
             var inputs = new List<TopShape>();
             TopShape? output = null;
             var steps = new Dictionary<string, StepShape>(StringComparer.Ordinal);
+            var events = new Dictionary<string, TopShape>(StringComparer.Ordinal);
             foreach (var raw in text.Split('\n'))
             {
                 var line = raw.TrimEnd('\r');
@@ -137,9 +144,35 @@ internal static partial class SchemaShapes
                     var (name, step) = StepShape.Parse(line);
                     steps[name] = step;
                 }
+                else if (line.StartsWith("event:", StringComparison.Ordinal))
+                {
+                    // event:TYPEID SHAPE, one per payload type an event wait or a publication journals.
+                    var split = EventLabelEnd(line);
+                    events[line[..split]] = TopOf(line, split);
+                }
                 else throw new FormatException($"unknown line '{Cut(line)}'");
             }
-            return new SchemaText(workflow, inputs, output, steps);
+            return new SchemaText(workflow, inputs, output, steps, events);
+        }
+
+        /// <summary>
+        /// Where the label <c>event:TYPEID</c> ends: a type id may hold spaces (<c>Dictionary&lt;string, int&gt;</c>), so it
+        /// ends at the first space after which the shape describes that same id (<c>object(TYPEID{</c>, <c>list(TYPEID|</c>, ...).
+        /// </summary>
+        private static int EventLabelEnd(string line)
+        {
+            for (var space = line.IndexOf(' ', 6); space > 6; space = line.IndexOf(' ', space + 1))
+            {
+                var id = line[6..space];
+                var shape = line[(space + 1)..];
+                if (shape == id || shape == "?" + id
+                    || new[] { "object(" + id + "{", "enum(" + id + "{", "external(" + id + ")", "nullable(" + id + "|", "array(" + id + "|", "list(" + id + "|", "dictionary(" + id + "|" }
+                        .Any(start => shape.StartsWith(start, StringComparison.Ordinal)))
+                {
+                    return space;
+                }
+            }
+            throw new FormatException($"no shape in '{Cut(line)}'");
         }
 
         /// <summary><c>LABEL[?] SHAPE</c>, the label's length given.</summary>

@@ -96,6 +96,21 @@ public sealed class SchemaCompatibilityTests
     }
 
     [Fact]
+    public void Event_payload_types_are_compared_by_the_reading_rules_and_one_no_longer_awaited_is_compatible()
+    {
+        const string head = "workflow:w\nstep:s Step()->void\n";
+        const string scan = "event:global::A.Scan object(global::A.Scan{\"code\"!:string;})\n";
+        const string map = "event:global::System.Collections.Generic.Dictionary<string, int> dictionary(global::System.Collections.Generic.Dictionary<string, int>|int)\n";
+        Assert.Empty(Check(head + scan + map, head + scan + map, "s"));
+        Assert.Empty(Check(head + scan, head + "event:global::A.Scan object(global::A.Scan{\"code\"!:string;\"at\"?:string;})\n", "s"));
+        Assert.Empty(Check(head + scan + map, head, "s"));
+        Assert.Equal(["event:global::A.Scan $.code: type changed from string to int"],
+            Check(head + scan, head + "event:global::A.Scan object(global::A.Scan{\"code\"!:int;})\n", "s"));
+        Assert.Equal(["event:global::System.Collections.Generic.Dictionary<string, int> $.*: type changed from int to long"],
+            Check(head + map, head + "event:global::System.Collections.Generic.Dictionary<string, int> dictionary(global::System.Collections.Generic.Dictionary<string, int>|long)\n", "s"));
+    }
+
+    [Fact]
     public void Type_ids_holding_spaces_commas_and_generics_are_read_whole()
     {
         const string before = "object(R{\"m\"!:dictionary(global::System.Collections.Generic.Dictionary<string, global::A.B<int, string>>|#string);\"s\"!:string;})";
