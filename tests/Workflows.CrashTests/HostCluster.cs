@@ -121,6 +121,14 @@ internal sealed class HostCluster : IAsyncDisposable
         return result;
     }
 
+    /// <summary>The runs the store lists for <paramref name="query"/> (e.g. a parent's children), on a store of the test's own.</summary>
+    public async Task<IReadOnlyList<RunRecord>> ListRunsAsync(RunQuery query)
+    {
+        await using var store = new SqliteWorkflowStore(new SqliteWorkflowStoreOptions { Path = DatabasePath, BusyTimeout = TimeSpan.FromSeconds(10) });
+        await store.InitializeAsync();
+        return await store.ListRunsAsync(query);
+    }
+
     /// <summary>One value read with plain SQL on a connection of the test's own (no store, no migration, no write lock).</summary>
     public object? QueryScalar(string sql)
     {

@@ -14,7 +14,8 @@ using EngineHost;
 //           --lease-ms N         LeaseDuration (default 2000)       --poll-ms N   PollInterval (default 100)
 //           --busy-ms N          the store's BusyTimeout (default 5000)
 //           --max-concurrent N   MaxConcurrentRuns (default 64)
-//           --workflow work|sleep  which workflow --start starts (default work); --sleep-ms N for the sleep workflow
+//           --workflow work|sleep|parent  which workflow --start starts (default work); --sleep-ms N for the sleep workflow;
+//                                parent: cluster-parent, which runs a cluster-child (step c1) and then its step p1
 //           --start N [--start-from K]  start runs with Index K..K+N-1 (idempotency key run-<index>)
 //           --resume             ResumeUnfinishedAsync() at start
 //           --until-all-done     exit once the journal holds no unfinished run (else: once the started runs end)
@@ -68,6 +69,8 @@ static async Task<int> WorkAsync(HostOptions options)
         bodyMs: options.Int("body-ms", 0));
     var work = ClusterWorkflow.Definition.WithFactory(_ => new ClusterWorkflow(behaviour));
     var sleep = SleepWorkflow.Definition.WithFactory(_ => new SleepWorkflow(behaviour));
+    var child = ClusterChildWorkflow.Definition.WithFactory(_ => new ClusterChildWorkflow(behaviour));
+    var parent = ClusterParentWorkflow.Definition.WithFactory(_ => new ClusterParentWorkflow(behaviour, child));
 
     await using var sqlite = new SqliteWorkflowStore(new SqliteWorkflowStoreOptions
     {
@@ -85,7 +88,7 @@ static async Task<int> WorkAsync(HostOptions options)
     });
     try
     {
-        engine.Register(work).Register(sleep);
+        engine.Register(work).Register(sleep).Register(child).Register(parent);
         await engine.InitializeAsync();
         Output.Line($"READY pid={Environment.ProcessId} worker={engine.WorkerId}");
 
@@ -104,6 +107,7 @@ static async Task<int> WorkAsync(HostOptions options)
             {
                 "work" => await engine.StartAsync(work, new WorkInput(i), start),
                 "sleep" => await engine.StartAsync(sleep, new SleepInput(i, sleepMs), start),
+                "parent" => await engine.StartAsync(parent, new WorkInput(i), start),
                 _ => throw new ArgumentException($"unknown workflow '{workflow}'"),
             });
         }

@@ -61,3 +61,42 @@ public partial class SleepWorkflow(HostBehaviour behaviour)
     [Step("s2")]
     private Task<StepResult> AfterAsync(int index, long previous) => behaviour.BodyAsync("s2", index, previous);
 }
+
+/// <summary>
+/// A child run's work: one step (c1) whose body can block (--block-step c1), so a test can kill the parent's process
+/// while the child runs.
+/// </summary>
+[Workflow("cluster-child")]
+public partial class ClusterChildWorkflow(HostBehaviour behaviour)
+{
+    [WorkflowRun]
+    public async Task<string> RunAsync(WorkInput input)
+    {
+        var a = await C1Async(input.Index, input.Index + 1);
+        behaviour.Finished();
+        return $"child-{input.Index}:{a.Value}";
+    }
+
+    [Step("c1")]
+    private Task<StepResult> C1Async(int index, long previous) => behaviour.BodyAsync("c1", index, previous);
+}
+
+/// <summary>
+/// Runs a cluster-child (the definition registered with this process's engine, passed in) and then one step (p1) whose
+/// body can block (--block-step p1): the output carries the child's result.
+/// </summary>
+[Workflow("cluster-parent")]
+public partial class ClusterParentWorkflow(HostBehaviour behaviour, WorkflowDefinition<ClusterChildWorkflow, WorkInput, string> child)
+{
+    [WorkflowRun]
+    public async Task<string> RunAsync(WorkInput input)
+    {
+        var got = await Workflow.RunChildAsync(child, input);
+        var b = await P1Async(input.Index, got.Length);
+        behaviour.Finished();
+        return $"{input.Index}:[{got}]:{b.Value}";
+    }
+
+    [Step("p1")]
+    private Task<StepResult> P1Async(int index, long previous) => behaviour.BodyAsync("p1", index, previous);
+}
