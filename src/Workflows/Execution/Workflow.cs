@@ -97,6 +97,18 @@ public static class Workflow
         Context(nameof(SetEventAsync)).PublishAsync(key, value, codec ?? throw new ArgumentNullException(nameof(codec)));
 
     /// <summary>
+    /// The first of <paramref name="tasks"/> to finish (steps, waits, children of this run), like <see cref="Task.WhenAny(Task[])"/>,
+    /// but journaled: a replay returns the one that finished first when the run first executed. <c>Task.WhenAny</c> over
+    /// journaled calls cannot do that (on a replay every recorded entry is finished at once, so it picks the first argument);
+    /// use this in workflow code.
+    /// </summary>
+    public static Task<Task> WhenAnyAsync(params Task[] tasks) => Context(nameof(WhenAnyAsync)).WhenAnyAsync(tasks);
+
+    /// <summary>The typed form of <see cref="WhenAnyAsync(Task[])"/>.</summary>
+    public static async Task<Task<T>> WhenAnyAsync<T>(params Task<T>[] tasks) =>
+        (Task<T>)await Context(nameof(WhenAnyAsync)).WhenAnyAsync(tasks).ConfigureAwait(false);
+
+    /// <summary>
     /// A random number generator for workflow code, seeded from the journal (the seed is recorded the first time an
     /// execution asks), so a replay draws the same numbers in the same order. Use it instead of <see cref="System.Random.Shared"/>.
     /// </summary>

@@ -50,6 +50,53 @@ public sealed partial class WorkflowContext
     }
 
     /// <summary>
+    /// The first of <paramref name="tasks"/> to finish, journaled as its index: a replay, where every replayed entry is
+    /// finished at once, returns the one that finished first when the run first executed. The sequence is taken at the call
+    /// (call order, as for any entry); the record is committed with the next journal write.
+    /// </summary>
+    internal async Task<Task> WhenAnyAsync(Task[] tasks)
+    {
+        ArgumentNullException.ThrowIfNull(tasks);
+        if (tasks.Length == 0) throw new ArgumentException("Workflow.WhenAnyAsync needs at least one task.", nameof(tasks));
+        if (tasks.Any(t => t is null)) throw new ArgumentException("Workflow.WhenAnyAsync was given a null task.", nameof(tasks));
+        var sequence = NextSequence("when-any", StepKind.WhenAny, out var recorded);
+        if (recorded is { Status: StepStatus.Succeeded })
+        {
+            MarkReplayed(recorded);
+            var index = ReadRecorded(recorded, json => JsonCodecs.Int32.Deserialize(json, Limits));
+            if (index < 0 || index >= tasks.Length)
+            {
+                throw Park(new NonDeterminismException(RunId, sequence, $"when-any of {index + 1}+ tasks", StepKind.WhenAny, $"when-any of {tasks.Length} tasks", StepKind.WhenAny));
+            }
+            var chosen = tasks[index];
+            try
+            {
+                await chosen.ConfigureAwait(false);
+            }
+            catch
+            {
+                // the caller observes the winner's outcome by awaiting it, as with Task.WhenAny
+            }
+            return chosen;
+        }
+        var first = await Task.WhenAny(tasks).ConfigureAwait(false);
+        var now = _clock.GetUtcNow();
+        var record = NewRecord(sequence, _highestPosition, "when-any", StepKind.WhenAny, now) with
+        {
+            Status = StepStatus.Succeeded,
+            Output = JsonCodecs.Int32.Serialize(Array.IndexOf(tasks, first)),
+            DurationMs = 0,
+            CompletedAt = now,
+        };
+        lock (_gate)
+        {
+            _pending.Add(recorded is null ? JournalWrite.Insert(record) : JournalWrite.Update(record with { Id = recorded.Id, CreatedAt = recorded.CreatedAt }));
+            _executed.Add(sequence);
+        }
+        return first;
+    }
+
+    /// <summary>
     /// A durable timer. The wake-up time is journaled first, so a restarted run waits only for what is left, and a timer
     /// that already fired is not waited for again. A wait longer than the engine's threshold suspends the run: it is
     /// journaled as <see cref="RunStatus.Waiting"/> until then, its claim released, and nothing of it stays in memory; the

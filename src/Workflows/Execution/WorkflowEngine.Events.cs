@@ -125,13 +125,17 @@ public sealed partial class WorkflowEngine
         Guid childId, RunRecord parent, int parentStep, TimeSpan? timeout, CancellationToken cancellationToken)
         where TWorkflow : class
     {
+        // A child is executed by the definition registered under its name (one made WithFactory, say); the generated one
+        // the workflow passes is the same workflow when its schema is, and registers itself when none is.
         if (!_definitions.TryGetValue(definition.Name, out var registered))
         {
             Register(definition);
         }
-        else if (!ReferenceEquals(registered, definition))
+        else if (!ReferenceEquals(registered, definition) && registered.SchemaVersion != definition.SchemaVersion)
         {
-            throw new ArgumentException($"Workflow '{definition.Name}' is registered with this engine as another definition; start children with the registered one.", nameof(definition));
+            throw new ArgumentException(
+                $"Workflow '{definition.Name}' is registered with this engine under schema {registered.SchemaVersion}, but the child was started with schema {definition.SchemaVersion}.",
+                nameof(definition));
         }
         var now = Clock.GetUtcNow();
         var run = new RunRecord

@@ -88,7 +88,35 @@ public sealed record ExecutionReport(IReadOnlyList<int> Replayed, IReadOnlyList<
 internal sealed record RunOutcome(RunRecord Run, string? Output, ExecutionReport Report);
 
 /// <summary>A run and its steps in sequence order, as the journal holds them.</summary>
-public sealed record RunTimeline(RunRecord Run, IReadOnlyList<StepRecord> Steps);
+public sealed record RunTimeline(RunRecord Run, IReadOnlyList<StepRecord> Steps)
+{
+    /// <summary>The run's model usage: the sum over its steps of what their bodies reported (<see cref="CurrentStep.ReportUsage"/>).</summary>
+    public RunUsage Usage { get; } = RunUsage.Of(Steps);
+}
+
+/// <summary>Tokens and cost, summed over steps (a child run's usage is on the child's own timeline).</summary>
+public sealed record RunUsage(long InputTokens, long OutputTokens, decimal CostUsd)
+{
+    public static readonly RunUsage None = new(0, 0, 0m);
+
+    /// <summary>The sum over <paramref name="steps"/>.</summary>
+    public static RunUsage Of(IEnumerable<StepRecord> steps)
+    {
+        ArgumentNullException.ThrowIfNull(steps);
+        long input = 0, output = 0;
+        var cost = 0m;
+        foreach (var step in steps)
+        {
+            input += step.InputTokens ?? 0;
+            output += step.OutputTokens ?? 0;
+            cost += step.CostUsd ?? 0m;
+        }
+        return new RunUsage(input, output, cost);
+    }
+
+    public static RunUsage operator +(RunUsage a, RunUsage b) =>
+        new(a.InputTokens + b.InputTokens, a.OutputTokens + b.OutputTokens, a.CostUsd + b.CostUsd);
+}
 
 /// <summary>One page of runs; pass <see cref="NextAfterId"/> as <see cref="Storage.RunQuery.AfterId"/> for the next page.</summary>
 /// <param name="NextAfterId">Null when the page was not full, so nothing follows it; a full last page is followed by an empty one.</param>

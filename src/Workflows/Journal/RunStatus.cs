@@ -44,4 +44,6 @@ public enum StepKind
     Random,
     /// <summary>A value the run published for its callers (<see cref="Workflow.SetEventAsync{T}(string, T)"/>).</summary>
     Publish,
+    /// <summary>Which of several tasks finished first (<see cref="Workflow.WhenAnyAsync(Task[])"/>): a replay takes the same one.</summary>
+    WhenAny,
 }

@@ -100,6 +100,16 @@ public abstract class ChildWorkflowTests : ExecutionTestBase
     }
 
     [Fact]
+    public async Task A_child_registered_with_its_own_factory_is_executed_by_that_registration()
+    {
+        var own = new ExecutionProbe("own");
+        var engine = await EngineAsync(new ExecutionProbe(), [ParentWorkflow.Definition, ChildWorkflow.Definition.WithFactory(_ => new ChildWorkflow(own))]);
+
+        Assert.Equal("child gave 14", await engine.RunAsync(ParentWorkflow.Definition, 7).WaitAsync(Guard));
+        Assert.Equal(1, own.Calls("child-double")); // the registered factory built the child, not the generated one
+    }
+
+    [Fact]
     public async Task Cancelling_a_parent_cancels_its_unfinished_children()
     {
         var engine = await EngineAsync(definitions: [ParentWorkflow.Definition, ChildWorkflow.Definition]);

@@ -87,7 +87,7 @@ public abstract class WaveTests : ExecutionTestBase
     }
 
     [Fact]
-    public async Task WhenAny_over_two_steps_replays_the_winner_the_journal_recorded()
+    public async Task Workflow_WhenAnyAsync_over_two_steps_journals_the_winner_and_a_replay_returns_it()
     {
         var probe = new ExecutionProbe("first");
         var engine = await EngineAsync(probe, All);
@@ -95,8 +95,9 @@ public abstract class WaveTests : ExecutionTestBase
 
         Assert.Equal("fast:z", await run.GetResultAsync().WaitAsync(Guard)); // slow waits until the race is decided
         var steps = await GetStepsAsync(run.RunId);
-        Assert.Equal(["slow", "fast"], steps.Select(s => s.Name));
+        Assert.Equal(["slow", "fast", "when-any"], steps.Select(s => s.Name));
         Assert.All(steps, s => Assert.Equal(StepStatus.Succeeded, s.Status));
+        Assert.Equal((StepKind.WhenAny, "1"), (steps[2].Kind, steps[2].Output)); // the second task, "fast", finished first
 
         // Replayed: both entries are already there, so timing cannot decide; the journal must.
         await StopAsync(engine); // CopyRunAsync stops only the base harness's engines: this one must not claim the copy

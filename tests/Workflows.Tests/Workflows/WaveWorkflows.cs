@@ -57,7 +57,7 @@ public partial class ThreeStepWaveWorkflow(ExecutionProbe probe)
 }
 
 /// <summary>
-/// <c>Task.WhenAny</c> over two steps: "slow" waits until the workflow raises "release-slow" (after the race is decided),
+/// <c>Workflow.WhenAnyAsync</c> over two steps: "slow" waits until the workflow raises "release-slow" (after the race is decided),
 /// "fast" finishes at once. The run returns the winner's output, after both have ended.
 /// </summary>
 [Workflow("waves-any")]
@@ -69,7 +69,7 @@ public partial class WhenAnyWorkflow(ExecutionProbe probe)
         probe.Called("run");
         var slow = SlowAsync(input, Workflow.CancellationToken);
         var fast = FastAsync(input);
-        var first = await Task.WhenAny(slow, fast);
+        var first = await Workflow.WhenAnyAsync(slow, fast);
         var winner = await first;
         probe.Raise("release-slow");
         await Task.WhenAll(slow, fast);
