@@ -15,4 +15,15 @@ internal static class KnownNames
     public const string ValueTask = "System.Threading.Tasks.ValueTask";
     public const string ValueTaskOfT = "System.Threading.Tasks.ValueTask`1";
     public const string CancellationToken = "System.Threading.CancellationToken";
+
+    /// <summary>The static API of workflow code (<c>Workflow.WaitForEventAsync</c>, <c>Workflow.SetEventAsync</c>, ...).</summary>
+    public const string WorkflowApi = "Workflows.Workflow";
+
+    /// <summary>The journal codec type; an event overload with a parameter of this type brings its own codec.</summary>
+    public const string JsonCodec = "Workflows.Serialization.JsonCodec`1";
+
+    /// <summary>The registry generated module initializers fill with the codecs a workflow emits.</summary>
+    public const string JsonCodecRegistry = "Workflows.Serialization.JsonCodecRegistry";
+
+    public const string ModuleInitializerAttribute = "System.Runtime.CompilerServices.ModuleInitializerAttribute";
 }

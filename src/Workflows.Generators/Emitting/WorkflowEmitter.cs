@@ -37,6 +37,7 @@ internal static class WorkflowEmitter
         {
             EmitWrapper(w, step, codecs);
         }
+        EmitRegistration(w, spec, codecs);
         w.Close();
         foreach (var _ in spec.ContainingTypes) w.Close();
         w.Line();
@@ -183,6 +184,51 @@ internal static class WorkflowEmitter
         }
         w.Line($"    {body},");
         w.Line($"    {codecs.Of(resultType, step.ResultNullable)})" + (step.Shape is AsyncShape.ValueTask or AsyncShape.ValueTaskOfT ? ");" : ";"));
+        w.Close();
+        w.Line();
+    }
+
+    /// <summary>The codecs <c>JsonCodecRegistry</c> has built in; the generated file registers every other one it emits.</summary>
+    private static readonly HashSet<string> s_registryPrimitives = new(StringComparer.Ordinal)
+    {
+        "Boolean", "Int32", "Int64", "Double", "Decimal", "String", "DateTime", "Guid", "DateTimeOffset", "TimeSpan", "Unit",
+    };
+
+    /// <summary>
+    /// A module initializer that registers every codec the file emits with <c>JsonCodecRegistry</c>, where the
+    /// <c>Workflow</c> and engine APIs that take no codec (events, published values) find them; no reflection.
+    /// Registration is first-wins, so two workflows journaling one type agree on it whichever runs first. One codec per C# type:
+    /// of two shapes that differ only in element nullability, the one that takes null elements.
+    /// </summary>
+    private static void EmitRegistration(SourceWriter w, WorkflowSpec spec, CodecNames codecs)
+    {
+        if (!spec.RegistersCodecs) return;
+        var candidates = codecs.InCreationOrder
+            .Concat(spec.Types.Where(s => s.Kind == ShapeKind.Primitive && s.Codec is { } codec && !s_registryPrimitives.Contains(codec)))
+            .ToList();
+        var registered = new List<TypeShape>();
+        var byType = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var shape in candidates)
+        {
+            if (!byType.TryGetValue(shape.CSharpType, out var index))
+            {
+                byType.Add(shape.CSharpType, registered.Count);
+                registered.Add(shape);
+            }
+            else if (shape.ElementNullable && !registered[index].ElementNullable)
+            {
+                registered[index] = shape;
+            }
+        }
+        if (registered.Count == 0) return;
+        w.Line("/// <summary>Registers the journal codecs of this file with <c>JsonCodecRegistry</c> when the module loads (the first registration of a type wins).</summary>");
+        w.Line("[global::System.Runtime.CompilerServices.ModuleInitializer]");
+        w.Line("[global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]");
+        w.Open("internal static void __Workflows_RegisterCodecs()");
+        foreach (var shape in registered)
+        {
+            w.Line($"{Serialization}.JsonCodecRegistry.Register<{shape.CSharpType}>({codecs.Of(shape.Id)});");
+        }
         w.Close();
         w.Line();
     }

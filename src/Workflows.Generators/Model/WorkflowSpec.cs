@@ -7,6 +7,13 @@ namespace Workflows.Generators.Model;
 // Location or Compilation is held past the first transform (a test walks the model to prove it).
 
 /// <summary>Everything emitted for one [Workflow] class apart from its interceptors.</summary>
+/// <param name="EventTypeIds">
+/// The shape ids of the payload and published-value types of the workflow's <c>Workflow.WaitForEventAsync&lt;T&gt;</c>,
+/// <c>TryWaitForEventAsync&lt;T&gt;</c> and <c>SetEventAsync&lt;T&gt;</c> calls (the overloads without a codec), ordinal order.
+/// </param>
+/// <param name="RegistersCodecs">
+/// The consumer has <c>ModuleInitializerAttribute</c> and <c>JsonCodecRegistry</c>: the generated file registers its codecs.
+/// </param>
 internal sealed record WorkflowSpec(
     string HintName,
     string? Namespace,
@@ -20,7 +27,9 @@ internal sealed record WorkflowSpec(
     ConstructorSpec? Constructor,
     EquatableArray<TypeShape> Types,
     string SchemaVersion,
-    string SchemaShape);
+    string SchemaShape,
+    EquatableArray<string> EventTypeIds = default,
+    bool RegistersCodecs = true);
 
 /// <summary>A type that encloses a nested workflow class: its keyword ("class", "record", "struct") and name.</summary>
 internal sealed record ContainingTypeSpec(string Keyword, string Name);

@@ -5,6 +5,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Threading;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Workflows.Generators.Common;
 using Workflows.Generators.Model;
 
@@ -49,8 +50,11 @@ internal static class WorkflowParser
         }
         var ns = type.ContainingNamespace is { IsGlobalNamespace: false } n ? n.ToDisplayString() : null;
         var fullName = SerializableTypes.IdOf(type);
+        var eventTypes = compilation is null ? new List<string>() : EventTypesOf(type, compilation, types, cancellationToken);
         var shapes = types.Shapes;
-        var schemaShape = SchemaShapeOf(name, run, steps, shapes);
+        // A type pruned from the shapes (inside a rejected cycle) has no codec: it is not journaled here either.
+        eventTypes.RemoveAll(id => !shapes.Any(s => s.Id == id));
+        var schemaShape = SchemaShapeOf(name, run, steps, shapes, eventTypes);
         return new WorkflowSpec(
             HintName: HintNameOf(type),
             Namespace: ns,
@@ -64,7 +68,49 @@ internal static class WorkflowParser
             Constructor: ParseConstructor(type),
             Types: shapes,
             SchemaVersion: VersionOf(schemaShape),
-            SchemaShape: schemaShape);
+            SchemaShape: schemaShape,
+            EventTypeIds: eventTypes.ToEquatableArray(),
+            RegistersCodecs: compilation is null
+                || (compilation.GetTypeByMetadataName(KnownNames.ModuleInitializerAttribute) is not null
+                    && compilation.GetTypeByMetadataName(KnownNames.JsonCodecRegistry) is not null));
+    }
+
+    /// <summary>
+    /// The shape ids (ordinal order, distinct) of the types journaled by the class's calls of the event APIs without a
+    /// codec (<see cref="WorkflowSymbols.EventTypeOf"/>), each accepted into <paramref name="types"/> so that its codec is
+    /// emitted and registered. Calls in nested types belong to those types. A type that cannot round-trip is left out
+    /// (WF0003 reports it at the call).
+    /// </summary>
+    private static List<string> EventTypesOf(INamedTypeSymbol type, Compilation compilation, SerializableTypes types, CancellationToken cancellationToken)
+    {
+        var ids = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var reference in type.DeclaringSyntaxReferences)
+        {
+            if (reference.GetSyntax(cancellationToken) is not TypeDeclarationSyntax declaration) continue;
+            SemanticModel? model = null;
+            foreach (var node in declaration.DescendantNodes(n => n == declaration || n is not BaseTypeDeclarationSyntax))
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                if (node is not InvocationExpressionSyntax invocation || !MayBeEventCall(invocation.Expression)) continue;
+                if (!compilation.ContainsSyntaxTree(declaration.SyntaxTree)) break;
+                model ??= compilation.GetSemanticModel(declaration.SyntaxTree);
+                var method = model.GetSymbolInfo(invocation, cancellationToken).Symbol as IMethodSymbol;
+                if (WorkflowSymbols.EventTypeOf(method) is { } eventType && types.Accept(eventType) is { } id) ids.Add(id);
+            }
+        }
+        return ids.ToList();
+    }
+
+    /// <summary>A syntactic filter before binding: the call's name is one of the event methods.</summary>
+    private static bool MayBeEventCall(ExpressionSyntax expression)
+    {
+        var name = expression switch
+        {
+            MemberAccessExpressionSyntax access => access.Name,
+            SimpleNameSyntax simple => simple,
+            _ => null,
+        };
+        return name is not null && WorkflowSymbols.EventMethodNames.Contains(name.Identifier.ValueText);
     }
 
     /// <summary>A file name stem that is unique per type: its dotted full name without the global alias.</summary>
@@ -180,8 +226,9 @@ internal static class WorkflowParser
     /// and machine; it changes when a step's name or signature, or the shape of one of its types, changes. It is
     /// <see cref="VersionOf"/> of <see cref="SchemaShapeOf"/>, whose text the generated definition carries too.
     /// </summary>
-    internal static string SchemaVersionOf(string workflow, RunSpec? run, IReadOnlyList<StepSpec> steps, IEnumerable<TypeShape>? shapes = null) =>
-        VersionOf(SchemaShapeOf(workflow, run, steps, shapes));
+    internal static string SchemaVersionOf(string workflow, RunSpec? run, IReadOnlyList<StepSpec> steps, IEnumerable<TypeShape>? shapes = null,
+        IEnumerable<string>? eventTypes = null) =>
+        VersionOf(SchemaShapeOf(workflow, run, steps, shapes, eventTypes));
 
     /// <summary>
     /// The canonical text the schema version hashes. One line (ended by <c>\n</c>) per item, each starting with its label,
@@ -192,11 +239,13 @@ internal static class WorkflowParser
     /// run:input[?] SHAPE                          (one per journaled run parameter; ? when the input is nullable)
     /// run:output[?] SHAPE                         (when the run has a result; ? when it is nullable)
     /// step:NAME Step(IN,IN)-&gt;OUT in:SHAPE in:SHAPE out[?]:SHAPE   (one per step, ordered by step name)
+    /// event:TYPEID SHAPE                          (one per distinct event payload or published-value type, ordered by type id)
     /// </code>
     /// SHAPE is <see cref="DescribeShape"/>'s text. Names have no control characters and JSON names are quoted with
     /// control characters escaped, so no item spans lines.
     /// </summary>
-    internal static string SchemaShapeOf(string workflow, RunSpec? run, IReadOnlyList<StepSpec> steps, IEnumerable<TypeShape>? shapes = null)
+    internal static string SchemaShapeOf(string workflow, RunSpec? run, IReadOnlyList<StepSpec> steps, IEnumerable<TypeShape>? shapes = null,
+        IEnumerable<string>? eventTypes = null)
     {
         var byId = new Dictionary<string, TypeShape>(StringComparer.Ordinal);
         if (shapes is not null)
@@ -237,6 +286,12 @@ internal static class WorkflowParser
                 text.Append(" out").Append(step.ResultNullable ? "?" : "").Append(':');
                 DescribeShape(result, byId, text);
             }
+            text.Append('\n');
+        }
+        foreach (var eventType in (eventTypes ?? Enumerable.Empty<string>()).Distinct(StringComparer.Ordinal).OrderBy(id => id, StringComparer.Ordinal))
+        {
+            text.Append("event:").Append(eventType).Append(' ');
+            DescribeShape(eventType, byId, text);
             text.Append('\n');
         }
         return text.ToString();

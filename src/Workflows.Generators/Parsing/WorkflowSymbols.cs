@@ -104,6 +104,40 @@ internal static class WorkflowSymbols
     public static ITypeSymbol? ResultOf(ITypeSymbol returnType, AsyncShape shape) =>
         shape is AsyncShape.TaskOfT or AsyncShape.ValueTaskOfT ? ((INamedTypeSymbol)returnType).TypeArguments[0] : null;
 
+    /// <summary>The <c>Workflow</c> methods whose type argument is journaled with a codec found in <c>JsonCodecRegistry</c>.</summary>
+    public static readonly IReadOnlyCollection<string> EventMethodNames = new[] { "WaitForEventAsync", "TryWaitForEventAsync", "SetEventAsync" };
+
+    /// <summary>
+    /// The journaled type of a call of <c>Workflow.WaitForEventAsync&lt;T&gt;</c>, <c>TryWaitForEventAsync&lt;T&gt;</c> or
+    /// <c>SetEventAsync&lt;T&gt;</c> without a codec argument (the overloads whose codec comes from the registry, which
+    /// the generated code fills): T, as the call uses it. Null for anything else, and for a T that is (or holds) a type
+    /// parameter or a type the compiler could not resolve: no codec can be generated for it here.
+    /// </summary>
+    public static ITypeSymbol? EventTypeOf(IMethodSymbol? method)
+    {
+        if (method is null || !method.IsStatic || method.TypeArguments.Length != 1 || !EventMethodNames.Contains(method.Name)) return null;
+        if (method.ContainingType is not { Name: "Workflow", ContainingType: null } api || api.ToDisplayString() != KnownNames.WorkflowApi) return null;
+        foreach (var parameter in method.Parameters)
+        {
+            if (parameter.Type is INamedTypeSymbol { IsGenericType: true } named
+                && named.OriginalDefinition.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat) == "global::Workflows.Serialization.JsonCodec<T>")
+            {
+                return null;
+            }
+        }
+        var type = method.TypeArguments[0];
+        return IsOpenOrUnresolved(type) ? null : type;
+    }
+
+    private static bool IsOpenOrUnresolved(ITypeSymbol type) => type switch
+    {
+        { TypeKind: TypeKind.Error or TypeKind.TypeParameter } => true,
+        IArrayTypeSymbol array => IsOpenOrUnresolved(array.ElementType),
+        IPointerTypeSymbol or IFunctionPointerTypeSymbol or IDynamicTypeSymbol => false,
+        INamedTypeSymbol named => named.TypeArguments.Any(IsOpenOrUnresolved) || (named.ContainingType is { } outer && IsOpenOrUnresolved(outer)),
+        _ => false,
+    };
+
     public static bool IsCancellationToken(ITypeSymbol type) => type.ToDisplayString() == "System.Threading.CancellationToken";
 
     /// <summary>

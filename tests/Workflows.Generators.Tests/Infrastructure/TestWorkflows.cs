@@ -276,7 +276,50 @@ public static class TestWorkflows
             }
             """));
 
-    public static readonly IReadOnlyList<WorkflowCase> All = new[] { Order, ReturnShapes, Nested, GlobalNamespace, Collections, Overloads };
+    /// <summary>
+    /// Event waits and published values without a codec: their types get codecs, module-initializer registration and
+    /// <c>event:</c> schema lines; the explicit-codec overloads and calls in a nested class do not count.
+    /// </summary>
+    public static readonly WorkflowCase Events = new(
+        "Events",
+        new SourceFile("/src/ApprovalWorkflow.cs", """
+            using Workflows;
+            using Workflows.Serialization;
+
+            namespace Approvals;
+
+            public sealed record Approval(string By, bool Approved, string? Note = null);
+
+            public sealed record Progress(int Percent, IReadOnlyList<string?> Notes);
+
+            public enum Verdict { Accepted, Rejected }
+
+            [Workflow("approval")]
+            public partial class ApprovalWorkflow
+            {
+                [WorkflowRun]
+                public async Task<bool> RunAsync(string request)
+                {
+                    await Workflow.SetEventAsync("progress", new Progress(10, new List<string?> { null }));
+                    var approval = await Workflow.WaitForEventAsync<Approval>("approved", TimeSpan.FromDays(1));
+                    var verdict = await Workflow.TryWaitForEventAsync<Verdict>("verdict", TimeSpan.FromHours(1));
+                    var raw = await Workflow.WaitForEventAsync<string>("raw", JsonCodecs.String);
+                    await Workflow.SetEventAsync<long>("size", raw.Length);
+                    return approval.Approved && verdict.Arrived && await CheckAsync(request);
+                }
+
+                [Step("check")]
+                private Task<bool> CheckAsync(string request) => Task.FromResult(request.Length > 0);
+
+                public static class Helpers
+                {
+                    // A nested class is not the workflow: its calls journal nothing of ApprovalWorkflow's.
+                    public static Task<Guid> Other() => Workflow.WaitForEventAsync<Guid>("other");
+                }
+            }
+            """));
+
+    public static readonly IReadOnlyList<WorkflowCase> All = new[] { Order, ReturnShapes, Nested, GlobalNamespace, Collections, Overloads, Events };
 
     public static TheoryData<string> Names()
     {
