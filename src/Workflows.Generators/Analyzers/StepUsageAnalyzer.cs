@@ -13,7 +13,8 @@ namespace Workflows.Generators.Analyzers;
 /// WF0008, a step used where its call is not journaled (a delegate, reflection, a call from another class or on
 /// another instance); WF0009, a step or a recording <c>Workflow</c> API called inside a step body; WF0012, a step body
 /// assigning the workflow's state (a field, an auto-property, a captured primary constructor parameter), which replay
-/// would not restore.
+/// would not restore; WF0014, <c>CurrentStep</c> members that need a running step used in workflow code between steps
+/// (the run method, or a helper the run method calls directly), where they throw.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class StepUsageAnalyzer : DiagnosticAnalyzer
@@ -21,7 +22,8 @@ public sealed class StepUsageAnalyzer : DiagnosticAnalyzer
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(
         DiagnosticDescriptors.StepNotRecordable,
         DiagnosticDescriptors.DurableOperationInStep,
-        DiagnosticDescriptors.StepMutatesWorkflowState);
+        DiagnosticDescriptors.StepMutatesWorkflowState,
+        DiagnosticDescriptors.CurrentStepOutsideStep);
 
     public override void Initialize(AnalysisContext context)
     {
@@ -43,6 +45,10 @@ public sealed class StepUsageAnalyzer : DiagnosticAnalyzer
                 OperationKind.Decrement,
                 OperationKind.DeconstructionAssignment);
             start.RegisterOperationAction(analysis.AnalyzeArgument, OperationKind.Argument);
+            if (start.Compilation.GetTypeByMetadataName("Workflows.CurrentStep") is { } currentStep)
+            {
+                start.RegisterSymbolStartAction(symbolStart => CurrentStepUse.Start(symbolStart, attributes, currentStep), SymbolKind.NamedType);
+            }
         });
     }
 
@@ -51,7 +57,8 @@ public sealed class StepUsageAnalyzer : DiagnosticAnalyzer
     {
         /// <summary>The <c>Workflow</c> members that write to the journal; the rest (RunId, IsReplaying, ...) only read the context.</summary>
         private static readonly ImmutableHashSet<string> s_recordingMembers =
-            ImmutableHashSet.Create(System.StringComparer.Ordinal, "UtcNow", "Now", "NewGuid", "SleepAsync", "WaitForEventAsync");
+            ImmutableHashSet.Create(System.StringComparer.Ordinal, "UtcNow", "Now", "NewGuid", "SleepAsync", "WaitForEventAsync",
+                "TryWaitForEventAsync", "SetEventAsync", "Random", "StartChildAsync", "RunChildAsync");
 
         private readonly WorkflowAttributeSymbols _attributes;
         private readonly INamedTypeSymbol? _workflowApi;
@@ -299,5 +306,99 @@ public sealed class StepUsageAnalyzer : DiagnosticAnalyzer
 
         private static void Report(OperationAnalysisContext context, DiagnosticDescriptor descriptor, IOperation at, params object[] arguments) =>
             context.ReportDiagnostic(Diagnostic.Create(descriptor, at.Syntax.GetLocation(), arguments));
+    }
+
+    /// <summary>
+    /// WF0014 for one [Workflow] class: the uses of <c>CurrentStep</c> members that need a running step, in the run method
+    /// (its lambdas and local functions included) or in a method of the class that the run method calls directly and that
+    /// is not a step. Reported once the class's code has been seen, since a helper may be written before the run method.
+    /// </summary>
+    private sealed class CurrentStepUse
+    {
+        /// <summary>The members that throw without a running step; <c>IsRunning</c> is the one that does not.</summary>
+        private static readonly ImmutableHashSet<string> s_stepOnlyMembers =
+            ImmutableHashSet.Create(System.StringComparer.Ordinal, "ReportUsage", "Debug", "Skip", "Attempt", "IdempotencyKey", "Name");
+
+        private readonly WorkflowAttributeSymbols _attributes;
+        private readonly INamedTypeSymbol _workflow;
+        private readonly INamedTypeSymbol _currentStep;
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<IMethodSymbol, IMethodSymbol> _calledByRun = new(SymbolEqualityComparer.Default);
+        private readonly System.Collections.Concurrent.ConcurrentQueue<(IOperation Use, string Member, IMethodSymbol Method)> _uses = new();
+
+        private CurrentStepUse(WorkflowAttributeSymbols attributes, INamedTypeSymbol workflow, INamedTypeSymbol currentStep)
+        {
+            _attributes = attributes;
+            _workflow = workflow;
+            _currentStep = currentStep;
+        }
+
+        public static void Start(SymbolStartAnalysisContext context, WorkflowAttributeSymbols attributes, INamedTypeSymbol currentStep)
+        {
+            if (context.Symbol is not INamedTypeSymbol type || !attributes.IsWorkflow(type)) return;
+            var analysis = new CurrentStepUse(attributes, type, currentStep);
+            context.RegisterOperationAction(analysis.AnalyzeInvocation, OperationKind.Invocation);
+            context.RegisterOperationAction(analysis.AnalyzePropertyReference, OperationKind.PropertyReference);
+            context.RegisterSymbolEndAction(analysis.Report);
+        }
+
+        private void AnalyzeInvocation(OperationAnalysisContext context)
+        {
+            var invocation = (IInvocationOperation)context.Operation;
+            if (MemberOfThisType(context.ContainingSymbol) is not { } caller) return;
+            var target = invocation.TargetMethod;
+            if (IsStepOnly(target))
+            {
+                _uses.Enqueue((invocation, target.Name, caller));
+            }
+            else if (_attributes.IsRun(caller)
+                && target.MethodKind == MethodKind.Ordinary
+                && WorkflowAttributeSymbols.SameType(target.ContainingType, _workflow)
+                && !_attributes.IsStep(target)
+                && !_attributes.IsRun(target))
+            {
+                var helper = WorkflowAttributeSymbols.Definition(target);
+                _calledByRun.TryAdd(helper, caller);
+                // A partial method's calls bind to its definition; its body (and so its uses) belongs to the implementation.
+                if (helper.PartialImplementationPart is { } implementation) _calledByRun.TryAdd(implementation, caller);
+            }
+        }
+
+        private void AnalyzePropertyReference(OperationAnalysisContext context)
+        {
+            var reference = (IPropertyReferenceOperation)context.Operation;
+            if (!IsStepOnly(reference.Property) || WorkflowAttributeSymbols.IsInsideNameOf(reference)) return;
+            if (MemberOfThisType(context.ContainingSymbol) is { } member) _uses.Enqueue((reference, reference.Property.Name, member));
+        }
+
+        private void Report(SymbolAnalysisContext context)
+        {
+            foreach (var (use, member, method) in _uses)
+            {
+                string where;
+                if (_attributes.IsRun(method))
+                {
+                    where = "the run method '" + method.Name + "'";
+                }
+                else if (!_attributes.IsStep(method) && _calledByRun.TryGetValue(method, out var run))
+                {
+                    where = "'" + method.Name + "', which the run method '" + run.Name + "' calls";
+                }
+                else
+                {
+                    continue;
+                }
+                context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.CurrentStepOutsideStep, use.Syntax.GetLocation(), member, where));
+            }
+        }
+
+        /// <summary>The method of this workflow class whose body holds the code (lambdas and local functions belong to it), or null.</summary>
+        private IMethodSymbol? MemberOfThisType(ISymbol? symbol) =>
+            WorkflowAttributeSymbols.EnclosingMember(symbol) is IMethodSymbol { MethodKind: MethodKind.Ordinary } method
+            && WorkflowAttributeSymbols.SameType(method.ContainingType, _workflow)
+                ? method
+                : null;
+
+        private bool IsStepOnly(ISymbol member) =>
+            WorkflowAttributeSymbols.SameType(member.ContainingType, _currentStep) && s_stepOnlyMembers.Contains(member.Name);
     }
 }

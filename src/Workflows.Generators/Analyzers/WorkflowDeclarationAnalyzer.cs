@@ -9,6 +9,7 @@ using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
 using Workflows.Generators.Parsing;
 using static Workflows.Generators.Diagnostics.DiagnosticDescriptors;
 
@@ -49,6 +50,7 @@ public sealed partial class WorkflowDeclarationAnalyzer : DiagnosticAnalyzer
             start.RegisterSymbolAction(symbol => AnalyzeMethodOutsideWorkflow(symbol, attributes), SymbolKind.Method);
             start.RegisterSyntaxNodeAction(node => AnalyzeFunction(node, attributes),
                 SyntaxKind.LocalFunctionStatement, SyntaxKind.ParenthesizedLambdaExpression);
+            start.RegisterOperationAction(operation => AnalyzeEventCall(operation, attributes), OperationKind.Invocation);
             start.RegisterCompilationEndAction(end => ReportDuplicateWorkflowNames(end, workflowNames));
         });
     }
@@ -172,6 +174,44 @@ public sealed partial class WorkflowDeclarationAnalyzer : DiagnosticAnalyzer
             context.ReportDiagnostic(Diagnostic.Create(InvalidStepSignature, location, name,
                 $"it is a {kind}, not a method of the workflow class; only methods are journaled as steps"));
         }
+    }
+
+    /// <summary>
+    /// WF0003 for the payload or published-value type of a <c>Workflow.WaitForEventAsync&lt;T&gt;</c>,
+    /// <c>TryWaitForEventAsync&lt;T&gt;</c> or <c>SetEventAsync&lt;T&gt;</c> call without a codec in a [Workflow] class's
+    /// own code: the generator emits and registers T's codec, so T must round-trip like a step type. Reported at the
+    /// type argument when it is written, else at the call.
+    /// </summary>
+    private static void AnalyzeEventCall(OperationAnalysisContext context, WorkflowAttributeSymbols attributes)
+    {
+        var invocation = (IInvocationOperation)context.Operation;
+        if (WorkflowSymbols.EventTypeOf(invocation.TargetMethod) is not { } type) return;
+        if (WorkflowAttributeSymbols.EnclosingMember(context.ContainingSymbol)?.ContainingType is not { } workflow
+            || WorkflowOf(attributes, workflow) is null)
+        {
+            return;
+        }
+        var scope = new Scope(context.ReportDiagnostic, new SerializableTypes(SerializableTypes.JsonContextOf(workflow)), context.CancellationToken);
+        if (scope.ValueProblem(type) is not { } problem) return;
+
+        var method = invocation.TargetMethod;
+        var label = Argument(invocation, method.Name == "SetEventAsync" ? "key" : "name")?.ConstantValue is { HasValue: true, Value: string name }
+            ? (method.Name == "SetEventAsync" ? $"The value published under '{name}'" : $"The payload of event '{name}'")
+            : (method.Name == "SetEventAsync" ? "The value published by Workflow.SetEventAsync" : $"The event payload of Workflow.{method.Name}");
+        var location = invocation.Syntax is InvocationExpressionSyntax { Expression: var callee }
+            && (callee is MemberAccessExpressionSyntax { Name: GenericNameSyntax generic } ? generic : callee as GenericNameSyntax) is { TypeArgumentList.Arguments.Count: 1 } written
+                ? written.TypeArgumentList.Arguments[0].GetLocation()
+                : invocation.Syntax.GetLocation();
+        scope.Report(ValueNotSerializable, location, label, problem);
+    }
+
+    private static IOperation? Argument(IInvocationOperation invocation, string parameterName)
+    {
+        foreach (var argument in invocation.Arguments)
+        {
+            if (argument.Parameter?.Name == parameterName) return argument.Value;
+        }
+        return null;
     }
 
     /// <summary>WF0011, once every workflow of the compilation is known: the first in source order keeps its name.</summary>

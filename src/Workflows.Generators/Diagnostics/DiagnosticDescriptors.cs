@@ -68,7 +68,7 @@ public static class DiagnosticDescriptors
         "WF0009", Usage, DiagnosticSeverity.Error,
         "Durable operation inside a step body",
         "{0} inside the body of step '{1}' would not be journaled; call it from the workflow's run method",
-        "A step body is journaled as one unit; steps and recording Workflow APIs called inside it would run again on every retry and never be replayed.");
+        "A step body is journaled as one unit; steps and recording Workflow APIs (clock, guids, timers, events, published values, Random, child workflows) called inside it would run again on every retry and never be replayed.");
 
     public static readonly DiagnosticDescriptor InvalidName = Create(
         "WF0010", Design, DiagnosticSeverity.Error,
@@ -95,6 +95,12 @@ public static class DiagnosticDescriptors
         "Catch clause can never catch a step's failure",
         "catch ({0}) can never catch the failure of {1}: a step's failure arrives as StepFailedException; use catch (StepFailedException {2}) when ({2}.Is<{0}>())",
         "In workflow code a step's failure always arrives as StepFailedException, on the first execution and on replay alike (a replay cannot rebuild the original exception object). A catch of the step's own exception type around the call never runs; catch StepFailedException and ask StepFailedException.Is<T>() in a filter.");
+
+    public static readonly DiagnosticDescriptor CurrentStepOutsideStep = Create(
+        "WF0014", Usage, DiagnosticSeverity.Warning,
+        "CurrentStep used outside a step body",
+        "CurrentStep.{0} is used in {1}, outside any step body, where it throws at run time; use it inside a [Step] method",
+        "CurrentStep describes the step whose body is running (its attempt, idempotency key, usage, debug messages, skip). Workflow code between steps has no current step: there CurrentStep.ReportUsage, Debug, Skip, Attempt, IdempotencyKey and Name throw InvalidOperationException. CurrentStep.IsRunning may be asked anywhere.");
 
     private static DiagnosticDescriptor Create(string id, string category, DiagnosticSeverity severity, string title, string message, string description, params string[] customTags) =>
         new(id, title, message, category, severity, isEnabledByDefault: true, description: description, helpLinkUri: HelpLinkBase + id + ".md", customTags: customTags);

@@ -360,6 +360,25 @@ public sealed class WF0007Tests
     }
 
     [Fact]
+    public void Workflow_Random_is_seeded_from_the_journal_and_not_reported()
+    {
+        Analyze(InRunMethod("""
+            var roll = Workflow.Random.Next(1, 7);
+            var share = Workflow.Random.NextDouble();
+            var random = Workflow.Random;
+            var bytes = new byte[4];
+            random.NextBytes(bytes);
+            path += roll + share + bytes[0] + random.Next();
+            """)).AssertClean();
+    }
+
+    [Fact]
+    public void Random_Shared_next_to_Workflow_Random_is_still_reported()
+    {
+        Analyze(InRunMethod("var roll = Workflow.Random.Next(6) + {|WF0007:Random.Shared|}.Next(6);")).AssertExpected();
+    }
+
+    [Fact]
     public void The_diagnostic_carries_the_api_for_code_fixes()
     {
         var run = Analyze(InRunMethod("var started = {|WF0007:DateTime.UtcNow|};")).AssertExpected();

@@ -56,6 +56,12 @@ public sealed class WF0009Tests
     [InlineData("var at = {|WF0009:Workflow.Now|};", "Workflow.Now")]
     [InlineData("var id = {|WF0009:Workflow.NewGuid()|};", "Workflow.NewGuid")]
     [InlineData("Func<Guid> ids = {|WF0009:Workflow.NewGuid|};", "Workflow.NewGuid")]
+    [InlineData("var approval = await {|WF0009:Workflow.WaitForEventAsync<string>(\"approval\")|};", "Workflow.WaitForEventAsync")]
+    [InlineData("var approval = await {|WF0009:Workflow.TryWaitForEventAsync<string>(\"approval\", TimeSpan.FromMinutes(1))|};", "Workflow.TryWaitForEventAsync")]
+    [InlineData("await {|WF0009:Workflow.SetEventAsync(\"progress\", 50)|};", "Workflow.SetEventAsync")]
+    [InlineData("var roll = {|WF0009:Workflow.Random|}.Next(6);", "Workflow.Random")]
+    [InlineData("var child = await {|WF0009:Workflow.StartChildAsync(Work.Definition, 1m)|};", "Workflow.StartChildAsync")]
+    [InlineData("var other = await {|WF0009:Workflow.RunChildAsync(Work.Definition, 2m)|};", "Workflow.RunChildAsync")]
     public void A_recording_workflow_api_inside_a_step_body_is_reported(string statement, string api)
     {
         Analyze(InStepBody(statement)).AssertExpected(api + " inside the body of step 'ship'" + NotJournaled);
