@@ -34,6 +34,10 @@ public sealed partial class WorkflowContext
             return new ChildWorkflowRun<TOutput>(this, sequence, childId, child.Name, child.OutputCodec);
         }
         var position = EnterWave();
+        if (position < 0)
+        {
+            return await NeverAsync<ChildWorkflowRun<TOutput>>().ConfigureAwait(false);
+        }
         try
         {
             // The child first, then the entry: a crash in between leaves a child that the replay finds again by its id.
@@ -85,7 +89,11 @@ public sealed partial class WorkflowContext
         {
             return await NeverAsync<TOutput>().ConfigureAwait(false);
         }
-        var position = EnterWave();
+        var position = EnterWave(resume: record.Position);
+        if (position < 0)
+        {
+            return await NeverAsync<TOutput>().ConfigureAwait(false);
+        }
         var suspended = false;
         try
         {

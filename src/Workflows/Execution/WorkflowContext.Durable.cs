@@ -12,12 +12,20 @@ public sealed partial class WorkflowContext
     private DateTimeOffset _suspendWakeAt = DateTimeOffset.MaxValue;
     private string _suspendReason = "";
     private int _suspensionBegun;
+    private int _suspensionScheduled;
+
+    /// <summary>
+    /// How long a drained wave must stay quiet (no entry called) before the suspension begins: calls that the workflow
+    /// makes in one go (the children of one <c>Task.WhenAll</c>, a step after a sleep's call) start in this execution,
+    /// together, instead of after the wake-up. Not a correctness bound: a call made later simply waits for the next execution.
+    /// </summary>
+    private static readonly TimeSpan SuspendGrace = TimeSpan.FromMilliseconds(5);
 
     /// <summary>Completes once the run is durably <see cref="RunStatus.Waiting"/> and released; faults if that commit failed.</summary>
     internal Task Suspended => _suspended.Task;
 
-    /// <summary>True once a wait has asked for the run to be suspended: no further step starts in this execution.</summary>
-    internal bool IsSuspending => Volatile.Read(ref _suspendRequests) > 0;
+    /// <summary>True once the run's suspension has begun: no further entry starts in this execution.</summary>
+    internal bool IsSuspending => Volatile.Read(ref _suspensionBegun) != 0;
 
     /// <summary>
     /// Returns the value recorded at the next sequence number, or produces one, records it and returns it.
@@ -33,14 +41,18 @@ public sealed partial class WorkflowContext
         }
         var value = produce();
         var now = _clock.GetUtcNow();
-        var record = NewRecord(sequence, EnterWave(), name, kind, now) with
+        var position = EnterWave();
+        var record = NewRecord(sequence, position < 0 ? _highestPosition : position, name, kind, now) with
         {
             Status = StepStatus.Succeeded,
             Output = codec.Serialize(value),
             DurationMs = 0,
             CompletedAt = now,
         };
-        LeaveWave();
+        if (position >= 0)
+        {
+            LeaveWave();
+        }
         lock (_gate)
         {
             _pending.Add(recorded is null ? JournalWrite.Insert(record) : JournalWrite.Update(record with { Id = recorded.Id, CreatedAt = recorded.CreatedAt }));
@@ -117,6 +129,10 @@ public sealed partial class WorkflowContext
         }
         var now = _clock.GetUtcNow();
         var position = EnterWave();
+        if (position < 0)
+        {
+            await NeverAsync<bool>().ConfigureAwait(false);
+        }
         var suspended = false;
         try
         {
@@ -209,16 +225,43 @@ public sealed partial class WorkflowContext
         }
         if (drained)
         {
-            BeginSuspension();
+            ScheduleSuspension();
         }
     }
 
-    private void BeginSuspension()
+    /// <summary>Every entry in flight is a wait that asked to suspend: suspend once the wave has stayed quiet for <see cref="SuspendGrace"/>.</summary>
+    private void ScheduleSuspension()
     {
-        if (Interlocked.Exchange(ref _suspensionBegun, 1) == 0)
+        if (Interlocked.Exchange(ref _suspensionScheduled, 1) == 0)
         {
-            _ = SuspendAsync();
+            _ = SuspendWhenQuietAsync();
         }
+    }
+
+    private async Task SuspendWhenQuietAsync()
+    {
+        var seen = Volatile.Read(ref _sequence);
+        while (true)
+        {
+            await Task.Delay(SuspendGrace).ConfigureAwait(false);
+            lock (_gate)
+            {
+                if (_inFlight != _suspendRequests)
+                {
+                    // An entry started meanwhile: its end (or its own wait) schedules the suspension again.
+                    _suspensionScheduled = 0;
+                    return;
+                }
+                var now = _sequence;
+                if (now == seen)
+                {
+                    _suspensionBegun = 1; // under the gate: no entry can enter the wave from here on
+                    break;
+                }
+                seen = now; // the workflow is still calling (replayed entries, values): wait for it to settle
+            }
+        }
+        await SuspendAsync().ConfigureAwait(false);
     }
 
     private async Task SuspendAsync()

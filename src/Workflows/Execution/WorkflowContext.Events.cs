@@ -46,6 +46,10 @@ public sealed partial class WorkflowContext
 
         var now = _clock.GetUtcNow();
         var position = EnterWave();
+        if (position < 0)
+        {
+            return await NeverAsync<T>().ConfigureAwait(false);
+        }
         var suspended = false;
         try
         {
@@ -190,7 +194,12 @@ public sealed partial class WorkflowContext
         }
         var json = codec.Serialize(value, Limits);
         var now = _clock.GetUtcNow();
-        var record = NewRecord(sequence, EnterWave(), key, StepKind.Publish, now) with
+        var position = EnterWave();
+        if (position < 0)
+        {
+            await NeverAsync<bool>().ConfigureAwait(false);
+        }
+        var record = NewRecord(sequence, position, key, StepKind.Publish, now) with
         {
             Status = StepStatus.Succeeded,
             Output = json,

@@ -35,6 +35,10 @@ public sealed partial class WorkflowContext
         }
 
         var position = EnterWave();
+        if (position < 0)
+        {
+            return await NeverAsync<T>().ConfigureAwait(false);
+        }
         try
         {
             return await ExecuteAsync(step, sequence, position, recorded, writeInput, body, output).ConfigureAwait(false);

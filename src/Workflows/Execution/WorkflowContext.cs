@@ -250,13 +250,24 @@ public sealed partial class WorkflowContext
         }
     }
 
-    private int EnterWave()
+    /// <summary>
+    /// Counts an entry in flight and returns its position (its wave), or -1 when the run's suspension has begun: the entry
+    /// must then not start (its caller waits forever, like every call after a suspension; the next execution takes the
+    /// same sequence number again).
+    /// </summary>
+    /// <param name="resume">The position of an entry already journaled that is awaited again (a child's): a wave that
+    /// begins with it is that entry's wave, so the calls made beside it share its position.</param>
+    private int EnterWave(int? resume = null)
     {
         lock (_gate)
         {
+            if (_suspensionBegun != 0)
+            {
+                return -1;
+            }
             if (_inFlight == 0)
             {
-                _wave = _highestPosition + 1;
+                _wave = resume ?? _highestPosition + 1;
             }
             _inFlight++;
             _highestPosition = Math.Max(_highestPosition, _wave);
@@ -274,7 +285,7 @@ public sealed partial class WorkflowContext
         }
         if (drained)
         {
-            BeginSuspension();
+            ScheduleSuspension();
         }
     }
 

@@ -110,6 +110,42 @@ public abstract class ChildWorkflowTests : ExecutionTestBase
     }
 
     [Fact]
+    public async Task Children_awaited_in_one_WhenAll_all_start_in_one_execution_and_share_a_position()
+    {
+        var engine = await EngineAsync(definitions: [FanOutWorkflow.Definition, ChildWorkflow.Definition]);
+        var handle = await engine.StartAsync(FanOutWorkflow.Definition, 3);
+
+        var parent = await WaitForStatusAsync(handle.RunId, RunStatus.Waiting);
+        var children = await Store.ListRunsAsync(new RunQuery { ParentRunId = handle.RunId });
+        Assert.Equal(3, children.Count); // all three were started before the parent suspended
+        var entries = await GetStepsAsync(handle.RunId);
+        Assert.Equal([1, 2, 3], entries.Select(e => e.Sequence));
+        Assert.Single(entries.Select(e => e.Position).Distinct());
+        Assert.All(children, c => Assert.Contains($"child:{c.Id}", parent.WaitingFor));
+
+        foreach (var (child, i) in children.Select((c, i) => (c, i)))
+        {
+            await WaitForStatusAsync(child.Id, RunStatus.Waiting);
+            await engine.SendEventAsync(child.Id, "go", 10 * (i + 1));
+        }
+        Assert.Equal(60, await handle.GetResultAsync().WaitAsync(Guard));
+    }
+
+    [Fact]
+    public async Task A_step_called_right_after_a_long_sleep_in_one_wave_starts_before_the_run_suspends()
+    {
+        var probe = new ExecutionProbe();
+        var engine = await EngineAsync(probe, [SleepThenStepWorkflow.Definition]);
+        var handle = await engine.StartAsync(SleepThenStepWorkflow.Definition, 1500);
+
+        Assert.Equal("marked", await handle.GetResultAsync().WaitAsync(Guard));
+        var steps = await GetStepsAsync(handle.RunId);
+        Assert.Equal(["sleep", "mark"], steps.Select(s => s.Name));
+        Assert.Equal(steps[0].Position, steps[1].Position);
+        Assert.Equal(1, probe.Calls("mark"));
+    }
+
+    [Fact]
     public async Task Cancelling_a_parent_cancels_its_unfinished_children()
     {
         var engine = await EngineAsync(definitions: [ParentWorkflow.Definition, ChildWorkflow.Definition]);

@@ -150,3 +150,36 @@ public partial class ParentWorkflow(ExecutionProbe probe)
         return got;
     }
 }
+
+/// <summary>Three children in one <c>Task.WhenAll</c>, each waiting for its own "go" (input 0), then their sum.</summary>
+[Workflow("msg-fanout")]
+public partial class FanOutWorkflow
+{
+    [WorkflowRun]
+    public async Task<int> RunAsync(int width)
+    {
+        int[] results = await Task.WhenAll(Enumerable.Range(0, width).Select(_ => Workflow.RunChildAsync(ChildWorkflow.Definition, 0)));
+        return results.Sum();
+    }
+}
+
+/// <summary>A long durable sleep called first, then a step, in one wave: the step still starts in this execution.</summary>
+[Workflow("msg-sleep-then-step")]
+public partial class SleepThenStepWorkflow(ExecutionProbe probe)
+{
+    [WorkflowRun]
+    public async Task<string> RunAsync(int sleepMilliseconds)
+    {
+        var sleep = Workflow.SleepAsync(TimeSpan.FromMilliseconds(sleepMilliseconds));
+        var step = MarkAsync();
+        await Task.WhenAll(sleep, step);
+        return await step;
+    }
+
+    [Step("mark")]
+    private Task<string> MarkAsync()
+    {
+        probe.Called("mark");
+        return Task.FromResult("marked");
+    }
+}
