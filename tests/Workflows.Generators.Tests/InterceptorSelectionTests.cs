@@ -27,6 +27,41 @@ public sealed partial class InterceptorSelectionTests
     }
 
     [Fact]
+    public void A_call_whose_argument_types_come_from_generated_code_is_still_intercepted()
+    {
+        // The generator's view has no Definition member (it generates it), so `drafts` has no type there and the call of
+        // "compose" does not resolve; the real build resolves it, so it must be journaled like any other.
+        var run = GeneratorHarness.Run(new SourceFile("/src/Work.cs", """
+            using Workflows;
+            namespace Sample;
+            public sealed record Draft(string Text);
+            [Workflow("section")]
+            public partial class Section
+            {
+                [WorkflowRun]
+                public async Task<Draft> RunAsync(string name) => await WriteAsync(name);
+                [Step("write")]
+                internal Task<Draft> WriteAsync(string name) => Task.FromResult(new Draft(name));
+            }
+            [Workflow]
+            public partial class Report
+            {
+                [WorkflowRun]
+                public async Task<int> RunAsync(int count)
+                {
+                    var drafts = await Task.WhenAll(Enumerable.Range(0, count).Select(i => Workflow.RunChildAsync(Section.Definition, $"s{i}")));
+                    return await ComposeAsync(drafts);
+                }
+                [Step("compose")]
+                internal Task<int> ComposeAsync(Draft[] drafts) => Task.FromResult(drafts.Length);
+            }
+            """));
+
+        run.AssertCompilesCleanly();
+        Assert.Equal(new[] { "Work.cs(19,22)" }, InterceptedLocations(run, "Sample.Report"));
+    }
+
+    [Fact]
     public void Calls_from_another_class_are_not_intercepted()
     {
         var run = GeneratorHarness.Run(new SourceFile("/src/Work.cs", """

@@ -25,12 +25,36 @@ internal static class InterceptorParser
         return slash < 0 ? display : display.Substring(slash + 1);
     }
 
+    /// <summary>
+    /// The step an invocation calls. The generator sees the compilation without generated code, so an argument whose type
+    /// comes from it (<c>var drafts = await Task.WhenAll(... Workflow.RunChildAsync(X.Definition, ...))</c>, then
+    /// <c>ComposeAsync(drafts)</c>) leaves the call unresolved here though the real build resolves it: the one step the
+    /// name can mean, with as many parameters as the call has arguments, is that call's target. Never skip such a call:
+    /// it would run unjournaled, silently.
+    /// </summary>
+    private static IMethodSymbol? StepCalled(SymbolInfo info, InvocationExpressionSyntax invocation)
+    {
+        if (info.Symbol is IMethodSymbol resolved)
+        {
+            return resolved is { MethodKind: MethodKind.Ordinary, IsStatic: false } && WorkflowSymbols.IsStep(resolved) ? resolved : null;
+        }
+        if (info.CandidateReason is not (CandidateReason.OverloadResolutionFailure or CandidateReason.Ambiguous) || info.CandidateSymbols.Length != 1)
+        {
+            return null;
+        }
+        return info.CandidateSymbols[0] is IMethodSymbol { MethodKind: MethodKind.Ordinary, IsStatic: false } candidate
+            && WorkflowSymbols.IsStep(candidate)
+            && invocation.ArgumentList.Arguments.Count <= candidate.Parameters.Length
+            && invocation.ArgumentList.Arguments.Count >= candidate.Parameters.Count(p => !p.IsOptional && !p.IsParams)
+                ? candidate
+                : null;
+    }
+
     public static InterceptorSpec? Parse(GeneratorSyntaxContext context, CancellationToken cancellationToken)
     {
         var invocation = (InvocationExpressionSyntax)context.Node;
         var model = context.SemanticModel;
-        if (model.GetSymbolInfo(invocation, cancellationToken).Symbol is not IMethodSymbol { MethodKind: MethodKind.Ordinary, IsStatic: false } method
-            || !WorkflowSymbols.IsStep(method))
+        if (StepCalled(model.GetSymbolInfo(invocation, cancellationToken), invocation) is not { } method)
         {
             return null;
         }
