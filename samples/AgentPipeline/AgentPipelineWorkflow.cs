@@ -32,11 +32,9 @@ public partial class AgentPipelineWorkflow(IModelClient model, FakeMarketData ma
         var approval = await Workflow.TryWaitForEventAsync<bool>("approval", TimeSpan.FromSeconds(request.ApprovalTimeoutSeconds));
         var approved = approval.Arrived && approval.Payload;
 
-        // One child run per section, awaited together. `drafts` is typed explicitly, not `var`: the source generator sees
-        // the code without the members it generates (ReportSectionWorkflow.Definition), so with `var` the step call below
-        // would not bind for it and would silently go unjournaled (reported as a generator bug).
+        // One child run per section, started together (one wave) and awaited together.
         var findings = $"{indicator.Signal}/{trend.Signal}/{risk.Signal}";
-        SectionDraft[] drafts = await Task.WhenAll(Sections.Select(section =>
+        var drafts = await Task.WhenAll(Sections.Select(section =>
             Workflow.RunChildAsync(ReportSectionWorkflow.Definition, new SectionRequest(request.Ticker, section, findings))));
 
         return await ComposeReportAsync(request.Ticker, indicator, trend, risk, approved, drafts);
