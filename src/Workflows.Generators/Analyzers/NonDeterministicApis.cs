@@ -74,6 +74,7 @@ internal sealed class NonDeterministicApis
     private const string AwaitSteps = "Await steps directly (Task.WhenAll runs them side by side), or move the work into a step";
     private const string PassAsInput = "Read it in a step, or pass it in with the run's input";
     private const string IntoStep = "Move it into a step";
+    private const string RecordedRace = "Use Workflow.WhenAnyAsync, which records which task finished first (on a replay every recorded entry is already finished)";
 
     /// <summary>The table.</summary>
     public static readonly IReadOnlyList<NonDeterministicApi> Table = new[]
@@ -100,6 +101,7 @@ internal sealed class NonDeterministicApis
         new NonDeterministicApi("System.Threading.Tasks.Task", ApiUse.Member, "Delay", DurableTimer),
         new NonDeterministicApi("System.Threading.Thread", ApiUse.Member, "Sleep", DurableTimer),
         new NonDeterministicApi("System.Threading.Tasks.Task", ApiUse.Member, "Run", AwaitSteps),
+        new NonDeterministicApi("System.Threading.Tasks.Task", ApiUse.Member, "WhenAny", RecordedRace),
         new NonDeterministicApi("System.Threading.Tasks.TaskFactory", ApiUse.Member, "StartNew", AwaitSteps),
         new NonDeterministicApi("System.Threading.Tasks.TaskFactory`1", ApiUse.Member, "StartNew", AwaitSteps),
         new NonDeterministicApi("System.Threading.Tasks.Parallel", ApiUse.AnyUse, null, AwaitSteps),

@@ -92,6 +92,8 @@ public sealed class WF0007Tests
     [InlineData("await {|WF0007:Task.Delay(1000)|};", "Task.Delay", "Use Workflow.SleepAsync, a durable timer")]
     [InlineData("{|WF0007:Thread.Sleep(1000)|};", "Thread.Sleep", "Use Workflow.SleepAsync, a durable timer")]
     [InlineData("await {|WF0007:Task.Run(() => 1)|};", "Task.Run", AwaitSteps)]
+    [InlineData("var first = await {|WF0007:Task.WhenAny(Task.FromResult(1), Task.FromResult(2))|};", "Task.WhenAny",
+        "Use Workflow.WhenAnyAsync, which records which task finished first (on a replay every recorded entry is already finished)")]
     [InlineData("await {|WF0007:Task.Factory.StartNew(() => 1)|};", "TaskFactory.StartNew", AwaitSteps)]
     [InlineData("{|WF0007:Parallel.For(0, 3, i => { })|};", "Parallel.For", AwaitSteps)]
     [InlineData("{|WF0007:ThreadPool.QueueUserWorkItem(_ => { })|};", "ThreadPool.QueueUserWorkItem", AwaitSteps)]
