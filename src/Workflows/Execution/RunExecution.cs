@@ -190,11 +190,13 @@ internal sealed class RunExecution
             AdoptSchemaVersion = adoptSchema,
             Engine = _engine,
         };
-        Task<string> work;
+        Task<string> work = null!;
         WorkflowContext.Current = context;
         try
         {
-            work = _definition.ExecuteAsync(context, _run.Input, _engine.Options.Services, token);
+            // Workflow code runs under its own synchronization context (continuations on the thread pool, numbered
+            // segments), so that the calls it makes in one go share a wave.
+            new WorkflowSynchronizationContext().Run(_ => work = _definition.ExecuteAsync(context, _run.Input, _engine.Options.Services, token), null);
         }
         finally
         {

@@ -40,6 +40,7 @@ public sealed partial class WorkflowContext
         }
         try
         {
+            await Task.Yield(); // an entry that runs never finishes within its call (see RunStepAsync)
             // The child first, then the entry: a crash in between leaves a child that the replay finds again by its id.
             await engine.StartChildAsync(child, input, childId, Run, sequence, timeout, CancellationToken).ConfigureAwait(false);
             var now = _clock.GetUtcNow();
@@ -97,6 +98,7 @@ public sealed partial class WorkflowContext
         var suspended = false;
         try
         {
+            await Task.Yield(); // an entry that runs never finishes within its call (see RunStepAsync)
             var child = await StoreRetry.RunAsync(() => _store.GetRunAsync(TenantId, childId, CancellationToken), CancellationToken).ConfigureAwait(false)
                 ?? throw Park(new JournalCorruptException($"Run {RunId} entry {sequence} started child run {childId} of '{workflow}', which the journal does not hold."));
             var now = _clock.GetUtcNow();

@@ -41,7 +41,7 @@ public sealed partial class WorkflowContext
         }
         var value = produce();
         var now = _clock.GetUtcNow();
-        var position = EnterWave();
+        var position = EnterWave(bySegment: false);
         var record = NewRecord(sequence, position < 0 ? _highestPosition : position, name, kind, now) with
         {
             Status = StepStatus.Succeeded,
@@ -136,6 +136,7 @@ public sealed partial class WorkflowContext
         var suspended = false;
         try
         {
+            await Task.Yield(); // an entry that runs never finishes within its call (see RunStepAsync)
             StepRecord record;
             DateTimeOffset wakeAt;
             bool inserted;

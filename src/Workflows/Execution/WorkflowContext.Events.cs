@@ -53,6 +53,7 @@ public sealed partial class WorkflowContext
         var suspended = false;
         try
         {
+            await Task.Yield(); // an entry that runs never finishes within its call (see RunStepAsync)
             StepRecord record;
             DateTimeOffset? timeoutAt;
             if (recorded is null)
@@ -208,6 +209,7 @@ public sealed partial class WorkflowContext
         };
         try
         {
+            await Task.Yield(); // an entry that runs never finishes within its call (see RunStepAsync)
             await CommitAsync([recorded is null ? JournalWrite.Insert(record) : JournalWrite.Update(record with { Id = recorded.Id, CreatedAt = recorded.CreatedAt })],
                 CancellationToken).ConfigureAwait(false);
             MarkExecuted(sequence);

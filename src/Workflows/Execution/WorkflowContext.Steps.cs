@@ -41,6 +41,9 @@ public sealed partial class WorkflowContext
         }
         try
         {
+            // Never finish within the caller's call: a step that runs is awaited like real work, so a call made after
+            // awaiting it is made in a later segment of workflow code, in a later wave.
+            await Task.Yield();
             return await ExecuteAsync(step, sequence, position, recorded, writeInput, body, output).ConfigureAwait(false);
         }
         finally

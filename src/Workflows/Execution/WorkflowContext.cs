@@ -31,6 +31,7 @@ public sealed partial class WorkflowContext
     private int _inFlight;
     private int _wave;
     private int _highestPosition;
+    private int _waveSegment;
     private object? _instance;
     // Records of durable values (now, guid) wait here and are committed with the next journal write, ahead of it:
     // nothing recorded later can be durable without them, and taking a value costs no round trip of its own.
@@ -257,17 +258,25 @@ public sealed partial class WorkflowContext
     /// </summary>
     /// <param name="resume">The position of an entry already journaled that is awaited again (a child's): a wave that
     /// begins with it is that entry's wave, so the calls made beside it share its position.</param>
-    private int EnterWave(int? resume = null)
+    /// <param name="bySegment">False for a value taken inline (the time, a guid): it neither joins nor marks a segment's wave.</param>
+    private int EnterWave(int? resume = null, bool bySegment = true)
     {
+        var segment = bySegment ? WorkflowSynchronizationContext.CurrentSegment : 0;
         lock (_gate)
         {
             if (_suspensionBegun != 0)
             {
                 return -1;
             }
-            if (_inFlight == 0)
+            // A new wave begins when nothing is in flight, unless this entry is called in the same segment of workflow
+            // code as the wave's last one (called in one go, as in Task.WhenAll: the earlier ones just finished first).
+            if (_inFlight == 0 && (segment == 0 || segment != _waveSegment || resume is not null))
             {
                 _wave = resume ?? _highestPosition + 1;
+            }
+            if (segment != 0)
+            {
+                _waveSegment = segment;
             }
             _inFlight++;
             _highestPosition = Math.Max(_highestPosition, _wave);

@@ -146,6 +146,21 @@ public abstract class ChildWorkflowTests : ExecutionTestBase
     }
 
     [Fact]
+    public async Task Steps_called_in_one_go_share_a_wave_however_fast_they_finish_and_steps_awaited_in_turn_do_not()
+    {
+        var engine = await EngineAsync(definitions: [SynchronousWaveWorkflow.Definition]);
+        for (var i = 0; i < 20; i++) // bodies that finish at once, on a loaded machine: the wave must not depend on timing
+        {
+            var handle = await engine.StartAsync(SynchronousWaveWorkflow.Definition, i);
+            Assert.Equal($"{i + 1},{i + 2},{i + 3}|{(3 * i + 6) * 10}|{(3 * i + 6) * 10 + 5}", await handle.GetResultAsync().WaitAsync(Guard));
+            var steps = await GetStepsAsync(handle.RunId);
+            Assert.Equal(["one", "two", "three", "four", "five"], steps.Select(s => s.Name));
+            var p = steps.Select(s => s.Position).ToArray();
+            Assert.True(p[0] == p[1] && p[1] == p[2] && p[3] > p[2] && p[4] > p[3], $"positions {string.Join(",", p)}");
+        }
+    }
+
+    [Fact]
     public async Task Cancelling_a_parent_cancels_its_unfinished_children()
     {
         var engine = await EngineAsync(definitions: [ParentWorkflow.Definition, ChildWorkflow.Definition]);

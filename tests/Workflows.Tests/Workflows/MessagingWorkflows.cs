@@ -183,3 +183,23 @@ public partial class SleepThenStepWorkflow(ExecutionProbe probe)
         return Task.FromResult("marked");
     }
 }
+
+/// <summary>Three steps whose bodies finish at once, in one <c>Task.WhenAll</c>; then two more, one after the other.</summary>
+[Workflow("msg-sync-wave")]
+public partial class SynchronousWaveWorkflow
+{
+    [WorkflowRun]
+    public async Task<string> RunAsync(int seed)
+    {
+        var wave = await Task.WhenAll(OneAsync(seed), TwoAsync(seed), ThreeAsync(seed));
+        var four = await FourAsync(wave.Sum());
+        var five = await FiveAsync(four);
+        return $"{string.Join(",", wave)}|{four}|{five}";
+    }
+
+    [Step("one")] private Task<int> OneAsync(int seed) => Task.FromResult(seed + 1);
+    [Step("two")] private Task<int> TwoAsync(int seed) => Task.FromResult(seed + 2);
+    [Step("three")] private Task<int> ThreeAsync(int seed) => Task.FromResult(seed + 3);
+    [Step("four")] private Task<int> FourAsync(int sum) => Task.FromResult(sum * 10);
+    [Step("five")] private Task<int> FiveAsync(int four) => Task.FromResult(four + 5);
+}
