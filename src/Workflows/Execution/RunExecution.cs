@@ -131,6 +131,23 @@ internal sealed class RunExecution
 
     private async Task ExecuteAsync()
     {
+        // One scope of services per execution (when the engine has a scope factory), disposed when the execution ends.
+        var scope = _engine.Options.ServiceScopes?.CreateScope();
+        try
+        {
+            await ExecuteAsync(scope).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (scope is not null)
+            {
+                await scope.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task ExecuteAsync(IWorkflowServiceScope? scope)
+    {
         var clock = _engine.Clock;
         var token = _cts.Token;
         IReadOnlyList<StepRecord> steps;
@@ -196,7 +213,7 @@ internal sealed class RunExecution
         {
             // Workflow code runs under its own synchronization context (continuations on the thread pool, numbered
             // segments), so that the calls it makes in one go share a wave.
-            new WorkflowSynchronizationContext().Run(_ => work = _definition.ExecuteAsync(context, _run.Input, _engine.Options.Services, token), null);
+            new WorkflowSynchronizationContext().Run(_ => work = _definition.ExecuteAsync(context, _run.Input, scope?.Services ?? _engine.Options.Services, token), null);
         }
         finally
         {

@@ -260,6 +260,10 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
         _stopping.Dispose();
         _abort.Dispose();
         _initializeGate.Dispose();
+        if (_options.OwnsStore)
+        {
+            await _store.DisposeAsync().ConfigureAwait(false);
+        }
     }
 
     // ---- execution bookkeeping ----------------------------------------------------------------------------

@@ -6,6 +6,18 @@ public sealed class WorkflowEngineOptions
     /// <summary>Resolves the services that workflow constructors take. Optional when no workflow takes any.</summary>
     public IServiceProvider? Services { get; init; }
 
+    /// <summary>
+    /// When set, each run execution gets its own scope of services (a scope per execution, disposed when it ends), and the
+    /// workflow's constructor dependencies come from it instead of <see cref="Services"/>.
+    /// </summary>
+    public IWorkflowServiceScopeFactory? ServiceScopes { get; init; }
+
+    /// <summary>
+    /// Whether <see cref="WorkflowEngine.DisposeAsync"/> also disposes the store, after the engine has released its runs
+    /// (the hosting package sets it: the container's engine owns its store). Default false: the caller owns the store.
+    /// </summary>
+    public bool OwnsStore { get; init; }
+
     /// <summary>The clock for timestamps, durable timers, leases and retry backoff; tests pass a fake one.</summary>
     public TimeProvider Clock { get; init; } = TimeProvider.System;
 
