@@ -18,7 +18,7 @@ internal static class SqliteJournalRows
         "id", "tenant_id", "workflow", "schema_version", "status", "parent_run_id", "parent_step", "input", "output", "error",
         "idempotency_key", "created_at", "started_at", "completed_at", "updated_at", "owner", "lease_expires_at",
         "wake_at", "waiting_for", "deadline_at", "cancel_requested_at", "cancel_reason", "forked_from_run_id",
-        "wake_requested_at",
+        "wake_requested_at", "trace_parent",
     ];
 
     internal static readonly string[] StepColumnNames =
@@ -33,7 +33,7 @@ internal static class SqliteJournalRows
 
     /// <summary>What a run update never writes: the record's identity, what it was created as, and what only claims, cancel requests and wake-ups change.</summary>
     internal static readonly string[] RunColumnsNotUpdated =
-        ["id", "tenant_id", "workflow", "idempotency_key", "created_at", "owner", "lease_expires_at", "cancel_requested_at", "cancel_reason", "forked_from_run_id", "wake_requested_at"];
+        ["id", "tenant_id", "workflow", "idempotency_key", "created_at", "owner", "lease_expires_at", "cancel_requested_at", "cancel_reason", "forked_from_run_id", "wake_requested_at", "trace_parent"];
 
     /// <summary>What a step update never writes: the record's identity and what it was created as.</summary>
     internal static readonly string[] StepColumnsNotUpdated = ["id", "run_id", "tenant_id", "sequence", "name", "kind", "created_at"];
@@ -89,6 +89,7 @@ internal static class SqliteJournalRows
         p[21].Value = SqliteValues.Text(run.CancelReason);
         p[22].Value = SqliteValues.Id(run.ForkedFromRunId);
         p[23].Value = SqliteValues.UtcTimestamp(run.WakeRequestedAt);
+        p[24].Value = SqliteValues.Text(run.TraceParent);
     }
 
     internal static void BindStep(SqliteCommand command, StepRecord step)
@@ -199,6 +200,7 @@ internal static class SqliteJournalRows
             CancelReason = row.Text(21),
             ForkedFromRunId = row.NullableId(22),
             WakeRequestedAt = row.NullableTimestamp(23),
+            TraceParent = row.Text(24),
         };
     }
 

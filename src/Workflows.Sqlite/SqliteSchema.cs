@@ -123,6 +123,9 @@ internal static class SqliteSchema
             CREATE INDEX ix_workflow_events_run ON workflow_events (tenant_id, run_id);
             CREATE INDEX ix_workflow_runs_wake_requested ON workflow_runs (status) WHERE wake_requested_at IS NOT NULL;
             """),
+        new(5, "tracing: the W3C trace context of the caller who started a run", """
+            ALTER TABLE workflow_runs ADD COLUMN trace_parent TEXT NULL;
+            """),
     ];
 
     /// <summary>

@@ -131,11 +131,23 @@ internal sealed class RunExecution
 
     private async Task ExecuteAsync()
     {
-        // One scope of services per execution (when the engine has a scope factory), disposed when the execution ends.
+        // One span per execution, in the trace of the caller who started the run (journaled with it), one log scope, and
+        // one scope of services (when the engine has a scope factory), disposed when the execution ends.
+        var parent = System.Diagnostics.ActivityContext.TryParse(_run.TraceParent, null, out var started) ? started : default;
+        using var activity = Diagnostics.WorkflowsTelemetry.Source.StartActivity($"workflow.run {_run.Workflow}", System.Diagnostics.ActivityKind.Internal, parent);
+        activity?.SetTag("workflows.run.id", _run.Id.ToString());
+        activity?.SetTag("workflows.workflow", _run.Workflow);
+        activity?.SetTag("workflows.tenant", _run.TenantId);
+        using var log = _engine.Logger.BeginScope(new Diagnostics.RunScope(_run.Id, _run.Workflow, _run.TenantId));
         var scope = _engine.Options.ServiceScopes?.CreateScope();
         try
         {
             await ExecuteAsync(scope).ConfigureAwait(false);
+        }
+        catch (Exception e) when (activity is not null)
+        {
+            activity.SetStatus(System.Diagnostics.ActivityStatusCode.Error, e.Message);
+            throw;
         }
         finally
         {
@@ -143,6 +155,60 @@ internal sealed class RunExecution
             {
                 await scope.DisposeAsync().ConfigureAwait(false);
             }
+            if (activity is not null)
+            {
+                activity.SetTag("workflows.steps.replayed", _replayed);
+                activity.SetTag("workflows.run.status", _outcome);
+                if (_outcome is nameof(RunStatus.Failed) or nameof(RunStatus.Parked))
+                {
+                    activity.SetStatus(System.Diagnostics.ActivityStatusCode.Error, _outcomeMessage);
+                }
+            }
+        }
+    }
+
+    private int _replayed;
+    private string _outcome = "Released";
+    private string? _outcomeMessage;
+
+    /// <summary>What an execution's end is, for its span, its log line and the metrics.</summary>
+    private void Observe(RunRecord ended, WorkflowContext? context)
+    {
+        _outcome = ended.Status.ToString();
+        _outcomeMessage = ended.Error?.Message;
+        var status = new KeyValuePair<string, object?>("workflows.run.status", _outcome);
+        var workflow = new KeyValuePair<string, object?>("workflows.workflow", ended.Workflow);
+        Diagnostics.WorkflowsTelemetry.RunsCompleted.Add(1, status, workflow);
+        if (StatusTransitions.IsFinal(ended.Status) && ended.StartedAt is { } startedAt)
+        {
+            Diagnostics.WorkflowsTelemetry.RunDuration.Record(((ended.CompletedAt ?? ended.UpdatedAt) - startedAt).TotalMilliseconds, status, workflow);
+        }
+        var logger = _engine.Logger;
+        switch (ended.Status)
+        {
+            case RunStatus.Succeeded:
+                Diagnostics.EngineLog.RunSucceeded(logger, ended.Id, ended.Workflow);
+                break;
+            case RunStatus.Failed:
+                Diagnostics.EngineLog.RunFailed(logger, ended.Id, ended.Workflow, ended.Error?.Kind ?? ErrorKind.Internal, ended.Error?.Message ?? "");
+                break;
+            case RunStatus.Parked:
+                Diagnostics.EngineLog.RunParked(logger, ended.Id, ended.Workflow, ended.Error?.Kind ?? ErrorKind.Internal, ended.Error?.Message ?? "");
+                break;
+            case RunStatus.Cancelled:
+                Diagnostics.EngineLog.RunCancelled(logger, ended.Id, ended.Workflow, ended.Error?.Message ?? "");
+                break;
+        }
+        CountReplays(context);
+    }
+
+    private void CountReplays(WorkflowContext? context)
+    {
+        if (context is null) return;
+        _replayed = context.Replayed.Count;
+        if (_replayed > 0)
+        {
+            Diagnostics.WorkflowsTelemetry.Replays.Add(_replayed, new KeyValuePair<string, object?>("workflows.workflow", _run.Workflow));
         }
     }
 
@@ -200,12 +266,16 @@ internal sealed class RunExecution
             : null;
         _deadlineTimer = deadlineTimer;
 
+        if (steps.Count == 0) Diagnostics.EngineLog.RunStarted(_engine.Logger, _run.Id, _run.Workflow);
+        else Diagnostics.EngineLog.RunResumed(_engine.Logger, _run.Id, _run.Workflow, steps.Count);
+
         var context = new WorkflowContext(_run, steps, _engine.Store, clock, _engine.WorkerId, _engine.Options.SuspendThreshold,
             _engine.Options.MaxInterruptedAttempts, _engine.Options.JournalLimits, token)
         {
             Committed = _engine.Committed,
             AdoptSchemaVersion = adoptSchema,
             Engine = _engine,
+            Logger = _engine.Logger,
         };
         Task<string> work = null!;
         WorkflowContext.Current = context;
@@ -226,7 +296,11 @@ internal sealed class RunExecution
             _engine.Waiters.Report(_run.Id, context.Replayed, context.Executed);
             if (context.Suspended.IsCompletedSuccessfully)
             {
-                _engine.RunSuspended();
+                _outcome = nameof(RunStatus.Waiting);
+                Diagnostics.WorkflowsTelemetry.RunsSuspended.Add(1, new KeyValuePair<string, object?>("workflows.workflow", _run.Workflow));
+                Diagnostics.EngineLog.RunSuspended(_engine.Logger, _run.Id, _run.Workflow, context.WaitingFor);
+                CountReplays(context);
+                _engine.RunSuspended(_run.Id);
                 return; // Waiting and released: nothing of the run stays here
             }
             await EndAsync(context, context.Suspended.Exception!.GetBaseException(), output: null).ConfigureAwait(false);
@@ -354,6 +428,7 @@ internal sealed class RunExecution
         var report = context is null ? ExecutionReport.None
             : new ExecutionReport([.. context.Replayed.Except(context.Executed).Order()], [.. context.Executed.Order()]);
         _engine.Waiters.Complete(ended, ended.Output, cause, report);
+        Observe(ended, context);
         if (wakesParent)
         {
             _engine.RunSuspended(); // the parent may be this engine's to claim

@@ -24,6 +24,18 @@ public sealed partial class WorkflowContext
     /// <summary>Completes once the run is durably <see cref="RunStatus.Waiting"/> and released; faults if that commit failed.</summary>
     internal Task Suspended => _suspended.Task;
 
+    /// <summary>What the suspension waits for ("sleep:3", "event:scan, child:…"), once it has begun.</summary>
+    internal string? WaitingFor
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _suspendReason.Length == 0 ? null : _suspendReason;
+            }
+        }
+    }
+
     /// <summary>True once the run's suspension has begun: no further entry starts in this execution.</summary>
     internal bool IsSuspending => Volatile.Read(ref _suspensionBegun) != 0;
 

@@ -117,16 +117,20 @@ public sealed partial class WorkflowContext
             var started = Stopwatch.GetTimestamp();
             T result;
             scope.Attempt = record.Attempt;
+            // One span per attempt that runs (a replayed step is not spanned again), ended with the attempt's outcome.
+            using var activity = StartStepActivity(step, sequence, record.Attempt);
             try
             {
                 result = await InvokeBodyAsync(step, scope, body).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (CancellationToken.IsCancellationRequested)
             {
+                activity?.SetTag("workflows.step.status", "Interrupted");
                 throw; // cancelled, stopping or lost: the engine decides what the record becomes
             }
             catch (Exception e)
             {
+                activity?.SetStatus(ActivityStatusCode.Error, e.Message);
                 var failedAt = _clock.GetUtcNow();
                 var error = ErrorInfo.From(ErrorKind.StepFailed, e);
                 var duration = (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
@@ -135,6 +139,8 @@ public sealed partial class WorkflowContext
                 if (failures >= step.MaxAttempts)
                 {
                     record = record with { Status = StepStatus.Failed, FailedAttempts = failures, Error = error, DurationMs = duration, CompletedAt = failedAt, UpdatedAt = failedAt };
+                    Observe(activity, record, duration);
+                    Diagnostics.EngineLog.StepFailed(Logger, sequence, step.Name, RunId, record.Attempt, error.Message);
                     await CommitAsync(JournalWrite.Update(record)).ConfigureAwait(false);
                     MarkExecuted(sequence);
                     throw new StepFailedException(step.Name, sequence, record.Attempt, error, e);
@@ -155,9 +161,13 @@ public sealed partial class WorkflowContext
                     StartedAt = nextStart,
                     UpdatedAt = failedAt,
                 };
+                Observe(activity, record with { Status = StepStatus.Failed, Attempt = record.Attempt - 1 }, duration);
+                Diagnostics.WorkflowsTelemetry.Retries.Add(1, new KeyValuePair<string, object?>("workflows.step", step.Name));
+                Diagnostics.EngineLog.StepRetried(Logger, sequence, step.Name, RunId, record.Attempt - 1, nextStart, error.Message);
                 TrackRunning(record);
                 if (nextStart - failedAt > _suspendThreshold)
                 {
+                    activity?.Dispose(); // the attempt's span ends here: the run is suspended until the next one
                     return await SuspendForRetryAsync<T>(record).ConfigureAwait(false);
                 }
                 await CommitAsync(JournalWrite.Update(record)).ConfigureAwait(false);
@@ -196,10 +206,38 @@ public sealed partial class WorkflowContext
                 CompletedAt = completedAt,
                 UpdatedAt = completedAt,
             };
+            Observe(activity, record, record.DurationMs ?? 0);
             await CommitAsync(JournalWrite.Update(record)).ConfigureAwait(false);
             MarkExecuted(sequence);
             return result;
         }
+    }
+
+    private Activity? StartStepActivity(StepDescriptor step, int sequence, int attempt)
+    {
+        var activity = Diagnostics.WorkflowsTelemetry.Source.StartActivity($"workflow.step {step.Name}");
+        if (activity is null) return null;
+        activity.SetTag("workflows.run.id", RunId.ToString());
+        activity.SetTag("workflows.workflow", Run.Workflow);
+        activity.SetTag("workflows.tenant", TenantId);
+        activity.SetTag("workflows.step", step.Name);
+        activity.SetTag("workflows.step.sequence", sequence);
+        activity.SetTag("workflows.step.attempt", attempt);
+        return activity;
+    }
+
+    /// <summary>An attempt's outcome on its span and in the metrics (status, duration, and the agent usage where reported).</summary>
+    private static void Observe(Activity? activity, StepRecord record, long durationMs)
+    {
+        var status = new KeyValuePair<string, object?>("workflows.step.status", record.Status.ToString());
+        var name = new KeyValuePair<string, object?>("workflows.step", record.Name);
+        Diagnostics.WorkflowsTelemetry.Steps.Add(1, status, name);
+        Diagnostics.WorkflowsTelemetry.StepDuration.Record(durationMs, status, name);
+        if (activity is null) return;
+        activity.SetTag("workflows.step.status", record.Status.ToString());
+        if (record.InputTokens is { } input) activity.SetTag("workflows.usage.input_tokens", input);
+        if (record.OutputTokens is { } output) activity.SetTag("workflows.usage.output_tokens", output);
+        if (record.CostUsd is { } cost) activity.SetTag("workflows.usage.cost_usd", (double)cost);
     }
 
     private static async Task<T> InvokeBodyAsync<T>(StepDescriptor step, StepScope scope, Func<Task<T>> body)

@@ -93,6 +93,9 @@ public sealed partial class WorkflowContext
     /// <summary>Told of every durable commit of this execution (the engine's journal observer).</summary>
     internal Action<RunRecord, IReadOnlyList<JournalWrite>>? Committed { get; init; }
 
+    /// <summary>The engine's logger (step retries and failures).</summary>
+    internal Microsoft.Extensions.Logging.ILogger Logger { get; init; } = Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+
     /// <summary>
     /// The code's schema version, when the run was recorded under another one and the change was accepted: it is written
     /// with the first commit after the replay has passed every recorded step (and never if the run is parked before).
@@ -174,9 +177,11 @@ public sealed partial class WorkflowContext
         {
             batch.AddRange(writes);
         }
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             await StoreRetry.RunAsync(() => _store.CommitAsync(batch, cancellationToken), cancellationToken).ConfigureAwait(false);
+            Diagnostics.WorkflowsTelemetry.CommitDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
         catch (RunOwnershipLostException e)
         {

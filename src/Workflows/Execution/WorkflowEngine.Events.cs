@@ -151,6 +151,7 @@ public sealed partial class WorkflowEngine
             DeadlineAt = timeout is { } t ? now + t : null,
             CreatedAt = now,
             UpdatedAt = now,
+            TraceParent = CurrentTraceParent() ?? parent.TraceParent,
         };
         var handle = await StoreRetry.RunAsync(() => new ValueTask<WorkflowRun>(CreateAndExecuteAsync(run, [], existing =>
         {

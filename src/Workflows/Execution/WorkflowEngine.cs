@@ -37,7 +37,22 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
         WorkerId = _options.WorkerId ?? $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid().ToString("N")[..8]}";
         _freeSlots = _options.MaxConcurrentRuns;
         _scheduler = new RunScheduler(this);
+        Logger = _options.LoggerFactory?.CreateLogger("Workflows.Engine") ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+        Diagnostics.WorkflowsTelemetry.Track(this);
     }
+
+    internal Microsoft.Extensions.Logging.ILogger Logger { get; }
+
+    /// <summary>The W3C trace context of the caller, journaled with a run it starts so that every execution continues its trace.</summary>
+    internal static string? CurrentTraceParent() =>
+        System.Diagnostics.Activity.Current is { IdFormat: System.Diagnostics.ActivityIdFormat.W3C } current ? current.Id : null;
+
+    internal bool IsDisposed => Volatile.Read(ref _disposed) != 0;
+
+    // Runs this engine suspended that have not executed here since (the "runs waiting" gauge).
+    private readonly ConcurrentDictionary<Guid, byte> _suspendedHere = new();
+
+    internal long RunsSuspendedHere => _suspendedHere.Count;
 
     /// <summary>The store this engine journals to.</summary>
     public IWorkflowStore Store => _store;
@@ -165,6 +180,7 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
             DeadlineAt = options?.Timeout is { } t ? now + t : null,
             CreatedAt = now,
             UpdatedAt = now,
+            TraceParent = CurrentTraceParent(),
         };
         var handle = await CreateAndExecuteAsync(run, [], existing =>
         {
@@ -223,6 +239,7 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
             return await ResumeExistingAsync(result.Run, cancellationToken).ConfigureAwait(false);
         }
         Committed(result.Run, [JournalWrite.Update(result.Run), .. steps.Select(JournalWrite.Insert)]);
+        Diagnostics.WorkflowsTelemetry.RunsStarted.Add(1, new KeyValuePair<string, object?>("workflows.workflow", run.Workflow));
         var handle = definition.CreateHandle(this, result.Run, created: true);
         if (slot)
         {
@@ -299,6 +316,7 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
     private void StartExecution(WorkflowDefinition definition, RunRecord claimed)
     {
         var execution = new RunExecution(this, definition, claimed);
+        _suspendedHere.TryRemove(claimed.Id, out _);
         if (!_executions.TryAdd(claimed.Id, execution))
         {
             ReleaseSlots(1); // already executing here: one execution per run
@@ -316,7 +334,11 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
         }
     }
 
-    internal void RunSuspended() => _scheduler.Signal();
+    internal void RunSuspended(Guid? runId = null)
+    {
+        if (runId is { } id) _suspendedHere[id] = 0;
+        _scheduler.Signal();
+    }
 
     internal bool IsExecuting(Guid runId) => _executions.ContainsKey(runId);
 
@@ -393,6 +415,19 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
 
     internal void ReportBackgroundError(Exception error)
     {
+        switch (error)
+        {
+            case StoreUnavailableException:
+                Diagnostics.EngineLog.StoreUnavailable(Logger, error.Message);
+                break;
+            case RunOwnershipLostException lost:
+                Diagnostics.EngineLog.ClaimLost(Logger, lost.RunId, lost.ExpectedOwner, lost.CurrentOwner);
+                Diagnostics.WorkflowsTelemetry.ClaimsLost.Add(1);
+                break;
+            default:
+                Diagnostics.EngineLog.BackgroundError(Logger, error, error.Message);
+                break;
+        }
         try
         {
             _options.OnBackgroundError?.Invoke(error);

@@ -18,6 +18,12 @@ public sealed class WorkflowEngineOptions
     /// </summary>
     public bool OwnsStore { get; init; }
 
+    /// <summary>
+    /// Where the engine logs (category <c>Workflows.Engine</c>; event ids in <c>Workflows.Diagnostics.EngineLog</c>): runs
+    /// started, resumed, suspended, ended, parked; steps retried and failed; lost claims and store back-off. None: no logs.
+    /// </summary>
+    public Microsoft.Extensions.Logging.ILoggerFactory? LoggerFactory { get; init; }
+
     /// <summary>The clock for timestamps, durable timers, leases and retry backoff; tests pass a fake one.</summary>
     public TimeProvider Clock { get; init; } = TimeProvider.System;
 

@@ -44,6 +44,12 @@ public sealed record RunRecord
     /// by a run update; a claim clears it. UTC.
     /// </summary>
     public DateTimeOffset? WakeRequestedAt { get; init; }
+
+    /// <summary>
+    /// The W3C trace context (<c>traceparent</c>) of the caller who started the run, so that every execution of it, in
+    /// any process, continues that trace. Written when the run is created; a run update never changes it.
+    /// </summary>
+    public string? TraceParent { get; init; }
     /// <summary>Who asked for the cancellation and why.</summary>
     public string? CancelReason { get; init; }
     /// <summary>The run this one was forked from, if any.</summary>

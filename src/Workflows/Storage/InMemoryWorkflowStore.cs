@@ -179,6 +179,7 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
                             IdempotencyKey = stored.IdempotencyKey,
                             CreatedAt = stored.CreatedAt,
                             ForkedFromRunId = stored.ForkedFromRunId,
+                            TraceParent = stored.TraceParent,
                             Owner = stored.Owner,
                             LeaseExpiresAt = stored.LeaseExpiresAt,
                             CancelRequestedAt = stored.CancelRequestedAt,
