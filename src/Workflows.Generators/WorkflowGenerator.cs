@@ -12,9 +12,11 @@ using Workflows.Generators.Parsing;
 namespace Workflows.Generators;
 
 /// <summary>
-/// The Workflows source generator. Two pipelines: one per [Workflow] class (definition, step wrappers, codecs,
-/// schema version), which depends only on the workflow's declarations; and one for step call sites (interceptors),
-/// which changes with any edit of a calling file. It reports no diagnostics: the analyzers do.
+/// The Workflows source generator. Three pipelines: one per [Workflow] class (definition, step wrappers, codecs,
+/// schema version), which depends only on the workflow's declarations; one for step call sites (interceptors),
+/// which changes with any edit of a calling file; and one file per assembly, when it references the hosting package,
+/// with <c>AddGeneratedWorkflows()</c>, which depends only on the workflows' names. It reports no diagnostics: the
+/// analyzers do.
 /// </summary>
 [Generator(LanguageNames.CSharp)]
 public sealed class WorkflowGenerator : IIncrementalGenerator
@@ -54,7 +56,42 @@ public sealed class WorkflowGenerator : IIncrementalGenerator
 
         context.RegisterSourceOutput(groups, static (output, group) =>
             output.AddSource(group.WorkflowHintName + ".Interceptors.g.cs", InterceptorEmitter.Emit(group)));
+
+        // Per compilation a bool: every edit re-evaluates it, but an equal value leaves everything after it cached.
+        var hasBuilder = context.CompilationProvider
+            .Select(static (compilation, _) => HasWorkflowsBuilder(compilation))
+            .WithTrackingName(TrackingNames.HostingBuilder);
+
+        // Only the workflows that get a Definition (a valid [WorkflowRun]), by name: a step body or signature edit
+        // changes the spec, not these names, so the registration file stays cached.
+        var registered = workflows
+            .Where(static spec => spec.Run is not null)
+            .Select(static (spec, _) => new RegisteredWorkflow(spec.FullyQualifiedName, spec.WorkflowName))
+            .Collect();
+
+        var registration = registered
+            .Combine(hasBuilder)
+            .Select(static (pair, _) => pair.Right ? Registration(pair.Left) : null)
+            .WithTrackingName(TrackingNames.Registration);
+
+        context.RegisterSourceOutput(registration, static (output, spec) =>
+        {
+            if (spec is not null) output.AddSource(RegistrationEmitter.HintName, RegistrationEmitter.Emit(spec));
+        });
     }
+
+    /// <summary>The builder type exists, is a class, and this assembly can see it (an internal one elsewhere does not count).</summary>
+    private static bool HasWorkflowsBuilder(Compilation compilation) =>
+        compilation.GetTypeByMetadataName(KnownNames.WorkflowsBuilder) is { TypeKind: TypeKind.Class } builder
+        && compilation.IsSymbolAccessibleWithin(builder, compilation.Assembly);
+
+    /// <summary>Distinct by class (a class is one workflow however many declarations it has), ordinal order.</summary>
+    private static RegistrationSpec Registration(ImmutableArray<RegisteredWorkflow> workflows) =>
+        new(workflows
+            .GroupBy(w => w.FullyQualifiedName, StringComparer.Ordinal)
+            .Select(g => g.First())
+            .OrderBy(w => w.FullyQualifiedName, StringComparer.Ordinal)
+            .ToEquatableArray());
 
     /// <summary>Calls grouped by workflow, keeping only calls of wrappers the workflow's file declares.</summary>
     private static ImmutableArray<InterceptorGroup> Group(ImmutableArray<InterceptorSpec> calls, ImmutableArray<EmittedWrappers> wrappers)

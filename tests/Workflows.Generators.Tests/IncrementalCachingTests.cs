@@ -9,7 +9,9 @@ namespace Workflows.Generators.Tests;
 /// </summary>
 public sealed class IncrementalCachingTests
 {
-    private static readonly string[] s_trackedSteps = { TrackingNames.Workflows, TrackingNames.Interceptors, TrackingNames.InterceptorGroups };
+    private static readonly string[] s_trackedSteps = { TrackingNames.Workflows, TrackingNames.Interceptors, TrackingNames.InterceptorGroups, TrackingNames.HostingBuilder, TrackingNames.Registration };
+
+    private const string RegistrationHintName = "Workflows-Registration.g.cs";
 
     private static readonly SourceFile s_unrelated = new("/src/Unrelated.cs", """
         namespace Other;
@@ -84,6 +86,84 @@ public sealed class IncrementalCachingTests
 
         Assert.All(s_trackedSteps.SelectMany(name => OutputReasons(second, name)), reason => Assert.Equal(IncrementalStepRunReason.Cached, reason));
     }
+
+    [Fact]
+    public void Editing_a_step_body_leaves_the_registration_file_cached()
+    {
+        var first = GeneratorHarness.Run(TestWorkflows.Hosting.Files);
+        var workflowFile = TestWorkflows.Hosting.Files[0];
+        var edited = workflowFile with { Text = workflowFile.Text.Replace("\"refunded \" + orderId", "\"refund of \" + orderId") };
+        Assert.NotEqual(workflowFile.Text, edited.Text);
+
+        var second = GeneratorHarness.Run(first.Driver, Replace(first.InputCompilation, workflowFile, edited));
+
+        Assert.Equal(new[] { IncrementalStepRunReason.Unchanged }, OutputReasons(second, TrackingNames.HostingBuilder));
+        Assert.Equal(new[] { IncrementalStepRunReason.Cached }, OutputReasons(second, TrackingNames.Registration));
+        Assert.Equal(new[] { IncrementalStepRunReason.Cached }, RegistrationOutputReasons(second));
+        Assert.Equal(first.Source(RegistrationHintName), second.Source(RegistrationHintName));
+    }
+
+    [Fact]
+    public void Changing_a_step_signature_regenerates_the_workflow_but_not_the_registration()
+    {
+        var first = GeneratorHarness.Run(TestWorkflows.Hosting.Files);
+        var workflowFile = TestWorkflows.Hosting.Files[0];
+        var edited = workflowFile with { Text = workflowFile.Text.Replace("private Task ReserveAsync(int cartId)", "private Task ReserveAsync(long cartId)") };
+        Assert.NotEqual(workflowFile.Text, edited.Text);
+
+        var second = GeneratorHarness.Run(first.Driver, Replace(first.InputCompilation, workflowFile, edited));
+
+        Assert.Contains(IncrementalStepRunReason.Modified, OutputReasons(second, TrackingNames.Workflows));
+        Assert.All(OutputReasons(second, TrackingNames.Registration), AssertCachedOrUnchanged);
+        Assert.All(RegistrationOutputReasons(second), AssertCachedOrUnchanged);
+        Assert.Equal(first.Source(RegistrationHintName), second.Source(RegistrationHintName));
+    }
+
+    [Fact]
+    public void Adding_a_workflow_regenerates_the_registration()
+    {
+        var first = GeneratorHarness.Run(TestWorkflows.Hosting.Files);
+        var added = new SourceFile("/src/Audit.cs", """
+            using Workflows;
+
+            namespace Shop;
+
+            [Workflow("audit")]
+            public partial class AuditWorkflow
+            {
+                [WorkflowRun]
+                public Task RunAsync(string input) => Task.CompletedTask;
+            }
+            """);
+
+        var second = GeneratorHarness.Run(first.Driver, first.InputCompilation.AddSyntaxTrees(GeneratorHarness.Parse(added)));
+
+        Assert.Equal(new[] { IncrementalStepRunReason.Modified }, OutputReasons(second, TrackingNames.Registration));
+        Assert.Contains("builder.AddWorkflow(global::Shop.AuditWorkflow.Definition);", second.Source(RegistrationHintName));
+        second.AssertCompilesCleanly();
+    }
+
+    [Fact]
+    public void Adding_the_builder_type_turns_the_registration_file_on()
+    {
+        var withoutBuilder = TestWorkflows.Hosting.Files.Where(f => f != TestWorkflows.HostingStub && f.Path != "/src/Startup.cs").ToArray();
+        var first = GeneratorHarness.Run(withoutBuilder);
+        Assert.DoesNotContain(RegistrationHintName, first.HintNames);
+
+        var second = GeneratorHarness.Run(first.Driver, first.InputCompilation.AddSyntaxTrees(GeneratorHarness.Parse(TestWorkflows.HostingStub)));
+
+        Assert.Equal(new[] { IncrementalStepRunReason.Modified }, OutputReasons(second, TrackingNames.HostingBuilder));
+        Assert.Contains("builder.AddWorkflow(global::Shop.RefundWorkflow.Definition);", second.Source(RegistrationHintName));
+        // The per-workflow files did not depend on it.
+        Assert.All(OutputReasons(second, TrackingNames.Workflows), AssertCachedOrUnchanged);
+    }
+
+    private static List<IncrementalStepRunReason> RegistrationOutputReasons(GeneratorRun run) =>
+        SourceOutputSteps(run)
+            .Where(step => step.Inputs.Any(input => input.Source.Name == TrackingNames.Registration))
+            .SelectMany(step => step.Outputs)
+            .Select(output => output.Reason)
+            .ToList();
 
     private static void AssertEveryOutputCachedOrUnchanged(GeneratorRun run)
     {

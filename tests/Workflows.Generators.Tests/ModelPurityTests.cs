@@ -26,7 +26,7 @@ public sealed class ModelPurityTests
         var run = GeneratorHarness.Run(TestWorkflows.Named(name).Files);
         var walker = new ModelWalker();
 
-        foreach (var trackingName in new[] { TrackingNames.Workflows, TrackingNames.Interceptors, TrackingNames.InterceptorGroups })
+        foreach (var trackingName in new[] { TrackingNames.Workflows, TrackingNames.Interceptors, TrackingNames.InterceptorGroups, TrackingNames.HostingBuilder, TrackingNames.Registration })
         {
             Assert.True(run.Generator.TrackedSteps.TryGetValue(trackingName, out var steps), $"step {trackingName} is not tracked");
             foreach (var step in steps)
@@ -44,6 +44,11 @@ public sealed class ModelPurityTests
         Assert.Contains(typeof(StepSpec), walker.VisitedTypes);
         Assert.Contains(typeof(InterceptorSpec), walker.VisitedTypes);
         Assert.Contains(typeof(InterceptorGroup), walker.VisitedTypes);
+        if (TestWorkflows.Named(name).Files.Contains(TestWorkflows.HostingStub))
+        {
+            Assert.Contains(typeof(RegistrationSpec), walker.VisitedTypes);
+            Assert.Contains(typeof(RegisteredWorkflow), walker.VisitedTypes);
+        }
     }
 
     [Fact]

@@ -25,5 +25,11 @@ internal static class KnownNames
     /// <summary>The registry generated module initializers fill with the codecs a workflow emits.</summary>
     public const string JsonCodecRegistry = "Workflows.Serialization.JsonCodecRegistry";
 
+    /// <summary>
+    /// The hosting package's builder (<c>services.AddWorkflows(...)</c>); when the compilation has it, the generator emits
+    /// the assembly's <c>AddGeneratedWorkflows()</c> extension of it.
+    /// </summary>
+    public const string WorkflowsBuilder = "Workflows.Hosting.WorkflowsBuilder";
+
     public const string ModuleInitializerAttribute = "System.Runtime.CompilerServices.ModuleInitializerAttribute";
 }

@@ -9,6 +9,25 @@ public sealed record WorkflowCase(string Name, params SourceFile[] Files)
 /// <summary>Representative workflows, each under a fixed path.</summary>
 public static class TestWorkflows
 {
+    /// <summary>
+    /// The hosting package's builder as the generator sees it (the shape of src/Workflows.Hosting's): the compilation
+    /// having this type turns on the registration file. It records what is added, for tests that run the output.
+    /// </summary>
+    public static readonly SourceFile HostingStub = new("/src/WorkflowsBuilder.cs", """
+        namespace Workflows.Hosting;
+
+        public sealed class WorkflowsBuilder
+        {
+            public List<Workflows.WorkflowDefinition> Added { get; } = new();
+
+            public WorkflowsBuilder AddWorkflow(Workflows.WorkflowDefinition definition)
+            {
+                Added.Add(definition);
+                return this;
+            }
+        }
+        """);
+
     /// <summary>The OrderFulfillment sample's workflow, as the README runs it (copied so the baselines do not follow sample edits).</summary>
     public static readonly WorkflowCase Order = new(
         "OrderWorkflow",
@@ -319,7 +338,51 @@ public static class TestWorkflows
             }
             """));
 
-    public static readonly IReadOnlyList<WorkflowCase> All = new[] { Order, ReturnShapes, Nested, GlobalNamespace, Collections, Overloads, Events };
+    /// <summary>
+    /// Two workflows in an assembly that references the hosting package (a stub of its builder, as
+    /// <see cref="HostingStub"/>), declared out of name order, and a call of the generated <c>AddGeneratedWorkflows()</c>.
+    /// </summary>
+    public static readonly WorkflowCase Hosting = new(
+        "Hosting",
+        new SourceFile("/src/ShopWorkflows.cs", """
+            using Workflows;
+
+            namespace Shop;
+
+            [Workflow("refund")]
+            public partial class RefundWorkflow
+            {
+                [WorkflowRun]
+                public async Task<string> RunAsync(string orderId) => await RefundAsync(orderId);
+
+                [Step]
+                private Task<string> RefundAsync(string orderId) => Task.FromResult("refunded " + orderId);
+            }
+
+            [Workflow("checkout")]
+            internal partial class CheckoutWorkflow
+            {
+                [WorkflowRun]
+                public async Task RunAsync(int cartId) => await ReserveAsync(cartId);
+
+                [Step]
+                private Task ReserveAsync(int cartId) => Task.CompletedTask;
+            }
+            """),
+        HostingStub,
+        new SourceFile("/src/Startup.cs", """
+            using Microsoft.Extensions.DependencyInjection;
+            using Workflows.Hosting;
+
+            namespace Shop;
+
+            public static class Startup
+            {
+                public static WorkflowsBuilder Configure(WorkflowsBuilder builder) => builder.AddGeneratedWorkflows();
+            }
+            """));
+
+    public static readonly IReadOnlyList<WorkflowCase> All = new[] { Order, ReturnShapes, Nested, GlobalNamespace, Collections, Overloads, Events, Hosting };
 
     public static TheoryData<string> Names()
     {
