@@ -1,4 +1,8 @@
+using System.Diagnostics;
 using System.Globalization;
+using OpenTelemetry;
+using OpenTelemetry.Trace;
+using Workflows.Diagnostics;
 using Microsoft.Data.Sqlite;
 using Workflows;
 using Workflows.Journal;
@@ -25,6 +29,9 @@ using EngineHost;
 //           --body-ms N          every body takes N ms
 //           --print-waiting      print "WAITING inMemory=<n>" once the first started run is suspended
 //           --log-store          print fence refusals, lost renewals and cancelled commits seen at the store
+//           --trace              OpenTelemetry with the in-memory exporter: runs are started under a caller span
+//                                ("TRACE-CALLER <trace id>"); before DONE every exported span of the Workflows source is
+//                                printed ("SPAN <name> <trace id> replayed=<n> status=<s>")
 //   create  --db F --count N [--start-from K]: create Pending runs of the work workflow in the store, no engine
 //   lock    --db F --hold-ms N: hold BEGIN EXCLUSIVE on the file for N ms ("LOCKED", then "UNLOCKED")
 if (args.Length == 0)
@@ -86,6 +93,11 @@ static async Task<int> WorkAsync(HostOptions options)
         MaxConcurrentRuns = options.Int("max-concurrent", 64),
         OnBackgroundError = e => Output.Line($"BACKGROUND {e.GetType().Name}: {e.Message}"),
     });
+    var exported = new List<Activity>();
+    using var tracing = options.Flag("trace")
+        ? Sdk.CreateTracerProviderBuilder().AddSource(WorkflowsTelemetry.Name, "EngineHost.Caller").AddInMemoryExporter(exported).Build()
+        : null;
+    using var callerSource = new ActivitySource("EngineHost.Caller");
     try
     {
         engine.Register(work).Register(sleep).Register(child).Register(parent);
@@ -100,6 +112,11 @@ static async Task<int> WorkAsync(HostOptions options)
         var from = options.Int("start-from", 0);
         var sleepMs = options.Int("sleep-ms", 2000);
         var workflow = options.Text("workflow") ?? "work";
+        var caller = tracing is null ? null : callerSource.StartActivity("caller");
+        if (caller is not null)
+        {
+            Output.Line($"TRACE-CALLER {caller.TraceId}");
+        }
         for (var i = from; i < from + options.Int("start", 0); i++)
         {
             var start = new StartOptions { IdempotencyKey = $"run-{i}" };
@@ -111,6 +128,7 @@ static async Task<int> WorkAsync(HostOptions options)
                 _ => throw new ArgumentException($"unknown workflow '{workflow}'"),
             });
         }
+        caller?.Dispose();
         Output.Line($"STARTED {handles.Count}");
 
         if (options.Flag("print-waiting") && handles.Count > 0)
@@ -139,6 +157,15 @@ static async Task<int> WorkAsync(HostOptions options)
                 {
                     Output.Line($"OUTCOME {handle.RunId} {e.GetType().Name}: {e.Message}");
                 }
+            }
+        }
+        if (tracing is not null)
+        {
+            tracing.ForceFlush();
+            foreach (var span in exported.ToList().Where(a => a.Source.Name == WorkflowsTelemetry.Name))
+            {
+                Output.Line($"SPAN {span.OperationName.Replace(' ', '_')} {span.TraceId} replayed={span.GetTagItem("workflows.steps.replayed")} " +
+                            $"status={span.GetTagItem("workflows.run.status") ?? span.GetTagItem("workflows.step.status")}");
             }
         }
         Output.Line("DONE");
