@@ -52,55 +52,36 @@ internal static partial class SchemaShapes
         return problems;
     }
 
-    private static void CompareRun(SchemaText before, SchemaText after, List<string> problems)
-    {
-        if (before.Inputs.Count != after.Inputs.Count)
-        {
-            problems.Add($"run:input changed from {before.Inputs.Count} to {after.Inputs.Count} parameter(s)");
-        }
-        else
-        {
-            for (var i = 0; i < before.Inputs.Count; i++)
-            {
-                CompareTop($"run:input {i + 1}", before.Inputs[i], after.Inputs[i], problems);
-            }
-        }
-        switch (before.Output, after.Output)
-        {
-            case (null, null):
-                break;
-            case ({ } old, { } now):
-                CompareTop("run:output", old, now, problems);
-                break;
-            case (null, _):
-                problems.Add("run:output was added (the run recorded none)");
-                break;
-            default:
-                problems.Add("run:output was removed");
-                break;
-        }
-    }
+    private static void CompareRun(SchemaText before, SchemaText after, List<string> problems) =>
+        CompareSignature("run", "run:input", "run:output", before.Inputs, before.Output, after.Inputs, after.Output, problems);
 
     private static void CompareStep(string name, StepShape before, StepShape after, List<string> problems)
     {
         var label = $"step:{name}";
-        if (before.Inputs.Count != after.Inputs.Count)
+        CompareSignature(label, $"{label} in", $"{label} out", before.Inputs, before.Output, after.Inputs, after.Output, problems);
+    }
+
+    /// <summary>The journaled parameters (by position) and result of a run or a step.</summary>
+    private static void CompareSignature(string label, string inputLabel, string outputLabel,
+        List<TopShape> beforeInputs, TopShape? beforeOutput, List<TopShape> afterInputs, TopShape? afterOutput, List<string> problems)
+    {
+        if (beforeInputs.Count != afterInputs.Count)
         {
-            problems.Add($"{label} changed from {before.Inputs.Count} to {after.Inputs.Count} parameter(s)");
+            problems.Add($"{label} changed from {beforeInputs.Count} to {afterInputs.Count} parameter(s)");
         }
         else
         {
-            for (var i = 0; i < before.Inputs.Count; i++)
+            for (var i = 0; i < beforeInputs.Count; i++)
             {
-                CompareTop($"{label} in {i + 1}", before.Inputs[i], after.Inputs[i], problems);
+                CompareTop($"{inputLabel} {i + 1}", beforeInputs[i], afterInputs[i], problems);
             }
         }
-        switch (before.Output, after.Output)
+        switch (beforeOutput, afterOutput)
         {
             case (null, null):
                 break;
             case ({ } old, { } now):
-                CompareTop($"{label} out", old, now, problems);
+                CompareTop(outputLabel, old, now, problems);
                 break;
             case (null, _):
                 problems.Add($"{label} now returns a result (the run recorded none)");
