@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Writes the Workflows package (runtime, generator as an analyzer, InterceptorsNamespaces targets) and the
-# Workflows.Sqlite package to artifacts/packages/.
+# Workflows.Sqlite and Workflows.Hosting packages to artifacts/packages/.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -11,4 +11,5 @@ rm -f "$out"/Workflows.*.nupkg
 dotnet build src/Workflows.Generators -c Release -nologo -v:quiet
 dotnet pack src/Workflows -c Release -nologo -v:quiet -o "$out"
 dotnet pack src/Workflows.Sqlite -c Release -nologo -v:quiet -o "$out"
+dotnet pack src/Workflows.Hosting -c Release -nologo -v:quiet -o "$out"
 ls -1 "$out"

@@ -1,0 +1,95 @@
+using Workflows.Sqlite;
+
+namespace Workflows.Hosting;
+
+/// <summary>
+/// Settings of the container's <see cref="WorkflowEngine"/>, bound from the configuration section <c>"Workflows"</c>
+/// (when an <c>IConfiguration</c> is registered) and then from the <c>AddWorkflows</c> callback; validated when the host
+/// starts. Each engine setting maps onto the <see cref="WorkflowEngineOptions"/> member of the same name.
+/// </summary>
+public sealed class WorkflowsOptions
+{
+    /// <summary>The configuration section the options are bound from.</summary>
+    public const string SectionName = "Workflows";
+
+    /// <summary>
+    /// The SQLite journal file (configuration key <c>Workflows:SqlitePath</c>); <see cref="UseSqlite(string)"/> sets it.
+    /// A store must be configured: the host does not start without one.
+    /// </summary>
+    public string? SqlitePath { get; set; }
+
+    /// <summary>See <see cref="WorkflowEngineOptions.WorkerId"/>. Null for a unique id per engine instance.</summary>
+    public string? WorkerId { get; set; }
+
+    /// <summary>See <see cref="WorkflowEngineOptions.MaxConcurrentRuns"/>. Default 64.</summary>
+    public int MaxConcurrentRuns { get; set; } = 64;
+
+    /// <summary>See <see cref="WorkflowEngineOptions.LeaseDuration"/>. Default 30 s.</summary>
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>See <see cref="WorkflowEngineOptions.PollInterval"/>. Default 1 s.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>See <see cref="WorkflowEngineOptions.SuspendThreshold"/>. Default 1 s.</summary>
+    public TimeSpan SuspendThreshold { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>See <see cref="WorkflowEngineOptions.DefaultTenantId"/>. Default <c>"default"</c>.</summary>
+    public string DefaultTenantId { get; set; } = "default";
+
+    /// <summary>See <see cref="WorkflowEngineOptions.SchemaChanges"/>. Default <see cref="SchemaChangePolicy.Exact"/>.</summary>
+    public SchemaChangePolicy SchemaChanges { get; set; } = SchemaChangePolicy.Exact;
+
+    /// <summary>See <see cref="WorkflowEngineOptions.MaxInterruptedAttempts"/>. Default 10.</summary>
+    public int MaxInterruptedAttempts { get; set; } = 10;
+
+    internal Action<SqliteWorkflowStoreOptions>? ConfigureSqlite { get; private set; }
+
+    /// <summary>Configuration values that could not be read (reported by validation, naming the key).</summary>
+    internal List<string> BindingErrors { get; } = [];
+
+    /// <summary>Journals to the SQLite file at <paramref name="path"/> (created if missing; its directory must exist).</summary>
+    /// <returns>These options.</returns>
+    public WorkflowsOptions UseSqlite(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        SqlitePath = path;
+        return this;
+    }
+
+    /// <summary>
+    /// Journals to the SQLite file at <paramref name="path"/>, with further store settings (busy timeout, a full
+    /// connection string) applied by <paramref name="configure"/> after the path.
+    /// </summary>
+    /// <returns>These options.</returns>
+    public WorkflowsOptions UseSqlite(string path, Action<SqliteWorkflowStoreOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        UseSqlite(path);
+        ConfigureSqlite = configure;
+        return this;
+    }
+
+    internal SqliteWorkflowStoreOptions SqliteOptions()
+    {
+        var sqlite = new SqliteWorkflowStoreOptions { Path = SqlitePath ?? SqliteWorkflowStoreOptions.DefaultPath };
+        ConfigureSqlite?.Invoke(sqlite);
+        return sqlite;
+    }
+
+    /// <summary>The engine's settings: these options, with the container's services, scopes and loggers.</summary>
+    internal WorkflowEngineOptions ToEngineOptions(IServiceProvider services, IWorkflowServiceScopeFactory scopes, Microsoft.Extensions.Logging.ILoggerFactory? loggers) => new()
+    {
+        Services = services,
+        ServiceScopes = scopes,
+        OwnsStore = true,
+        LoggerFactory = loggers,
+        WorkerId = WorkerId,
+        MaxConcurrentRuns = MaxConcurrentRuns,
+        LeaseDuration = LeaseDuration,
+        PollInterval = PollInterval,
+        SuspendThreshold = SuspendThreshold,
+        DefaultTenantId = DefaultTenantId,
+        SchemaChanges = SchemaChanges,
+        MaxInterruptedAttempts = MaxInterruptedAttempts,
+    };
+}

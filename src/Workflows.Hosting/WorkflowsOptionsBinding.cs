@@ -1,0 +1,60 @@
+using System.Globalization;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Options;
+
+namespace Workflows.Hosting;
+
+/// <summary>
+/// Binds <see cref="WorkflowsOptions"/> from the <c>"Workflows"</c> configuration section by hand (no reflection-based
+/// binder, so trimming and AOT stay clean). A value that cannot be read is recorded and reported by validation with its key.
+/// </summary>
+internal sealed class WorkflowsOptionsBinding(IServiceProvider services) : IConfigureOptions<WorkflowsOptions>
+{
+    public void Configure(WorkflowsOptions options)
+    {
+        if (services.GetService(typeof(IConfiguration)) is not IConfiguration configuration) return;
+        Bind(configuration.GetSection(WorkflowsOptions.SectionName), options);
+    }
+
+    internal static void Bind(IConfiguration section, WorkflowsOptions options)
+    {
+        if (section[nameof(WorkflowsOptions.SqlitePath)] is { } path) options.SqlitePath = path;
+        if (section[nameof(WorkflowsOptions.WorkerId)] is { } worker) options.WorkerId = worker;
+        if (section[nameof(WorkflowsOptions.DefaultTenantId)] is { } tenant) options.DefaultTenantId = tenant;
+        Read<int>(section, nameof(WorkflowsOptions.MaxConcurrentRuns), options, ReadInt, v => options.MaxConcurrentRuns = v);
+        Read<int>(section, nameof(WorkflowsOptions.MaxInterruptedAttempts), options, ReadInt, v => options.MaxInterruptedAttempts = v);
+        Read<TimeSpan>(section, nameof(WorkflowsOptions.LeaseDuration), options, ReadTimeSpan, v => options.LeaseDuration = v);
+        Read<TimeSpan>(section, nameof(WorkflowsOptions.PollInterval), options, ReadTimeSpan, v => options.PollInterval = v);
+        Read<TimeSpan>(section, nameof(WorkflowsOptions.SuspendThreshold), options, ReadTimeSpan, v => options.SuspendThreshold = v);
+        Read<SchemaChangePolicy>(section, nameof(WorkflowsOptions.SchemaChanges), options, ReadPolicy, v => options.SchemaChanges = v);
+    }
+
+    private delegate bool Reader<T>(string text, out T value);
+
+    private static void Read<T>(IConfiguration section, string key, WorkflowsOptions options, Reader<T> read, Action<T> set)
+    {
+        if (section[key] is not { } text) return;
+        if (read(text.Trim(), out var value))
+        {
+            set(value);
+        }
+        else
+        {
+            options.BindingErrors.Add($"{WorkflowsOptions.SectionName}:{key} '{text}' is not a valid {Describe<T>()}.");
+        }
+    }
+
+    private static string Describe<T>() =>
+        typeof(T) == typeof(int) ? "integer"
+        : typeof(T) == typeof(TimeSpan) ? "duration (c format, e.g. 00:00:30)"
+        : $"value ({string.Join(" or ", Enum.GetNames<SchemaChangePolicy>())})";
+
+    private static bool ReadInt(string text, out int value) =>
+        int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out value);
+
+    private static bool ReadTimeSpan(string text, out TimeSpan value) =>
+        TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out value);
+
+    private static bool ReadPolicy(string text, out SchemaChangePolicy value) =>
+        Enum.TryParse(text, ignoreCase: true, out value) && Enum.IsDefined(value) && !int.TryParse(text, out _);
+}

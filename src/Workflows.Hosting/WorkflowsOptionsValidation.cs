@@ -1,0 +1,72 @@
+using Microsoft.Extensions.Options;
+
+namespace Workflows.Hosting;
+
+/// <summary>
+/// Checks <see cref="WorkflowsOptions"/> when the host starts, naming each bad setting by its configuration key
+/// (<c>Workflows:MaxConcurrentRuns must be at least 1 (was 0)</c>). The ranges are <see cref="WorkflowEngineOptions"/>'s.
+/// </summary>
+internal sealed class WorkflowsOptionsValidation : IValidateOptions<WorkflowsOptions>
+{
+    private const string S = WorkflowsOptions.SectionName;
+
+    public ValidateOptionsResult Validate(string? name, WorkflowsOptions options)
+    {
+        var errors = new List<string>(options.BindingErrors);
+        if (string.IsNullOrWhiteSpace(options.SqlitePath))
+        {
+            errors.Add($"{S}:SqlitePath is not set: no workflow store is configured (call options.UseSqlite(path) in AddWorkflows, or set {S}:SqlitePath).");
+        }
+        if (options.WorkerId is { } worker && (string.IsNullOrWhiteSpace(worker) || worker.Length > 200 || worker.Any(char.IsControl)))
+        {
+            errors.Add($"{S}:WorkerId must be 1 to 200 characters with no control characters (was '{worker}').");
+        }
+        if (options.DefaultTenantId is not { } tenant || string.IsNullOrWhiteSpace(tenant) || tenant.Length > 100 || tenant.Any(char.IsControl))
+        {
+            errors.Add($"{S}:DefaultTenantId must be 1 to 100 characters with no control characters (was '{options.DefaultTenantId}').");
+        }
+        if (options.MaxConcurrentRuns < 1)
+        {
+            errors.Add($"{S}:MaxConcurrentRuns must be at least 1 (was {options.MaxConcurrentRuns}).");
+        }
+        else if (options.MaxConcurrentRuns > 100_000)
+        {
+            errors.Add($"{S}:MaxConcurrentRuns must be at most 100000 (was {options.MaxConcurrentRuns}).");
+        }
+        if (options.MaxInterruptedAttempts < 1)
+        {
+            errors.Add($"{S}:MaxInterruptedAttempts must be at least 1 (was {options.MaxInterruptedAttempts}).");
+        }
+        Range(errors, "LeaseDuration", options.LeaseDuration, TimeSpan.FromMilliseconds(100), TimeSpan.FromDays(1), "100 ms to 1 day");
+        Range(errors, "PollInterval", options.PollInterval, TimeSpan.FromMilliseconds(10), TimeSpan.FromHours(1), "10 ms to 1 hour");
+        if (options.SuspendThreshold < TimeSpan.Zero)
+        {
+            errors.Add($"{S}:SuspendThreshold cannot be negative (was {options.SuspendThreshold}).");
+        }
+        if (!Enum.IsDefined(options.SchemaChanges))
+        {
+            errors.Add($"{S}:SchemaChanges must be {string.Join(" or ", Enum.GetNames<SchemaChangePolicy>())} (was {(int)options.SchemaChanges}).");
+        }
+        if (errors.Count == 0 && options.ConfigureSqlite is not null)
+        {
+            try
+            {
+                // The store's own checks (busy timeout, connection string) run when it is built; build one now to fail at start.
+                new Sqlite.SqliteWorkflowStore(options.SqliteOptions()).DisposeAsync().AsTask().GetAwaiter().GetResult();
+            }
+            catch (ArgumentException e)
+            {
+                errors.Add($"{S}: the SQLite store settings are not valid: {e.Message}");
+            }
+        }
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    private static void Range(List<string> errors, string key, TimeSpan value, TimeSpan min, TimeSpan max, string range)
+    {
+        if (value < min || value > max)
+        {
+            errors.Add($"{S}:{key} must be {range} (was {value}).");
+        }
+    }
+}
