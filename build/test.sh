@@ -46,6 +46,7 @@ if ! "$root/build/consumer-test.sh"; then status=1; failed=$((failed + 1)); else
 log "sample: run, crash, resume"
 if ! "$root/build/sample-test.sh"; then status=1; failed=$((failed + 1)); else passed=$((passed + 1)); fi
 if ! "$root/build/agent-sample-test.sh"; then status=1; failed=$((failed + 1)); else passed=$((passed + 1)); fi
+if ! "$root/build/service-sample-test.sh"; then status=1; failed=$((failed + 1)); else passed=$((passed + 1)); fi
 
 echo
 echo "$passed passed, $failed failed, $skipped skipped"
