@@ -104,3 +104,45 @@ public partial class Streams
     private Task<Stream> OpenAsync(string path) => Task.FromResult<Stream>(new MemoryStream());
 }'
 echo "consumer diagnostics OK"
+
+# README.md's "Use it in an ASP.NET Core app", verbatim (the <!-- webapp:FILE --> blocks): built from the packed packages,
+# started on 127.0.0.1, a run started by its endpoint completes, /health is Healthy.
+extract_web() { # $1 = file name in the marker
+  awk -v want="<!-- webapp:$1 -->" '
+    $0 == want { grab = 1; next }
+    grab && /^```/ { if (inside) { exit } else { inside = 1; next } }
+    grab && inside { print }
+  ' "$root/README.md"
+}
+mkdir -p "$work/Shop" && cd "$work/Shop"
+extract_web Shop.csproj > Shop.csproj
+extract_web Program.cs > Program.cs
+cp "$work/Hello/nuget.config" nuget.config
+for f in Shop.csproj Program.cs; do
+  [ -s "$f" ] || { echo "README.md has no webapp block for $f"; exit 1; }
+done
+dotnet build -nologo -v:quiet -warnaserror 2>&1 | tail -n 3
+port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')"
+dotnet bin/Debug/net10.0/Shop.dll --urls "http://127.0.0.1:$port" >"$work/shop.log" 2>&1 &
+shop=$!
+trap 'kill -9 "$shop" 2>/dev/null || true; rm -rf "$work"' EXIT
+web_fail() { echo "consumer web app: $*"; tail -n 30 "$work/shop.log"; exit 1; }
+for _ in $(seq 1 120); do curl -fs "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break; sleep 0.5; done
+[ "$(curl -s "http://127.0.0.1:$port/health")" = Healthy ] || web_fail "/health is not Healthy"
+started="$(curl -fs -X POST "http://127.0.0.1:$port/signups/ada@example.com")" || web_fail "POST /signups failed"
+run_id="$(python3 -c 'import json,sys; print(json.load(sys.stdin)["runId"])' <<<"$started")"
+body=""
+for _ in $(seq 1 120); do
+  body="$(curl -fs "http://127.0.0.1:$port/signups/$run_id" || true)"
+  grep -q '"status":"Succeeded"' <<<"$body" && break
+  sleep 0.5
+done
+echo "$body"
+grep -q '"status":"Succeeded"' <<<"$body" || web_fail "run $run_id did not succeed within 60 s"
+grep -q '"name":"send-welcome"' <<<"$body" && grep -q '"name":"send-tips"' <<<"$body" || web_fail "the timeline lacks the steps"
+[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/signups/00000000-0000-0000-0000-000000000001")" = 404 ] \
+  || web_fail "an unknown run is not 404"
+grep -q 'Workflows.Engine' "$work/shop.log" || web_fail "no Workflows.Engine log line"
+grep -q 'workflow.run signup' "$work/shop.log" || web_fail "no workflow.run span on the console exporter"
+kill -9 "$shop" 2>/dev/null || true; wait "$shop" 2>/dev/null || true
+echo "consumer web app OK"
