@@ -13,7 +13,7 @@ namespace Workflows;
 /// Split by role: this file holds registration, starts and the execution bookkeeping; <c>WorkflowEngine.Control.cs</c>
 /// resumes, cancels, forks and queries runs. The scheduler is <see cref="RunScheduler"/>, one execution <see cref="RunExecution"/>.
 /// </remarks>
-public sealed partial class WorkflowEngine : IAsyncDisposable
+public sealed partial class WorkflowEngine : IAsyncDisposable, IDisposable
 {
     private readonly IWorkflowStore _store;
     private readonly WorkflowEngineOptions _options;
@@ -252,6 +252,12 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
         return handle;
     }
 
+    /// <summary>
+    /// <see cref="DisposeAsync"/>, waited for: for containers and callers that dispose synchronously (a
+    /// <c>ServiceProvider</c> disposed with <c>Dispose()</c>). Prefer <see cref="DisposeAsync"/>.
+    /// </summary>
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+
     /// <summary>Stops claiming runs, cancels the runs in flight cooperatively (their journals stay as they are, their claims are released), and waits for them.</summary>
     public async ValueTask DisposeAsync()
     {
@@ -263,13 +269,19 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
         {
             await _abort.CancelAsync().ConfigureAwait(false);
         }
-        try
+        // A step body that ignores its cancellation token cannot be stopped: after a second grace period the engine stops
+        // waiting for it (its run keeps its journal; its claim lapses, since nothing renews it any more).
+        await Task.WhenAny(settled, Task.Delay(_options.LeaseDuration)).ConfigureAwait(false);
+        if (settled.IsCompleted)
         {
-            await settled.ConfigureAwait(false);
-        }
-        catch (Exception)
-        {
-            // Each execution's outcome is its handles' concern; stopping only waits for them to settle.
+            try
+            {
+                await settled.ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                // Each execution's outcome is its handles' concern; stopping only waits for them to settle.
+            }
         }
         await _scheduler.StopAsync().ConfigureAwait(false);
         Waiters.Stop();
