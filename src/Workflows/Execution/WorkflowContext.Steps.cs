@@ -117,8 +117,10 @@ public sealed partial class WorkflowContext
             var started = Stopwatch.GetTimestamp();
             T result;
             scope.Attempt = record.Attempt;
-            // One span per attempt that runs (a replayed step is not spanned again), ended with the attempt's outcome.
+            // One span per attempt that runs (a replayed step is not spanned again), ended with the attempt's outcome, and a
+            // log scope naming the step.
             using var activity = StartStepActivity(step, sequence, record.Attempt);
+            using var log = Logger.BeginScope(new Diagnostics.RunScope(RunId, Run.Workflow, TenantId, step.Name, sequence));
             try
             {
                 result = await InvokeBodyAsync(step, scope, body).ConfigureAwait(false);

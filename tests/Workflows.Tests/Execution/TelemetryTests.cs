@@ -161,6 +161,8 @@ public abstract class TelemetryTests : ExecutionTestBase
         Assert.Contains(mine, e => e.EventId == 1005); // succeeded
         Assert.Contains(mine, e => e.EventId == 2001 && e.Message.Contains("'fragile'", StringComparison.Ordinal) && e.Level == LogLevel.Warning);
         Assert.All(mine, e => Assert.Equal("Workflows.Engine", e.Category));
+        // A step's messages are inside a scope that names the step and its sequence as well.
+        Assert.All(mine.Where(e => e.EventId == 2001), e => Assert.Contains(e.Scopes, s => s.EndsWith("step 1 'fragile'", StringComparison.Ordinal)));
     }
 
     /// <summary>An application's logging, reduced to what the test reads: every entry with its category, event id and scopes.</summary>
