@@ -218,7 +218,7 @@ public sealed partial class WorkflowContext
         {
             LeaveWave();
         }
-        Engine?.Published(RunId);
+        Engine?.Published();
     }
 
     /// <summary>

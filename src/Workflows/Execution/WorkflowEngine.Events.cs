@@ -111,9 +111,8 @@ public sealed partial class WorkflowEngine
     }
 
     /// <summary>A run here published a value: wake the callers waiting for one.</summary>
-    internal void Published(Guid runId)
+    internal void Published()
     {
-        _ = runId;
         Interlocked.Exchange(ref _published, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
     }
 
@@ -121,7 +120,7 @@ public sealed partial class WorkflowEngine
     /// Creates (or finds, on a replay) the child run <paramref name="childId"/> of <paramref name="parent"/>'s entry
     /// <paramref name="parentStep"/>: in the parent's tenant, recording its parent, executed here when a slot is free.
     /// </summary>
-    internal async Task<RunRecord> StartChildAsync<TWorkflow, TInput, TOutput>(WorkflowDefinition<TWorkflow, TInput, TOutput> definition, TInput input,
+    internal async Task StartChildAsync<TWorkflow, TInput, TOutput>(WorkflowDefinition<TWorkflow, TInput, TOutput> definition, TInput input,
         Guid childId, RunRecord parent, int parentStep, TimeSpan? timeout, CancellationToken cancellationToken)
         where TWorkflow : class
     {
@@ -153,15 +152,14 @@ public sealed partial class WorkflowEngine
             UpdatedAt = now,
             TraceParent = CurrentTraceParent() ?? parent.TraceParent,
         };
-        var handle = await StoreRetry.RunAsync(() => new ValueTask<WorkflowRun>(CreateAndExecuteAsync(run, [], existing =>
+        await StoreRetry.RunAsync(async () => await CreateAndExecuteAsync(run, [], existing =>
         {
             if (existing.ParentRunId != parent.Id || existing.Workflow != definition.Name)
             {
                 throw new JournalCorruptException(
                     $"Run {childId} should be the '{definition.Name}' child of run {parent.Id} (entry {parentStep}), but the journal holds a run of '{existing.Workflow}' with parent {existing.ParentRunId?.ToString() ?? "(none)"}.");
             }
-        }, cancellationToken)), cancellationToken).ConfigureAwait(false);
-        return await StoreRetry.RunAsync(() => _store.GetRunAsync(parent.TenantId, handle.RunId, cancellationToken), cancellationToken).ConfigureAwait(false) ?? run;
+        }, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Cancels the unfinished children of <paramref name="parent"/> (and theirs), after the parent was cancelled.</summary>
