@@ -22,7 +22,11 @@ rm -f "$build_log"
 log "tests"
 results="$(mktemp -d)"
 trap 'rm -rf "$results"' EXIT
-passed=0; failed=0; skipped=0; status=0
+passed=0; failed=0; skipped=0; status=0; failed_stages=()
+# A whole-process stage counts as one test.
+stage() {
+  if "$@"; then passed=$((passed + 1)); else status=1; failed=$((failed + 1)); failed_stages+=("$(basename "$1")"); fi
+}
 for project in tests/*/*.csproj; do
   name="$(basename "$project" .csproj)"
   case "$name" in *Benchmarks*) continue ;; esac
@@ -41,13 +45,22 @@ for project in tests/*/*.csproj; do
 done
 
 log "package and consumer"
-if ! "$root/build/consumer-test.sh"; then status=1; failed=$((failed + 1)); else passed=$((passed + 1)); fi
+stage "$root/build/consumer-test.sh"
 
 log "sample: run, crash, resume"
-if ! "$root/build/sample-test.sh"; then status=1; failed=$((failed + 1)); else passed=$((passed + 1)); fi
-if ! "$root/build/agent-sample-test.sh"; then status=1; failed=$((failed + 1)); else passed=$((passed + 1)); fi
-if ! "$root/build/service-sample-test.sh"; then status=1; failed=$((failed + 1)); else passed=$((passed + 1)); fi
+stage "$root/build/sample-test.sh"
+stage "$root/build/agent-sample-test.sh"
+stage "$root/build/service-sample-test.sh"
 
 echo
+if [ "$status" -ne 0 ]; then
+  # The failures again, last, where a reader of the tail of this output (CI's summary) finds them.
+  echo "== failures"
+  for file in "$results"/*.log; do
+    [ -e "$file" ] || continue
+    grep -E -A12 '^\s*Failed [A-Za-z_][A-Za-z0-9_.]* \[' "$file" | sed "s|^|$(basename "$file" .log): |" | cut -c1-400 || true
+  done
+  for stage in "${failed_stages[@]}"; do echo "stage failed: $stage"; done
+fi
 echo "$passed passed, $failed failed, $skipped skipped"
 exit $status

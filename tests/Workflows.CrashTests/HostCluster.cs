@@ -179,6 +179,17 @@ internal sealed class HostCluster : IAsyncDisposable
             await child.DisposeAsync();
         }
         SqliteConnection.ClearAllPools();
+        if (Environment.GetEnvironmentVariable("WORKFLOWS_KEEP_CLUSTER") is { Length: > 0 } keep)
+        {
+            // For a failure hunt by hand: the journal, the ledgers and each child's output are kept under that folder.
+            foreach (var child in _children)
+            {
+                File.WriteAllText(Path.Combine(_directory, $"child-{child.Pid}.out"), child.Description + "\n" + child.Output);
+            }
+            Directory.CreateDirectory(keep);
+            Directory.Move(_directory, Path.Combine(keep, Path.GetFileName(_directory)));
+            return;
+        }
         for (var attempt = 0; attempt < 5; attempt++)
         {
             try
