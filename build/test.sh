@@ -20,6 +20,17 @@ fi
 rm -f "$build_log"
 
 log "tests"
+# The dashboard's tests drive a real headless Chromium (Debian's, through Microsoft.Playwright): install it when missing.
+if [ ! -x /usr/bin/chromium ]; then
+  [ "$(id -u)" -eq 0 ] || { echo "!! /usr/bin/chromium is missing and installing it needs root: apt-get install -y chromium"; exit 1; }
+  echo "installing chromium (apt-get install -y chromium)"
+  export DEBIAN_FRONTEND=noninteractive
+  if ! apt-get install -y -qq chromium >/dev/null 2>&1; then
+    apt-get update -qq >/dev/null 2>&1 || true
+    apt-get install -y -qq chromium >/dev/null || { echo "!! could not install chromium (apt-get install -y chromium)"; exit 1; }
+  fi
+  [ -x /usr/bin/chromium ] || { echo "!! apt-get installed chromium but /usr/bin/chromium is missing"; exit 1; }
+fi
 results="$(mktemp -d)"
 trap 'rm -rf "$results"' EXIT
 passed=0; failed=0; skipped=0; status=0; failed_stages=()
