@@ -189,6 +189,26 @@ internal static class SqliteSchema
         transaction.Commit();
     }
 
+    /// <summary>For a store opened read-only: the file must hold a journal at exactly the schema version this package knows.</summary>
+    internal static void RequireCurrent(SqliteConnection connection, string displayName)
+    {
+        using var probe = connection.CreateCommand();
+        probe.CommandText = "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'workflow_migrations')";
+        if (Convert.ToInt64(probe.ExecuteScalar(), CultureInfo.InvariantCulture) == 0)
+        {
+            throw new InvalidOperationException($"'{displayName}' is not a Workflows journal (it has no workflow_migrations table).");
+        }
+        probe.CommandText = "SELECT COALESCE(MAX(version), 0) FROM workflow_migrations";
+        var newest = Convert.ToInt64(probe.ExecuteScalar(), CultureInfo.InvariantCulture);
+        var known = Migrations[^1].Version;
+        if (newest != known || CountApplied(connection) != Migrations.Length)
+        {
+            throw new InvalidOperationException(newest > known
+                ? $"The workflow journal '{displayName}' has schema version {newest}, newer than this version of Workflows.Sqlite knows ({known}). Upgrade the package or tool."
+                : $"The workflow journal '{displayName}' has schema version {newest}; this version of Workflows.Sqlite reads version {known}. Open it once with a read-write engine of this version (it migrates), then read it.");
+        }
+    }
+
     private static bool IsUpToDate(SqliteConnection connection)
     {
         using var probe = connection.CreateCommand();

@@ -105,6 +105,7 @@ public sealed partial class SqliteWorkflowStore
         {
             return;
         }
+        ThrowIfReadOnly();
 
         // Group commit: concurrent commits (of many runs) queue up, and whoever holds the connection next writes all
         // that are queued in one transaction, one savepoint each, so a refused write undoes only its own commit and

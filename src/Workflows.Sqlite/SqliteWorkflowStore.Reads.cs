@@ -61,6 +61,18 @@ public sealed partial class SqliteWorkflowStore
                 sql.Append(" AND tenant_id = $tenant_id");
                 command.Parameters.AddWithValue("$tenant_id", query.TenantId);
             }
+            if (query.TenantIds is { } tenants)
+            {
+                if (tenants.Count > RunQuery.MaxLimit)
+                {
+                    throw new ArgumentException($"RunQuery.TenantIds names {tenants.Count} tenants; at most {RunQuery.MaxLimit} may be asked for at once.", nameof(query));
+                }
+                sql.Append(tenants.Count == 0 ? " AND 0 = 1" : $" AND tenant_id IN ({SqliteJournalSql.ParameterList("$tenant", tenants.Count)})");
+                for (var i = 0; i < tenants.Count; i++)
+                {
+                    command.Parameters.AddWithValue("$tenant" + i.ToString(CultureInfo.InvariantCulture), tenants[i] ?? throw new ArgumentException("RunQuery.TenantIds contains null.", nameof(query)));
+                }
+            }
             if (query.Workflow is not null)
             {
                 sql.Append(" AND workflow = $workflow");
@@ -108,10 +120,10 @@ public sealed partial class SqliteWorkflowStore
             }
             if (query.AfterId is { } after)
             {
-                sql.Append(" AND id > $after_id");
+                sql.Append(query.NewestFirst ? " AND id < $after_id" : " AND id > $after_id");
                 command.Parameters.AddWithValue("$after_id", SqliteValues.Id(after));
             }
-            sql.Append(" ORDER BY id LIMIT $limit");
+            sql.Append(query.NewestFirst ? " ORDER BY id DESC LIMIT $limit" : " ORDER BY id LIMIT $limit");
             command.Parameters.AddWithValue("$limit", limit);
             command.CommandText = sql.ToString();
             return ReadRuns(command);

@@ -35,6 +35,7 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore
 
     private readonly SqliteOwnerPresence? _presence;
     private SqliteConnection? _connection;
+    private readonly bool _readOnly;
     private readonly List<SqliteCommand> _prepared = [];
     private bool _disposed;
 
@@ -110,9 +111,14 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore
             throw new ArgumentException(
                 $"The SQLite workflow store needs a file, not an in-memory database ('{dataSource}'). Use InMemoryWorkflowStore for tests.", paramName);
         }
-        if (builder.Mode == SqliteOpenMode.ReadOnly)
+        if (builder.Mode == SqliteOpenMode.ReadOnly && !options.ReadOnly)
         {
-            throw new ArgumentException($"The SQLite workflow store '{dataSource}' cannot be opened read-only: the store writes the journal.", paramName);
+            throw new ArgumentException($"The SQLite workflow store '{dataSource}' cannot be opened read-only (Mode=ReadOnly) unless SqliteWorkflowStoreOptions.ReadOnly is set: the store writes the journal.", paramName);
+        }
+        _readOnly = options.ReadOnly;
+        if (_readOnly)
+        {
+            builder.Mode = SqliteOpenMode.ReadOnly;
         }
 
         // URIs (file:…) and |DataDirectory| are resolved by SQLite itself; plain paths are made absolute now so that the
@@ -220,11 +226,20 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore
     private ValueTask<T> WriteAsync<T>(Func<SqliteTransaction, T> work, CancellationToken cancellationToken) =>
         UseConnectionAsync(connection =>
         {
+            ThrowIfReadOnly();
             using var transaction = connection.BeginTransaction(System.Data.IsolationLevel.Serializable, deferred: false);
             var result = work(transaction);
             transaction.Commit();
             return result;
         }, cancellationToken);
+
+    private void ThrowIfReadOnly()
+    {
+        if (_readOnly)
+        {
+            throw new InvalidOperationException($"The SQLite workflow store '{_displayName}' was opened read-only (SqliteWorkflowStoreOptions.ReadOnly): it cannot write the journal.");
+        }
+    }
 
     /// <summary>
     /// Errors of the file or of other connections, not of the data: busy or locked past the timeout, I/O, a full disk, a
@@ -272,6 +287,10 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore
                 throw new DirectoryNotFoundException(
                     $"Cannot open the SQLite workflow store '{_filePath}': the directory '{directory}' does not exist.");
             }
+            if (_readOnly && !File.Exists(_filePath))
+            {
+                throw new FileNotFoundException($"No workflow journal at '{_filePath}': the file does not exist (a read-only store never creates it).", _filePath);
+            }
         }
 
         var connection = new SqliteConnection(_connectionString);
@@ -294,6 +313,14 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore
             {
                 // busy_timeout first: the statements below may wait for another process's lock.
                 ExecuteSetup(connection, "PRAGMA busy_timeout = " + _busyTimeoutMs.ToString(CultureInfo.InvariantCulture));
+                if (_readOnly)
+                {
+                    // Neither the journal mode nor the schema is changed: the file is read as the engines keep it.
+                    SqliteSchema.RequireCurrent(connection, _displayName);
+                    _connection = connection;
+                    PrepareCommands(connection);
+                    return connection;
+                }
                 var mode = ExecuteSetup(connection, "PRAGMA journal_mode = WAL");
                 if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
                 {

@@ -23,4 +23,12 @@ public sealed class SqliteWorkflowStoreOptions
     /// the same file) before failing: SQLite's <c>busy_timeout</c>.
     /// </summary>
     public TimeSpan BusyTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Open the journal only to read it (a CLI, a report, a dashboard beside the engine): the file is opened read-only,
+    /// never created, migrated or written. A missing file is a <see cref="FileNotFoundException"/>; a journal at another
+    /// schema version an <see cref="InvalidOperationException"/> naming both versions; every write an
+    /// <see cref="InvalidOperationException"/>. Reads run beside a live engine (WAL): they neither block it nor wait for it.
+    /// </summary>
+    public bool ReadOnly { get; set; }
 }

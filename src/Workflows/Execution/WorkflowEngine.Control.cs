@@ -112,6 +112,7 @@ public sealed partial class WorkflowEngine
             throw new ArgumentOutOfRangeException(nameof(query), query.Limit, $"RunQuery.Limit must be 1 to {RunQuery.MaxLimit}.");
         }
         if (query.TenantId is { } tenant) ValidateTenant(tenant);
+        foreach (var each in query.TenantIds ?? []) ValidateTenant(each);
         await InitializeAsync(cancellationToken).ConfigureAwait(false);
         var runs = await _store.ListRunsAsync(query, cancellationToken).ConfigureAwait(false);
         return new RunPage(runs, runs.Count == query.Limit ? runs[^1].Id : null);
@@ -157,22 +158,31 @@ public sealed partial class WorkflowEngine
     /// <paramref name="fromSequence"/>: those replay (their bodies do not run), and the rest run for real.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The sequence is not between 1 and one past the run's last step, or a step before it has not ended.</exception>
+    /// <exception cref="WorkflowNotFoundException">No such run, or its workflow is not registered with this engine (see <see cref="ForkRunAsync"/>).</exception>
     public async Task<WorkflowRun> ForkAsync(Guid runId, int fromSequence, string? tenantId = null, CancellationToken cancellationToken = default)
     {
         await InitializeAsync(cancellationToken).ConfigureAwait(false);
         var source = await GetRunRecordAsync(runId, tenantId, cancellationToken).ConfigureAwait(false);
         var definition = DefinitionOf(source);
+        var (fork, copied) = await PrepareForkAsync(source, fromSequence, definition.SchemaVersion, cancellationToken).ConfigureAwait(false);
+        return await CreateAndExecuteAsync(fork, copied, null, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The fork's record (Pending) and the source's steps before <paramref name="fromSequence"/>, copied to it.</summary>
+    private async Task<(RunRecord Fork, IReadOnlyList<StepRecord> Steps)> PrepareForkAsync(RunRecord source, int fromSequence, string schemaVersion,
+        CancellationToken cancellationToken)
+    {
         var steps = await _store.GetStepsAsync(source.TenantId, source.Id, cancellationToken).ConfigureAwait(false);
         var last = steps.Count == 0 ? 0 : steps[^1].Sequence;
         if (fromSequence < 1 || fromSequence > last + 1)
         {
-            throw new ArgumentOutOfRangeException(nameof(fromSequence), fromSequence, $"Run {runId} has steps 1 to {last}: fork from 1 to {last + 1}.");
+            throw new ArgumentOutOfRangeException(nameof(fromSequence), fromSequence, $"Run {source.Id} has steps 1 to {last}: fork from 1 to {last + 1}.");
         }
         var kept = steps.Where(s => s.Sequence < fromSequence).ToList();
         if (kept.FirstOrDefault(s => !StatusTransitions.IsFinal(s.Status)) is { } open)
         {
             throw new ArgumentOutOfRangeException(nameof(fromSequence), fromSequence,
-                $"Step {open.Sequence} '{open.Name}' of run {runId} is {open.Status}: a fork can only reuse steps that have ended.");
+                $"Step {open.Sequence} '{open.Name}' of run {source.Id} is {open.Status}: a fork can only reuse steps that have ended.");
         }
         var now = Clock.GetUtcNow();
         var fork = new RunRecord
@@ -180,7 +190,7 @@ public sealed partial class WorkflowEngine
             Id = Guid.CreateVersion7(now),
             TenantId = source.TenantId,
             Workflow = source.Workflow,
-            SchemaVersion = definition.SchemaVersion,
+            SchemaVersion = schemaVersion,
             Status = RunStatus.Pending,
             Input = source.Input,
             ParentRunId = source.ParentRunId,
@@ -190,8 +200,7 @@ public sealed partial class WorkflowEngine
             CreatedAt = now,
             UpdatedAt = now,
         };
-        var copied = kept.Select(s => s with { Id = Guid.CreateVersion7(now), RunId = fork.Id }).ToList();
-        return await CreateAndExecuteAsync(fork, copied, null, cancellationToken).ConfigureAwait(false);
+        return (fork, kept.Select(s => s with { Id = Guid.CreateVersion7(now), RunId = fork.Id }).ToList());
     }
 
     internal async Task<RunRecord> GetRunRecordAsync(Guid runId, string? tenantId, CancellationToken cancellationToken)

@@ -51,6 +51,11 @@ public static class JsonCodecs
     public static readonly JsonCodec<Int128> Int128 = new Raw<Int128>("Int128", v => v.ToString(CultureInfo.InvariantCulture), s => System.Int128.Parse(s, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture));
     public static readonly JsonCodec<UInt128> UInt128 = new Raw<UInt128>("UInt128", v => v.ToString(CultureInfo.InvariantCulture), s => System.UInt128.Parse(s, NumberStyles.None, CultureInfo.InvariantCulture));
     public static readonly JsonCodec<Half> Half = new HalfCodec();
+    /// <summary>
+    /// Any JSON value, kept as it is: for payloads whose type the caller does not have (a CLI or dashboard sending an
+    /// event, a tool reading an output). A default (undefined) element cannot be written.
+    /// </summary>
+    public static readonly JsonCodec<JsonElement> JsonElement = new JsonElementCodec();
 
     /// <summary>
     /// Refuses text with an unpaired surrogate: UTF-8 JSON cannot carry it, and the writer would silently replace it,
@@ -145,6 +150,20 @@ public static class JsonCodecs
             JsonTokenType.String => double.Parse(reader.GetString()!, NumberStyles.Float, CultureInfo.InvariantCulture),
             _ => throw Unexpected(ref reader, TypeName),
         };
+    }
+
+    private sealed class JsonElementCodec : JsonCodec<JsonElement>
+    {
+        public override string TypeName => "JSON value";
+        public override void Write(Utf8JsonWriter writer, JsonElement value)
+        {
+            if (value.ValueKind == JsonValueKind.Undefined)
+            {
+                throw new ArgumentException("A default JsonElement holds no JSON value and cannot be written.", nameof(value));
+            }
+            value.WriteTo(writer);
+        }
+        public override JsonElement Read(ref Utf8JsonReader reader) => System.Text.Json.JsonElement.ParseValue(ref reader);
     }
 
     private sealed class StringCodec : JsonCodec<string>

@@ -103,8 +103,8 @@ public sealed record SchemaRecord(string Workflow, string SchemaVersion, string 
 public readonly record struct CreateRunResult(RunRecord Run, bool Created);
 
 /// <summary>
-/// Selects runs, in id order, a page at a time: pass the last id of a page as <see cref="AfterId"/> for the next one.
-/// A null tenant means every tenant (engine start-up, administration).
+/// Selects runs, in id (creation) order or newest first, a page at a time: pass the last id of a page as
+/// <see cref="AfterId"/> for the next one. A null tenant means every tenant (engine start-up, administration).
 /// </summary>
 public sealed record RunQuery
 {
@@ -112,6 +112,8 @@ public sealed record RunQuery
     public const int MaxLimit = 1000;
 
     public string? TenantId { get; init; }
+    /// <summary>Only runs of these tenants (a user who may see several); empty matches nothing; null for any. Combines with <see cref="TenantId"/>.</summary>
+    public IReadOnlyList<string>? TenantIds { get; init; }
     public string? Workflow { get; init; }
     /// <summary>Only runs in one of these statuses; null or empty for any.</summary>
     public IReadOnlyList<RunStatus>? Statuses { get; init; }
@@ -123,8 +125,10 @@ public sealed record RunQuery
     public IReadOnlyList<Guid>? RunIds { get; init; }
     /// <summary>Only the children of this run; null for any.</summary>
     public Guid? ParentRunId { get; init; }
-    /// <summary>Keyset paging: only runs whose id sorts after this one.</summary>
+    /// <summary>Keyset paging: only runs that come after this one in the query's order (older ones when <see cref="NewestFirst"/>).</summary>
     public Guid? AfterId { get; init; }
+    /// <summary>Newest first (id descending) instead of oldest first.</summary>
+    public bool NewestFirst { get; init; }
     /// <summary>Page size, 1 to <see cref="MaxLimit"/>; 0 or less returns nothing.</summary>
     public int Limit { get; init; } = 100;
 

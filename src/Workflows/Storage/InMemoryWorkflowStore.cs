@@ -91,21 +91,25 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
         {
             throw new ArgumentException($"RunQuery.RunIds names {tooMany.Count} runs; at most {RunQuery.MaxLimit} may be asked for at once.", nameof(query));
         }
+        if (query.TenantIds is { Count: > RunQuery.MaxLimit } tenants)
+        {
+            throw new ArgumentException($"RunQuery.TenantIds names {tenants.Count} tenants; at most {RunQuery.MaxLimit} may be asked for at once.", nameof(query));
+        }
         var limit = Math.Min(query.Limit, RunQuery.MaxLimit);
         lock (_gate)
         {
-            IReadOnlyList<RunRecord> runs = limit <= 0 ? [] : _runs.Values
+            var selected = _runs.Values
                 .Where(r => query.TenantId is null || r.TenantId == query.TenantId)
+                .Where(r => query.TenantIds is not { } tenants || tenants.Contains(r.TenantId))
                 .Where(r => query.Workflow is null || r.Workflow == query.Workflow)
                 .Where(r => query.Statuses is not { Count: > 0 } || query.Statuses.Contains(r.Status))
                 .Where(r => query.CreatedFrom is not { } from || r.CreatedAt >= from)
                 .Where(r => query.CreatedBefore is not { } before || r.CreatedAt < before)
-                .Where(r => query.AfterId is not { } after || r.Id.CompareTo(after) > 0)
+                .Where(r => query.AfterId is not { } after || (query.NewestFirst ? r.Id.CompareTo(after) < 0 : r.Id.CompareTo(after) > 0))
                 .Where(r => query.RunIds is not { } ids || ids.Contains(r.Id))
-                .Where(r => query.ParentRunId is not { } parent || r.ParentRunId == parent)
-                .OrderBy(r => r.Id)
-                .Take(limit)
-                .ToList();
+                .Where(r => query.ParentRunId is not { } parent || r.ParentRunId == parent);
+            IReadOnlyList<RunRecord> runs = limit <= 0 ? []
+                : (query.NewestFirst ? selected.OrderByDescending(r => r.Id) : selected.OrderBy(r => r.Id)).Take(limit).ToList();
             return ValueTask.FromResult(runs);
         }
     }

@@ -251,6 +251,53 @@ public abstract class RunControlTests : ExecutionTestBase
         Assert.Equal((1, 1, 2, 2), (probe.Calls("one"), probe.Calls("two"), probe.Calls("three"), probe.Calls("four")));
     }
 
+    // ---- run control from an engine that does not have the workflow (the CLI, a dashboard) ---------------------
+
+    [Fact]
+    public async Task An_operator_engine_without_the_workflow_reopens_a_failed_run_and_the_worker_that_has_it_finishes_it()
+    {
+        var probe = new ExecutionProbe().Set("charge-broken");
+        var worker = await EngineAsync(probe, [RepairableWorkflow.Definition], workerId: "worker");
+        var run = await worker.StartAsync(RepairableWorkflow.Definition, "order-8");
+        await Assert.ThrowsAsync<WorkflowRunFailedException>(() => run.GetResultAsync().WaitAsync(Guard));
+        var operatorEngine = await EngineAsync(new ExecutionProbe("operator"), [], workerId: "operator");
+
+        probe.Set("charge-broken", false);
+        var reopened = await operatorEngine.ReopenRunAsync(run.RunId);
+        Assert.Equal((RunStatus.Pending, null), (reopened.Status, reopened.Error));
+        Assert.Null(reopened.Owner);
+
+        await WaitUntilAsync(async () => (await GetRunAsync(run.RunId)).Status == RunStatus.Succeeded, "the worker finished the reopened run");
+        var stored = await GetRunAsync(run.RunId);
+        Assert.Equal("\"order-8>prepared>charged>finished\"", stored.Output);
+        Assert.Equal(3, (await GetStepsAsync(run.RunId))[1].Attempt); // the failed step got exactly one new attempt
+        // A run that is not parked or failed is left as it is.
+        var again = await operatorEngine.ReopenRunAsync(run.RunId);
+        Assert.Equal(stored, again);
+        await Assert.ThrowsAsync<WorkflowNotFoundException>(() => operatorEngine.ReopenRunAsync(Guid.CreateVersion7()));
+        await Assert.ThrowsAsync<WorkflowNotFoundException>(() => operatorEngine.ReopenRunAsync(run.RunId, tenantId: "someone-else"));
+    }
+
+    [Fact]
+    public async Task An_operator_engine_without_the_workflow_forks_a_run_that_the_worker_then_executes()
+    {
+        var probe = new ExecutionProbe();
+        var worker = await EngineAsync(probe, [ForkableWorkflow.Definition], workerId: "worker");
+        var source = await worker.StartAsync(ForkableWorkflow.Definition, "in");
+        Assert.Equal("in|one#1|two#1|three#1|four#1", await source.GetResultAsync().WaitAsync(Guard));
+        var operatorEngine = await EngineAsync(new ExecutionProbe("operator"), [], workerId: "operator");
+
+        var fork = await operatorEngine.ForkRunAsync(source.RunId, 3);
+
+        Assert.Equal((RunStatus.Pending, source.RunId), (fork.Status, fork.ForkedFromRunId));
+        Assert.Equal(ForkableWorkflow.Definition.SchemaVersion, fork.SchemaVersion);
+        await WaitUntilAsync(async () => (await GetRunAsync(fork.Id)).Status == RunStatus.Succeeded, "the worker ran the fork");
+        Assert.Equal("\"in|one#1|two#1|three#2|four#2\"", (await GetRunAsync(fork.Id)).Output);
+        Assert.Equal((1, 1, 2, 2), (probe.Calls("one"), probe.Calls("two"), probe.Calls("three"), probe.Calls("four")));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => operatorEngine.ForkRunAsync(source.RunId, 6));
+        await Assert.ThrowsAsync<WorkflowNotFoundException>(() => operatorEngine.ForkRunAsync(Guid.CreateVersion7(), 1));
+    }
+
     [Fact]
     public async Task A_fork_over_an_unfinished_step_or_out_of_range_is_refused_with_a_typed_error()
     {

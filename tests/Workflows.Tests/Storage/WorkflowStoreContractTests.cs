@@ -1044,6 +1044,46 @@ public abstract partial class WorkflowStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Listing_newest_first_is_the_reverse_order_and_pages_towards_older_runs()
+    {
+        var random = new Random(4321);
+        var ids = Enumerable.Range(0, 30).Select(_ => Guid.NewGuid()).ToList();
+        ids.AddRange(Enumerable.Range(0, 10).Select(_ => Guid.CreateVersion7()));
+        foreach (var id in ids.OrderBy(_ => random.Next()))
+        {
+            await CreateAsync(NewRun(id: id));
+        }
+        var newestFirst = ids.OrderDescending().ToList();
+
+        Assert.Equal(newestFirst, (await Store.ListRunsAsync(new RunQuery { NewestFirst = true })).Select(r => r.Id));
+        var pages = new List<Guid>();
+        Guid? after = null;
+        while (true)
+        {
+            var page = await Store.ListRunsAsync(new RunQuery { NewestFirst = true, Limit = 7, AfterId = after });
+            pages.AddRange(page.Select(r => r.Id));
+            if (page.Count < 7) break;
+            after = page[^1].Id;
+        }
+        Assert.Equal(newestFirst, pages);
+    }
+
+    [Fact]
+    public async Task Listing_by_several_tenants_returns_only_theirs()
+    {
+        var a = await CreateAsync(NewRun(tenant: Tenant));
+        var b = await CreateAsync(NewRun(tenant: OtherTenant));
+        await CreateAsync(NewRun(tenant: "tenant-c"));
+
+        Assert.Equal(new[] { a.Id, b.Id }.Order(), (await Store.ListRunsAsync(new RunQuery { TenantIds = [Tenant, OtherTenant] })).Select(r => r.Id));
+        Assert.Equal([b.Id], (await Store.ListRunsAsync(new RunQuery { TenantIds = [OtherTenant, "nobody"] })).Select(r => r.Id));
+        Assert.Empty(await Store.ListRunsAsync(new RunQuery { TenantIds = [] }));
+        // Both filters hold: a tenant outside the list matches nothing.
+        Assert.Empty(await Store.ListRunsAsync(new RunQuery { TenantId = "tenant-c", TenantIds = [Tenant] }));
+        Assert.Equal([a.Id], (await Store.ListRunsAsync(new RunQuery { TenantId = Tenant, TenantIds = [Tenant, OtherTenant] })).Select(r => r.Id));
+    }
+
+    [Fact]
     public async Task Listing_returns_oldest_first_by_id_and_honours_the_limit()
     {
         // Random ids created in random order: the listing sorts them as Guid.CompareTo does (for UUIDv7, by time).

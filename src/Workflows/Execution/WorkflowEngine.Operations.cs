@@ -1,0 +1,62 @@
+using Workflows.Journal;
+using Workflows.Storage;
+
+namespace Workflows;
+
+/// <summary>
+/// Run control for operators (the <c>workflows</c> CLI, the dashboard, an admin endpoint): the same journal writes as
+/// <see cref="ResumeAsync(Guid, string?, bool, CancellationToken)"/> and <see cref="ForkAsync"/>, without needing the
+/// run's workflow to be registered with this engine. The run is then executed by an engine that has it (the
+/// application's worker), or by this one at once when it has it too.
+/// </summary>
+public sealed partial class WorkflowEngine
+{
+    /// <summary>
+    /// Reopens a parked or failed run: it becomes Pending, ready for the next engine that has its workflow (a failed run
+    /// from its failed step, which gets one new attempt; earlier steps replay). A run in any other status is returned as it
+    /// is. When the workflow is registered here, the run is also claimed and executed here if a slot is free.
+    /// </summary>
+    /// <returns>The run's record after the call.</returns>
+    /// <exception cref="WorkflowNotFoundException">The tenant has no run with that id.</exception>
+    public async Task<RunRecord> ReopenRunAsync(Guid runId, string? tenantId = null, CancellationToken cancellationToken = default)
+    {
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        var run = await GetRunRecordAsync(runId, tenantId, cancellationToken).ConfigureAwait(false);
+        if (run.Status is not (RunStatus.Parked or RunStatus.Failed))
+        {
+            return run;
+        }
+        run = await ReopenAsync(run, cancellationToken).ConfigureAwait(false);
+        if (_definitions.ContainsKey(run.Workflow))
+        {
+            StartScheduler();
+            await TryExecuteAsync(run, cancellationToken).ConfigureAwait(false);
+        }
+        return run;
+    }
+
+    /// <summary>
+    /// Creates a fork of a run (see <see cref="ForkAsync"/>: the same rules for <paramref name="fromSequence"/>), Pending,
+    /// for the next engine that has its workflow; executed here at once when the workflow is registered here. A fork made
+    /// without the workflow keeps the source's schema version: the engine that executes it checks that version as it
+    /// would any run's.
+    /// </summary>
+    /// <returns>The fork's record as created.</returns>
+    /// <exception cref="WorkflowNotFoundException">The tenant has no run with that id.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The sequence is not between 1 and one past the run's last step, or a step before it has not ended.</exception>
+    public async Task<RunRecord> ForkRunAsync(Guid runId, int fromSequence, string? tenantId = null, CancellationToken cancellationToken = default)
+    {
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        var source = await GetRunRecordAsync(runId, tenantId, cancellationToken).ConfigureAwait(false);
+        if (_definitions.TryGetValue(source.Workflow, out var definition))
+        {
+            var (fork, copied) = await PrepareForkAsync(source, fromSequence, definition.SchemaVersion, cancellationToken).ConfigureAwait(false);
+            await CreateAndExecuteAsync(fork, copied, null, cancellationToken).ConfigureAwait(false);
+            return fork;
+        }
+        var (unclaimed, steps) = await PrepareForkAsync(source, fromSequence, source.SchemaVersion, cancellationToken).ConfigureAwait(false);
+        var created = await _store.CreateRunAsync(unclaimed, steps, cancellationToken).ConfigureAwait(false);
+        Committed(created.Run, [JournalWrite.Update(created.Run), .. steps.Select(JournalWrite.Insert)]);
+        return created.Run;
+    }
+}
