@@ -13,9 +13,17 @@ public sealed class HostBehaviour(Ledger ledger, AttemptReader attempts, int han
     public async Task<StepResult> BodyAsync(string step, int index, long previous)
     {
         var runId = Workflow.RunId;
-        // The attempt the engine committed as Running before it called this body.
-        var attempt = attempts.Read(runId, step);
+        // This execution's attempt, as the engine numbered it.
+        var attempt = CurrentStep.Attempt;
+        // The engine must have committed that attempt as Running before it called this body: the journal, read on a
+        // connection of its own, says at least that much. It may say more: this process was paused after its commit and
+        // another engine took the run over and began a later attempt (this process's own commits are then refused).
+        var committed = attempts.Read(runId, step);
         var begun = Interlocked.Increment(ref _begun);
+        if (committed < attempt)
+        {
+            ledger.Write("uncommitted", runId, step, committed);
+        }
         ledger.Write("begin", runId, step, attempt);
         if (hangMod > 0 && step == $"s{index % hangMod + 1}")
         {
