@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Workflows.Journal;
+using Workflows.Serialization;
 
 namespace Workflows.Inspection;
 
@@ -16,6 +17,10 @@ public sealed record TimelineTextOptions
     /// False: one line per row, the output shortened into the detail column, the run's output on one <c>Output:</c> line.
     /// </summary>
     public bool JsonBeneath { get; init; } = true;
+    /// <summary>Outputs shown at all (beneath the rows or in the detail column); false for a listing without JSON bodies.</summary>
+    public bool ShowOutputs { get; init; } = true;
+    /// <summary>The totals lines (tokens and cost, counts by state, ran/replayed when known) after the rows.</summary>
+    public bool Totals { get; init; } = true;
     /// <summary>The run's output (and its error, when not already on top) after the rows.</summary>
     public bool RunOutput { get; init; } = true;
     /// <summary>Longest detail text in the detail column before it is cut with "...".</summary>
@@ -71,13 +76,15 @@ public static class TimelineText
             var position = row.Position.ToString(CultureInfo.InvariantCulture) + (row.SharesPosition ? WaveMark : " ");
             var tokens = row.InputTokens is not null || row.OutputTokens is not null ? $"{row.InputTokens ?? 0,6}/{row.OutputTokens ?? 0,-6}" : "      -      ";
             var cost = row.CostUsd is { } usd ? usd.ToString("0.000000", CultureInfo.InvariantCulture) : "-";
-            var detail = row.Detail ?? (options.JsonBeneath ? null : Flat(row.Step.Output));
+            var detail = row.Detail ?? (options.JsonBeneath || !options.ShowOutputs ? null : Flat(row.OutputJson));
             if (row.Attempt > 1) detail = $"attempt {row.Attempt}" + (detail is null ? "" : "; " + detail);
             text.Append(CultureInfo.InvariantCulture,
                 $"  {TimelineGlyphs.Of(row.State)}  {row.Sequence,3}. {name,-22} {TimelineGlyphs.Word(row.State),-9} {row.Duration,9}  {position,4}  {tokens,13}  {cost,9}  ");
             if (withOrigin) text.Append(CultureInfo.InvariantCulture, $"{row.Origin ?? "",-8}  ");
-            text.Append(Shorten(detail, options.DetailWidth)).AppendLine();
-            if (options.JsonBeneath)
+            text.Append(Shorten(detail, options.DetailWidth));
+            TrimLineEnd(text);
+            text.AppendLine();
+            if (options.JsonBeneath && options.ShowOutputs)
             {
                 var beneath = new string(' ', 9 + 2 * row.Depth);
                 if (row.OutputJson is { } json && row.Kind is not (StepKind.Now or StepKind.Guid or StepKind.Random))
@@ -91,11 +98,14 @@ public static class TimelineText
             }
         }
 
-        var totals = view.Totals;
-        text.Append(CultureInfo.InvariantCulture,
-            $"  Totals (run and its children): {totals.InputTokens} tokens in, {totals.OutputTokens} tokens out, ${totals.CostUsd.ToString("0.000000", CultureInfo.InvariantCulture)}").AppendLine();
-        text.Append("  ").Append(Counts(view.Rows)).AppendLine();
-        if (withOrigin)
+        if (options.Totals)
+        {
+            var totals = view.Totals;
+            text.Append(CultureInfo.InvariantCulture,
+                $"  Totals (run and its children): {totals.InputTokens} tokens in, {totals.OutputTokens} tokens out, ${totals.CostUsd.ToString("0.000000", CultureInfo.InvariantCulture)}").AppendLine();
+            text.Append("  ").Append(Counts(view.Rows)).AppendLine();
+        }
+        if (options.Totals && withOrigin)
         {
             var replayed = view.Rows.Count(r => r.Origin == "replayed");
             var ran = view.Rows.Count(r => r.Origin == "ran");
@@ -144,6 +154,13 @@ public static class TimelineText
             : "-";
     }
 
+    private static void TrimLineEnd(StringBuilder text)
+    {
+        var end = text.Length;
+        while (end > 0 && text[end - 1] == ' ') end--;
+        text.Length = end;
+    }
+
     private static void AppendIndented(StringBuilder text, string indent, string block)
     {
         foreach (var line in block.ReplaceLineEndings("\n").Split('\n'))
@@ -152,7 +169,20 @@ public static class TimelineText
         }
     }
 
-    private static string? Flat(string? json) => json?.ReplaceLineEndings(" ");
+    private static string? Flat(string? json) => json is null ? null : Compact(json);
+
+    private static string Compact(string json)
+    {
+        try
+        {
+            using var document = System.Text.Json.JsonDocument.Parse(json);
+            return JournalJson.Write(document.RootElement, static (writer, element) => element.WriteTo(writer));
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return json.ReplaceLineEndings(" ");
+        }
+    }
 
     private static string Shorten(string? text, int width) =>
         text is null ? "" : width < 4 || text.Length <= width ? text : text[..(width - 3)] + "...";

@@ -63,10 +63,45 @@ public sealed record TimelineView(RunRecord Run, IReadOnlyList<TimelineRow> Rows
     }
 
     /// <summary>The view of a timeline already read, with its child runs read through <paramref name="engine"/>.</summary>
-    public static async Task<TimelineView> LoadAsync(WorkflowEngine engine, RunTimeline timeline, Func<StepRecord, string?>? origin, CancellationToken ct = default)
+    public static Task<TimelineView> LoadAsync(WorkflowEngine engine, RunTimeline timeline, Func<StepRecord, string?>? origin, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(engine);
         ArgumentNullException.ThrowIfNull(timeline);
+        return WithChildrenAsync(timeline, origin, async (tenant, childId) =>
+        {
+            try
+            {
+                return await engine.GetTimelineAsync(childId, tenant, ct).ConfigureAwait(false);
+            }
+            catch (WorkflowNotFoundException)
+            {
+                return null;
+            }
+        });
+    }
+
+    /// <summary>
+    /// Reads a run's timeline straight from a store (a read-only one beside a live engine: no engine, no scheduler) and,
+    /// with <paramref name="withChildren"/>, those of its child runs.
+    /// </summary>
+    /// <exception cref="WorkflowNotFoundException">The tenant has no such run.</exception>
+    public static async Task<TimelineView> LoadAsync(IWorkflowStore store, Guid runId, string tenantId, bool withChildren = true, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(tenantId);
+        var timeline = await ReadAsync(tenantId, runId).ConfigureAwait(false)
+            ?? throw new WorkflowNotFoundException($"No run {runId} in tenant '{tenantId}'.");
+        return withChildren ? await WithChildrenAsync(timeline, null, ReadAsync).ConfigureAwait(false) : Of(timeline);
+
+        async Task<RunTimeline?> ReadAsync(string tenant, Guid id)
+        {
+            if (await store.GetRunAsync(tenant, id, ct).ConfigureAwait(false) is not { } run) return null;
+            return new RunTimeline(run, await store.GetStepsAsync(tenant, id, ct).ConfigureAwait(false));
+        }
+    }
+
+    private static async Task<TimelineView> WithChildrenAsync(RunTimeline timeline, Func<StepRecord, string?>? origin, Func<string, Guid, Task<RunTimeline?>> read)
+    {
         var children = new Dictionary<Guid, RunTimeline>();
         await CollectAsync(timeline, 0).ConfigureAwait(false);
         return Of(timeline, children, origin);
@@ -77,15 +112,8 @@ public sealed record TimelineView(RunRecord Run, IReadOnlyList<TimelineRow> Rows
             foreach (var step in parent.Steps)
             {
                 if (step.Kind != StepKind.ChildWorkflow || ChildRunIdOf(step) is not { } childId || children.ContainsKey(childId)) continue;
-                RunTimeline child;
-                try
-                {
-                    child = await engine.GetTimelineAsync(childId, step.TenantId, ct).ConfigureAwait(false);
-                }
-                catch (WorkflowNotFoundException)
-                {
-                    continue; // a child that cannot be read is shown without its entries
-                }
+                // A child that cannot be read is shown without its entries.
+                if (await read(step.TenantId, childId).ConfigureAwait(false) is not { } child) continue;
                 children[childId] = child;
                 await CollectAsync(child, depth + 1).ConfigureAwait(false);
             }
