@@ -1,0 +1,5 @@
+using System.Text;
+using Workflows.Cli;
+
+Console.OutputEncoding = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false);
+return await Commands.RunAsync(args).ConfigureAwait(false);
