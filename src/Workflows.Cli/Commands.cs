@@ -32,7 +32,7 @@ internal static class Commands
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
-            foreach (var error in parse.Errors) Output.Error("bad input: " + error.Message);
+            Output.Error("bad input: " + string.Join("; ", parse.Errors.Select(e => e.Message).Distinct()) + " (see workflows --help)");
             return ExitCodes.BadInput;
         }
         try
