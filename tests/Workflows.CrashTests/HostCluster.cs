@@ -346,7 +346,8 @@ internal sealed class HostChild : IAsyncDisposable
     {
         using var kill = Process.Start(new ProcessStartInfo("/bin/kill", ["-" + signal, Pid.ToString(CultureInfo.InvariantCulture)]) { UseShellExecute = false })!;
         kill.WaitForExit();
-        Assert.True(kill.ExitCode == 0, $"kill -{signal} {Pid} failed ({kill.ExitCode})");
+        // A process that was already on its way out when it was stopped exits all the same: nothing is left to signal.
+        Assert.True(kill.ExitCode == 0 || _process.HasExited, $"kill -{signal} {Pid} failed ({kill.ExitCode})");
     }
 
     public async ValueTask DisposeAsync()
