@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Http;
 
@@ -7,7 +8,9 @@ namespace Workflows.Dashboard;
 /// <summary>The dashboard's URLs under the prefix it was mapped at (and the app's path base).</summary>
 internal sealed class DashboardPaths(string prefix)
 {
-    public const string AssetsVersion = "1";
+    /// <summary>Part of the assets' URLs: a hash of their text, so that a browser never keeps an old stylesheet or script.</summary>
+    public static readonly string AssetsVersion =
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Assets.DashboardStyles.Text + Assets.DashboardScript.Text)))[..12];
 
     public string Prefix { get; } = "/" + prefix.Trim('/');
 

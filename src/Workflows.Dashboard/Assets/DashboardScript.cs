@@ -1,7 +1,7 @@
 namespace Workflows.Dashboard.Assets;
 
 /// <summary>
-/// The dashboard's only script: while a run is not final, fetch its live fragment every interval and swap it in (no
+/// The dashboard's only script: it leaves empty filters out of the runs list's URL, and while a run is not final fetch its live fragment every interval and swap it in (no
 /// page reload), show the action forms its new status allows, and stop once it is final.
 /// </summary>
 internal static class DashboardScript
@@ -9,6 +9,15 @@ internal static class DashboardScript
     public const string Text = """
         "use strict";
         (function () {
+          // The runs filters: leave empty fields out of the query string.
+          for (const form of document.querySelectorAll("form.filters")) {
+            form.addEventListener("formdata", e => {
+              for (const [name, value] of Array.from(e.formData.entries())) {
+                if (value === "") e.formData.delete(name);
+              }
+            });
+          }
+
           const live = document.getElementById("run-live");
           if (!live) return;
           const actions = document.getElementById("run-actions");
