@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Writes the Workflows package (runtime, generator as an analyzer, InterceptorsNamespaces targets) and the
-# Workflows.Sqlite and Workflows.Hosting packages to artifacts/packages/.
+# Workflows.Sqlite and Workflows.Hosting packages, and the Workflows.Cli tool package (the `workflows` command), to
+# artifacts/packages/.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -12,4 +13,5 @@ dotnet build src/Workflows.Generators -c Release -nologo -v:quiet
 dotnet pack src/Workflows -c Release -nologo -v:quiet -o "$out"
 dotnet pack src/Workflows.Sqlite -c Release -nologo -v:quiet -o "$out"
 dotnet pack src/Workflows.Hosting -c Release -nologo -v:quiet -o "$out"
+dotnet pack src/Workflows.Cli -c Release -nologo -v:quiet -o "$out"
 ls -1 "$out"
