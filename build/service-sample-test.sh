@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The OrderService sample's acceptance scenario, on a real Kestrel server on 127.0.0.1 (a free port, a temp SQLite file):
 # POST /orders runs the order to Succeeded with its four steps in GET /orders/{id}; an unknown id is 404, a malformed
-# one 400; an event to an ended run is 409; /health is Healthy. Then a run is started with slow steps, the server is
+# one 400; an event to an ended run is 409; /health is Healthy; the dashboard at /workflows lists the run and its page shows
+# the four steps. Then a run is started with slow steps, the server is
 # killed with SIGKILL in the middle of it, and a new server on the same file completes it (its hosted worker resumes
 # it) with the clean run's output. The server is always stopped, on failure too.
 set -euo pipefail
@@ -67,8 +68,18 @@ expected="$(json 'json.dumps(d["output"], sort_keys=True)' <<<"$done_body")"
 [ "$(code -X POST -H 'content-type: application/json' -d '{"orderId":' "$base/orders")" = 400 ] || fail "a malformed order is not 400"
 health="$(curl -s "$base/health")"
 [ "$health" = Healthy ] || fail "/health answered '$health'"
+# The dashboard: its URL printed at start, the runs page lists the run, the run's page shows its steps by name.
+grep -q "Workflows dashboard: $base/workflows" "$work/server.log" || fail "the service did not print the dashboard's URL"
+[ "$(code "$base/workflows")" = 200 ] || fail "GET /workflows is not 200"
+curl -fs "$base/workflows" | grep -q "data-run-id=\"$run\"" || fail "the dashboard's runs page does not list run $run"
+[ "$(code "$base/workflows/runs/$run")" = 200 ] || fail "GET /workflows/runs/$run is not 200"
+detail="$(curl -fs "$base/workflows/runs/$run")"
+for step in reserve-inventory charge-payment create-shipment send-confirmation; do
+  grep -q "<span class=\"name\">$step</span>" <<<"$detail" || fail "the dashboard's page of run $run does not show step $step"
+done
+[ "$(code "$base/workflows/runs/00000000-0000-0000-0000-000000000001")" = 404 ] || fail "the dashboard's page of an unknown run is not 404"
 stop
-echo "service sample: clean run $run OK ($steps), 404/400/409 and /health OK"
+echo "service sample: clean run $run OK ($steps), 404/400/409, /health and the dashboard (/workflows, the run's page) OK"
 
 # Crash: every step call held back 1.5 s; SIGKILL once the first step is journaled and the second is running.
 start --Orders:StepDelayMs=1500

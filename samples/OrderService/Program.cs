@@ -1,5 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -7,11 +9,13 @@ using OpenTelemetry.Trace;
 using OrderFulfillment;
 using OrderService;
 using Workflows;
+using Workflows.Dashboard;
 using Workflows.Hosting;
 using Workflows.Serialization;
 
 // dotnet run --project samples/OrderService [-- --urls http://127.0.0.1:5080] [--otel-console]
-//   [--Workflows:SqlitePath=order-service.db] [--Orders:StepDelayMs=0]
+//   [--Workflows:SqlitePath=order-service.db] [--Orders:StepDelayMs=0] [--Dashboard:AllowActions=true]
+// The dashboard is at /workflows (its URL is printed at start).
 var otelConsole = args.Contains("--otel-console");
 var builder = WebApplication.CreateBuilder(args.Where(a => a != "--otel-console").ToArray());
 if (otelConsole)
@@ -38,6 +42,17 @@ builder.Services.AddSingleton<IShipping>(sp => sp.GetRequiredService<SlowBackend
 builder.Services.AddSingleton<INotifications>(sp => sp.GetRequiredService<SlowBackends>());
 
 builder.Services.AddHealthChecks().AddWorkflowsHealthCheck();
+
+// The dashboard: runs and their timelines, read-only unless actions are allowed. This sample has no sign-in, so
+// Dashboard:AllowActions=true lets anyone who reaches it cancel, resume, fork and send events (a local demo only); a real
+// application names a policy of its own (a role, say) and a TenantResolver reading the user's tenants.
+const string DashboardOperators = "workflows-operators";
+var dashboardActions = builder.Configuration.GetValue("Dashboard:AllowActions", false);
+if (dashboardActions)
+{
+    builder.Services.AddAuthorization(o => o.AddPolicy(DashboardOperators, p => p.RequireAssertion(_ => true)));
+}
+builder.Services.AddWorkflowsDashboard(o => o.ActionsPolicy = dashboardActions ? DashboardOperators : null);
 builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
 
 if (builder.Configuration.GetValue("Telemetry:Console", false))
@@ -57,6 +72,14 @@ JsonCodecRegistry.Register(new JsonElementCodec());
 var app = builder.Build();
 
 app.MapHealthChecks("/health");
+app.MapWorkflowsDashboard("/workflows");
+app.Lifetime.ApplicationStarted.Register(() =>
+{
+    foreach (var address in app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [])
+    {
+        Console.WriteLine($"Workflows dashboard: {address.TrimEnd('/')}/workflows{(dashboardActions ? "" : " (read-only)")}");
+    }
+});
 
 app.MapPost("/orders", async Task<Results<Accepted<StartedRun>, BadRequest<ApiError>>> (HttpRequest request, IWorkflowClient workflows,
     CancellationToken cancellationToken) =>

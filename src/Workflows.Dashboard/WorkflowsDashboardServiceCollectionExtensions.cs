@@ -19,7 +19,8 @@ public static class WorkflowsDashboardServiceCollectionExtensions
         options.ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WorkflowsDashboardOptions>, WorkflowsDashboardOptionsValidation>());
         services.AddAntiforgery();
-        services.AddAuthorizationCore();
+        // The full authorization services (policy evaluator included): WebApplication adds the authorization middleware when they are registered.
+        services.AddAuthorization();
         services.TryAddSingleton<DashboardMarker>();
         return services;
     }
