@@ -13,5 +13,6 @@ dotnet build src/Workflows.Generators -c Release -nologo -v:quiet
 dotnet pack src/Workflows -c Release -nologo -v:quiet -o "$out"
 dotnet pack src/Workflows.Sqlite -c Release -nologo -v:quiet -o "$out"
 dotnet pack src/Workflows.Hosting -c Release -nologo -v:quiet -o "$out"
+dotnet pack src/Workflows.Dashboard -c Release -nologo -v:quiet -o "$out"
 dotnet pack src/Workflows.Cli -c Release -nologo -v:quiet -o "$out"
 ls -1 "$out"
