@@ -40,10 +40,8 @@ public sealed partial class RunDetailPageTests(DashboardFixture fixture)
         Assert.Equal(Tenant, await page.Locator(".run-tenant").InnerTextAsync());
         Assert.StartsWith("1,200 in · 340 out tokens · $0.0042", await page.Locator(".run-totals").InnerTextAsync());
 
-        // The run's error on top, its markup shown as text, never as elements.
-        var runError = page.Locator(".run-error");
-        Assert.Contains(ShowcaseWorkflow.Declined, await runError.InnerTextAsync());
-        Assert.Equal(0, await page.Locator(".run-error script, main script").CountAsync());
+        // The run's error on top.
+        Assert.Contains(ShowcaseWorkflow.Declined, await page.Locator(".run-error").InnerTextAsync());
 
         // Every journal entry is a row: glyph and word, the name exactly as journaled, a duration.
         var expected = timeline.Steps.Select(s => s.Name).ToArray();
@@ -111,6 +109,23 @@ public sealed partial class RunDetailPageTests(DashboardFixture fixture)
         Assert.Contains("dash-label", await page.Locator("h1").InnerTextAsync());
         Assert.Equal("✓ succeeded", (await page.Locator(".run-status .badge").InnerTextAsync()).Trim());
         Assert.Equal($"/workflows/runs/{timeline.Run.Id}", await page.Locator("a.parent-link").GetAttributeAsync("href"));
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task Journal_data_is_shown_as_text_never_as_markup()
+    {
+        const string markup = "<script>window.__injected = 1</script><b>bold</b> & 'quoted' \"double\"";
+        var run = await fixture.Engine.StartAsync(GreetWorkflow.Definition, markup, new StartOptions { TenantId = Tenant });
+        await run.GetResultAsync();
+        var page = await fixture.OpenAsUserAsync("alice", Tenant);
+        await page.GotoAsync($"/workflows/runs/{run.RunId}");
+
+        var output = await Entry(page, "compose").Locator(":scope > pre.json.output").TextContentAsync();
+        Assert.Equal(TimelineView.Indent((await fixture.Engine.GetTimelineAsync(run.RunId, Tenant)).Steps[0].Output), output);
+        Assert.Contains(markup.Replace("\"", "\\\"", StringComparison.Ordinal), output);
+        Assert.Equal(0, await page.Locator("main b, main script").CountAsync());
+        Assert.Null(await page.EvaluateAsync<int?>("() => window.__injected"));
         await page.Context.CloseAsync();
     }
 

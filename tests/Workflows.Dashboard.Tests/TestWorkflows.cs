@@ -24,12 +24,12 @@ public sealed record Approval(bool Approved, string By);
 /// <summary>
 /// Every kind of row the run page shows: a plain step with an object output, a parallel wave of two steps, an agent
 /// step reporting tokens and cost, a step that skips itself, an event wait, a child run, and a last step whose failure
-/// fails the run (its message holds markup, which the page must show as text).
+/// fails the run.
 /// </summary>
 [Workflow("dash-showcase")]
 public partial class ShowcaseWorkflow
 {
-    public const string Declined = "card declined: <script>alert('x')</script> & more";
+    public const string Declined = "card declined: insufficient funds (order ord-42)";
 
     [WorkflowRun]
     public async Task<string> RunAsync(string customer)
