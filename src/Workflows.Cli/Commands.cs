@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 using System.Data.Common;
 using System.Globalization;
 using System.Text;
@@ -24,7 +25,12 @@ internal static class Commands
 
     public static async Task<int> RunAsync(string[] args)
     {
-        var root = new RootCommand("Inspect and operate the runs of a Workflows journal.\n\n" + ExitCodes.HelpText);
+        // A plain command named as the tool is installed (a RootCommand takes the name of the process's file).
+        var root = new Command("workflows", "Inspect and operate the runs of a Workflows journal.\n\n" + ExitCodes.HelpText)
+        {
+            new HelpOption(),
+            new VersionOption(),
+        };
         root.Options.Add(Db);
         root.Subcommands.Add(RunsCommand());
         root.Subcommands.Add(EventsCommand());
@@ -200,9 +206,7 @@ internal static class Commands
         {
             var runId = Inputs.RunId(parse.GetValue(id));
             var tenantId = Inputs.Tenant(parse.GetValue(tenant));
-            var (engine, store) = await Location(parse).OpenForWritingAsync(ct).ConfigureAwait(false);
-            await using (store.ConfigureAwait(false))
-            await using (engine.ConfigureAwait(false))
+            return await WriteAsync(parse, ct, async (engine, ct) =>
             {
                 var run = await FindRunAsync(engine, runId, tenantId, ct).ConfigureAwait(false);
                 var outcome = await engine.CancelAsync(run.Id, run.TenantId, parse.GetValue(reason), ct).ConfigureAwait(false);
@@ -220,7 +224,7 @@ internal static class Commands
                     default:
                         throw CliException.NotFound($"no run {run.Id} in tenant '{run.TenantId}'");
                 }
-            }
+            }).ConfigureAwait(false);
         });
         return command;
     }
@@ -234,9 +238,7 @@ internal static class Commands
         {
             var runId = Inputs.RunId(parse.GetValue(id));
             var tenantId = Inputs.Tenant(parse.GetValue(tenant));
-            var (engine, store) = await Location(parse).OpenForWritingAsync(ct).ConfigureAwait(false);
-            await using (store.ConfigureAwait(false))
-            await using (engine.ConfigureAwait(false))
+            return await WriteAsync(parse, ct, async (engine, ct) =>
             {
                 var run = await FindRunAsync(engine, runId, tenantId, ct).ConfigureAwait(false);
                 if (run.Status is not (RunStatus.Parked or RunStatus.Failed))
@@ -250,7 +252,7 @@ internal static class Commands
                 }
                 Output.Line($"resumed run {run.Id} (was {run.Status.ToString().ToLowerInvariant()}, now {reopened.Status.ToString().ToLowerInvariant()}): an engine with workflow '{run.Workflow}' runs it");
                 return ExitCodes.Ok;
-            }
+            }).ConfigureAwait(false);
         });
         return command;
     }
@@ -267,9 +269,7 @@ internal static class Commands
             var tenantId = Inputs.Tenant(parse.GetValue(tenant));
             var sequence = parse.GetValue(from);
             if (sequence < 1) throw CliException.BadInput($"--from {sequence} is not a sequence number (1 or more)");
-            var (engine, store) = await Location(parse).OpenForWritingAsync(ct).ConfigureAwait(false);
-            await using (store.ConfigureAwait(false))
-            await using (engine.ConfigureAwait(false))
+            return await WriteAsync(parse, ct, async (engine, ct) =>
             {
                 var run = await FindRunAsync(engine, runId, tenantId, ct).ConfigureAwait(false);
                 RunRecord fork;
@@ -297,7 +297,7 @@ internal static class Commands
                     Output.Line(fork.Id.ToString());
                 }
                 return ExitCodes.Ok;
-            }
+            }).ConfigureAwait(false);
         });
         return command;
     }
@@ -316,15 +316,13 @@ internal static class Commands
             var eventName = parse.GetValue(name)!;
             var value = Inputs.Json(parse.GetValue(payload), "the json argument");
             var tenantId = Inputs.Tenant(parse.GetValue(tenant));
-            var (engine, store) = await Location(parse).OpenForWritingAsync(ct).ConfigureAwait(false);
-            await using (store.ConfigureAwait(false))
-            await using (engine.ConfigureAwait(false))
+            return await WriteAsync(parse, ct, async (engine, ct) =>
             {
                 var target = await FindRunAsync(engine, runId, tenantId, ct).ConfigureAwait(false);
                 var sent = await engine.SendEventAsync(target.Id, eventName, value, JsonCodecs.JsonElement, target.TenantId, parse.GetValue(key), ct).ConfigureAwait(false);
                 Output.Line($"sent event '{sent.Name}' to run {target.Id} (event {sent.Id})");
                 return ExitCodes.Ok;
-            }
+            }).ConfigureAwait(false);
         });
         var events = new Command("events", "Send events to runs.");
         events.Subcommands.Add(send);
@@ -334,6 +332,30 @@ internal static class Commands
     // ---- shared -------------------------------------------------------------------------------------------------------
 
     private static JournalLocation Location(ParseResult parse) => JournalLocation.From(parse.GetValue(Db));
+
+    /// <summary>How long a write waits for a journal that another process keeps locked (the engine retries an unavailable store).</summary>
+    private static readonly TimeSpan WriteTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>Runs a write under an engine over the read-write store, then disposes both; a journal locked past <see cref="WriteTimeout"/> is exit code 4.</summary>
+    private static async Task<int> WriteAsync(ParseResult parse, CancellationToken ct, Func<WorkflowEngine, CancellationToken, Task<int>> write)
+    {
+        var location = Location(parse);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        deadline.CancelAfter(WriteTimeout);
+        try
+        {
+            var (engine, store) = await location.OpenForWritingAsync(deadline.Token).ConfigureAwait(false);
+            await using (store.ConfigureAwait(false))
+            await using (engine.ConfigureAwait(false))
+            {
+                return await write(engine, deadline.Token).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !ct.IsCancellationRequested)
+        {
+            throw CliException.Unavailable($"the journal at {location.Path} stayed locked or unreachable for {WriteTimeout.TotalSeconds:0} s");
+        }
+    }
 
     private static void Handle(Command command, Func<ParseResult, CancellationToken, Task<int>> body) =>
         command.SetAction(async (parse, ct) =>

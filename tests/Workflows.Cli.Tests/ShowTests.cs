@@ -114,6 +114,9 @@ public sealed class ShowTests(CliFixture fixture)
             Assert.Equal(fixture.ChildRunId, r.GetProperty("runId").GetGuid());
         });
 
+        var child = Assert.Single(root.GetProperty("childRuns").EnumerateArray());
+        Assert.Equal((fixture.ChildRunId, "succeeded", fixture.MainRunId), (child.GetProperty("id").GetGuid(), child.GetProperty("status").GetString(), child.GetProperty("parentRunId").GetGuid()));
+
         var charge = rows[9];
         Assert.Equal(("failed", "✗", 3), (charge.GetProperty("state").GetString(), charge.GetProperty("glyph").GetString(), charge.GetProperty("attempt").GetInt32()));
         Assert.Equal("StepFailed", charge.GetProperty("error").GetProperty("kind").GetString());

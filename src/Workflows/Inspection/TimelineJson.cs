@@ -9,7 +9,7 @@ namespace Workflows.Inspection;
 /// </summary>
 public static class TimelineJson
 {
-    /// <summary>Writes <paramref name="view"/>: <c>{"run": {…}, "rows": [{…}], "totals": {…}, "counts": {…}}</c>.</summary>
+    /// <summary>Writes <paramref name="view"/>: <c>{"run": {…}, "rows": [{…}], "childRuns": [{…}], "totals": {…}, "counts": {…}}</c>.</summary>
     public static void Write(Utf8JsonWriter writer, TimelineView view)
     {
         ArgumentNullException.ThrowIfNull(writer);
@@ -19,6 +19,9 @@ public static class TimelineJson
         WriteRun(writer, view.Run);
         writer.WriteStartArray("rows");
         foreach (var row in view.Rows) WriteRow(writer, row);
+        writer.WriteEndArray();
+        writer.WriteStartArray("childRuns");
+        foreach (var child in view.ChildRuns.Values.OrderBy(r => r.ParentStep).ThenBy(r => r.Id)) WriteRun(writer, child);
         writer.WriteEndArray();
         writer.WritePropertyName("totals");
         WriteUsage(writer, view.Totals);
