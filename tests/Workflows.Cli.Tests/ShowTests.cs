@@ -162,6 +162,19 @@ public sealed class ShowTests(CliFixture fixture)
         Assert.Equal("", other.StdOut);
     }
 
+    [Fact]
+    public async Task Show_renders_an_open_event_wait_as_waiting()
+    {
+        var result = await fixture.RunAsync("runs", "show", fixture.WaitingRunId.ToString(), "--db", fixture.Journal);
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var lines = Lines(result.StdOut);
+        Assert.StartsWith($"Run {fixture.WaitingRunId}  workflow 'cli-waiting'  status Waiting  ", lines[0]);
+        Assert.Contains("  waiting for event:go", lines);
+        Row(lines, @"^  ✓ +1\. start +succeeded ");
+        Row(lines, @"^  ◷ +2\. go \[event\] +waiting +.*waiting for event 'go'$");
+        Assert.Contains("  2 entries: 1 succeeded, 1 waiting", lines);
+    }
+
     internal static List<string> Lines(string text) => [.. text.ReplaceLineEndings("\n").TrimEnd('\n').Split('\n')];
 
     private static int Row(List<string> lines, string pattern)
