@@ -26,13 +26,22 @@ public sealed partial class WorkflowContext
         }
         var engine = Engine ?? throw new InvalidOperationException("Child runs need a run executed by a WorkflowEngine.");
         var sequence = NextSequence(child.Name, StepKind.ChildWorkflow, out var recorded);
-        var childId = ChildIdOf(RunId, sequence);
         if (recorded is not null)
         {
+            // The journal says which child this entry started: the replay follows it, whatever the id scheme is now.
+            var childId = RecordedChildId(recorded);
             if (StatusTransitions.IsFinal(recorded.Status)) MarkReplayed(recorded);
             else TrackRunning(recorded);
             return new ChildWorkflowRun<TOutput>(this, sequence, childId, child.Name, child.OutputCodec);
         }
+        return await StartNewChildAsync(engine, child, input, sequence, timeout).ConfigureAwait(false);
+    }
+
+    private async Task<ChildWorkflowRun<TOutput>> StartNewChildAsync<TWorkflow, TInput, TOutput>(WorkflowEngine engine,
+        WorkflowDefinition<TWorkflow, TInput, TOutput> child, TInput input, int sequence, TimeSpan? timeout)
+        where TWorkflow : class
+    {
+        var childId = ChildIdOf(RunId, sequence);
         var position = EnterWave();
         if (position < 0)
         {
@@ -154,16 +163,40 @@ public sealed partial class WorkflowContext
     }
 
     /// <summary>
-    /// The id of the child started at <paramref name="sequence"/> of <paramref name="parent"/>: a UUID (version 8, RFC 9562)
-    /// made of the first 16 bytes of SHA-256("{parent}:{sequence}"), the same on every machine and replay.
+    /// The id of the child started at <paramref name="sequence"/> of <paramref name="parent"/>, the same on every machine and
+    /// replay: a UUID (version 8, RFC 9562) whose first 48 bits are the parent's (for a UUIDv7 parent, its creation time in
+    /// milliseconds) and whose other bits come from SHA-256("{parent}:{sequence}"). So a child sorts right after its parent
+    /// and before every later run, and lists in id order (oldest or newest first) keep a family together.
     /// </summary>
     internal static Guid ChildIdOf(Guid parent, int sequence)
     {
         Span<byte> hash = stackalloc byte[32];
         SHA256.HashData(Encoding.UTF8.GetBytes($"{parent:D}:{sequence.ToString(System.Globalization.CultureInfo.InvariantCulture)}"), hash);
+        Span<byte> parentBytes = stackalloc byte[16];
+        parent.TryWriteBytes(parentBytes, bigEndian: true, out _);
+        parentBytes[..6].CopyTo(hash);
         hash[6] = (byte)((hash[6] & 0x0F) | 0x80); // version 8
         hash[8] = (byte)((hash[8] & 0x3F) | 0x80); // variant 10
         return new Guid(hash[..16], bigEndian: true);
+    }
+
+    /// <summary>The child run a recorded <see cref="StepKind.ChildWorkflow"/> entry started (its input: <c>{"runId": …}</c>).</summary>
+    private Guid RecordedChildId(StepRecord recorded)
+    {
+        try
+        {
+            using var input = JsonDocument.Parse(recorded.Input ?? throw new JsonException("the entry has no input"));
+            if (input.RootElement.ValueKind == JsonValueKind.Object && input.RootElement.TryGetProperty("runId"u8, out var id)
+                && id.ValueKind == JsonValueKind.String && Guid.TryParseExact(id.GetString(), "D", out var childId))
+            {
+                return childId;
+            }
+            throw new JsonException($"the entry's input {recorded.Input} names no child run (expected {{\"runId\": \"<uuid>\"}})");
+        }
+        catch (JsonException e)
+        {
+            throw Park(new JournalPayloadException(RunId, recorded.Sequence, recorded.Name, e));
+        }
     }
 }
 

@@ -27,6 +27,30 @@ public abstract class ChildWorkflowTests : ExecutionTestBase
         Assert.Equal((StepKind.ChildWorkflow, "msg-child", StepStatus.Succeeded, "42"), (entry.Kind, entry.Name, entry.Status, entry.Output));
         Assert.Contains(child.Id.ToString(), entry.Input);
         Assert.Equal(1, probe.Calls("child-double"));
+
+        // The child sorts right after its parent and before any later run, oldest first and newest first.
+        var later = await engine.StartAsync(ParentWorkflow.Definition, 22, new StartOptions { TenantId = "acme" });
+        await later.GetResultAsync().WaitAsync(Guard);
+        var laterChild = await ChildOfAsync(later.RunId, "acme");
+        Assert.Equal([handle.RunId, child.Id, later.RunId, laterChild.Id],
+            (await Store.ListRunsAsync(new RunQuery { TenantId = "acme" })).Select(r => r.Id));
+        Assert.Equal([laterChild.Id, later.RunId, child.Id, handle.RunId],
+            (await Store.ListRunsAsync(new RunQuery { TenantId = "acme", NewestFirst = true })).Select(r => r.Id));
+    }
+
+    [Fact]
+    public void A_child_id_is_a_version_8_uuid_with_its_parents_time_prefix_and_differs_per_entry()
+    {
+        var parent = Guid.CreateVersion7();
+        var first = WorkflowContext.ChildIdOf(parent, 1);
+
+        Assert.Equal(first, WorkflowContext.ChildIdOf(parent, 1));
+        Assert.NotEqual(first, WorkflowContext.ChildIdOf(parent, 2));
+        Assert.Equal(8, first.Version);
+        Assert.Equal(parent.ToString("D")[..13], first.ToString("D")[..13]); // 48 bits: the parent's milliseconds
+        Assert.True(first.CompareTo(parent) > 0);
+        var grandchild = WorkflowContext.ChildIdOf(first, 1);
+        Assert.Equal(parent.ToString("D")[..13], grandchild.ToString("D")[..13]);
     }
 
     [Fact]
