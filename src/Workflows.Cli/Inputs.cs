@@ -55,11 +55,9 @@ internal static partial class Inputs
                 "d" => TimeSpan.FromDays(1),
                 _ => TimeSpan.FromDays(7),
             };
-            if (count <= 36_500L * 86_400) // a hundred years of seconds at most: no overflow below
-            {
-                var back = TimeSpan.FromTicks(Math.Min(unit.Ticks * count, (now - DateTimeOffset.MinValue).Ticks));
-                return now - back;
-            }
+            // Decimal: a count of weeks can overflow a tick count; an age beyond year 1 means "since the beginning".
+            var back = Math.Min((decimal)unit.Ticks * count, (now - DateTimeOffset.MinValue).Ticks);
+            return now - TimeSpan.FromTicks((long)back);
         }
         if (DateTime.TryParseExact(trimmed, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var day))
         {

@@ -46,6 +46,8 @@ public sealed class ListTests(CliFixture fixture)
         Assert.Equal([fixture.AcmeRunId], (await ListJsonAsync("--tenant", "acme")).Ids);
         Assert.Equal(4, (await ListJsonAsync("--tenant", "default")).Ids.Count);
         Assert.Equal(5, (await ListJsonAsync("--since", "1d")).Ids.Count);
+        Assert.Equal(5, (await ListJsonAsync("--since", "999999999999w")).Ids.Count);
+        Assert.Equal(5, (await ListJsonAsync("--since", fixture.Runs.Min(r => r.CreatedAt).AddSeconds(-1).UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ"))).Ids.Count);
         Assert.Equal(5, (await ListJsonAsync("--since", fixture.Runs.Min(r => r.CreatedAt).UtcDateTime.ToString("yyyy-MM-dd"))).Ids.Count);
         Assert.Empty((await ListJsonAsync("--since", DateTime.UtcNow.AddDays(2).ToString("yyyy-MM-dd"))).Ids);
         Assert.Empty((await ListJsonAsync("--workflow", "cli-inspect", "--status", "succeeded")).Ids);
