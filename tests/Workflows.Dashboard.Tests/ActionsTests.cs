@@ -63,6 +63,8 @@ public sealed class ActionsTests(DashboardFixture fixture)
         await page.GotoAsync($"/workflows/runs/{runId}");
         Assert.Equal(0, await page.Locator(".topbar .mode").CountAsync());
         Assert.True(await page.Locator("form.action-resume").IsHiddenAsync(), "resume is offered for a waiting run");
+        Directory.CreateDirectory(DashboardFixture.ScreenshotDirectory);
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(DashboardFixture.ScreenshotDirectory, "run-actions.png"), FullPage = true });
 
         await page.FillAsync("form.action-cancel input[name=reason]", "customer called");
         await page.ClickAsync("form.action-cancel button[type=submit]");

@@ -58,6 +58,8 @@ public sealed class RunsPageTests(DashboardFixture fixture)
         Assert.Equal("dash-waiting", await row.Locator("td.workflow").InnerTextAsync());
         Assert.Equal(tenant, await row.Locator("td.tenant").InnerTextAsync());
         Assert.Equal("✓ succeeded", (await page.Locator($"tr[data-run-id='{last}'] td.status").InnerTextAsync()).Trim());
+        Directory.CreateDirectory(DashboardFixture.ScreenshotDirectory);
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(DashboardFixture.ScreenshotDirectory, "runs.png"), FullPage = true });
 
         // Filters, through the form.
         await page.SelectOptionAsync("select[name=status]", "Waiting");

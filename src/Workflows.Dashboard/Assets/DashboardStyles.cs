@@ -73,7 +73,8 @@ internal static class DashboardStyles
         pre.json, pre.stack { margin: .4rem 0 0; padding: .5rem .6rem; background: #f3f5f8; border-radius: 4px; overflow: auto; max-height: 22rem;
                    font: 12.5px/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; white-space: pre-wrap; overflow-wrap: anywhere; }
         pre.json.error { background: #fff0f0; color: #8e1b1b; }
-        .actions { margin-top: 2rem; display: grid; grid-template-columns: repeat(auto-fit, minmax(260px, 1fr)); gap: .8rem; }
+        .actions { margin-top: 2rem; display: grid; grid-template-columns: repeat(auto-fill, minmax(260px, 1fr)); gap: .8rem; align-items: start; }
+        form.action h3 { margin: 0; font-size: .95rem; }
         .actions h2 { grid-column: 1 / -1; margin-bottom: 0; }
         form.action { display: flex; flex-direction: column; gap: .45rem; background: var(--card); border: 1px solid var(--line); border-radius: 6px; padding: .8rem; }
         form.action label { display: flex; flex-direction: column; font-size: .85rem; color: var(--muted); }

@@ -21,34 +21,38 @@ internal static class RunActionsHtml
         html.Element("h2", null, "Actions");
 
         Form(html, request, run, "cancel", NotEnded, tokens.FormFieldName, tokens.RequestToken);
+        html.Element("h3", null, "Cancel");
         Field(html, "Reason", "reason", "text", null, "optional");
-        html.Start("button").Attr("type", "submit").Text(TimelineGlyphs.Of(TimelineState.Cancelled) + " Cancel run").End();
+        html.Start("button").Attr("type", "submit").Text("Cancel run").End();
         html.End();
 
         Form(html, request, run, "resume", Reopenable, tokens.FormFieldName, tokens.RequestToken);
+        html.Element("h3", null, "Resume");
         html.Element("p", "hint", "Reopens the run; an engine that has its workflow runs it again from its journal.");
-        html.Start("button").Attr("type", "submit").Text("▶ Resume").End();
+        html.Start("button").Attr("type", "submit").Text("Resume run").End();
         html.End();
 
         var last = view.Rows.Where(r => r.Depth == 0).Select(r => r.Sequence).DefaultIfEmpty(0).Max();
         Form(html, request, run, "fork", null, tokens.FormFieldName, tokens.RequestToken);
+        html.Element("h3", null, "Fork");
         html.Start("label").Text("From entry ");
         html.Void("input").Attr("type", "number").Attr("name", "from").Attr("min", "1")
             .Attr("max", (last + 1).ToString(CultureInfo.InvariantCulture)).Attr("value", Math.Max(1, last).ToString(CultureInfo.InvariantCulture))
             .Flag("required");
         html.End();
         html.Element("p", "hint", "A new run whose journal is this one's entries before that one; those replay, the rest run for real.");
-        html.Start("button").Attr("type", "submit").Text("⑂ Fork").End();
+        html.Start("button").Attr("type", "submit").Text("Fork run").End();
         html.End();
 
         Form(html, request, run, "events", NotEnded, tokens.FormFieldName, tokens.RequestToken);
+        html.Element("h3", null, "Send an event");
         var waitingFor = run.WaitingFor is { } waiting && waiting.StartsWith("event:", StringComparison.Ordinal) ? waiting["event:".Length..] : null;
         Field(html, "Event", "name", "text", waitingFor, "event name", required: true);
         html.Start("label").Text("Payload (JSON) ");
         html.Start("textarea").Attr("name", "payload").Attr("rows", "3").Attr("spellcheck", "false").Flag("required").Text("null").End();
         html.End();
         Field(html, "Idempotency key", "idempotencyKey", "text", null, "optional");
-        html.Start("button").Attr("type", "submit").Text("✉ Send event").End();
+        html.Start("button").Attr("type", "submit").Text("Send event").End();
         html.End();
 
         html.End();

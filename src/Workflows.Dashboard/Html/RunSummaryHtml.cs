@@ -17,7 +17,7 @@ internal static class RunSummaryHtml
         Term(html, "Status");
         html.Start("dd", "run-status");
         RunStatusBadge.Write(html, run.Status);
-        if (run.WaitingFor is { } waitingFor && run.Status == RunStatus.Waiting) html.Element("span", "waiting-for", " waiting for " + waitingFor);
+        if (run.Status == RunStatus.Waiting) html.Element("span", "waiting-for", " · " + WaitingText(run));
         html.End();
         Pair(html, "Workflow", run.Workflow, "run-workflow");
         Pair(html, "Tenant", run.TenantId, "run-tenant");
@@ -31,8 +31,10 @@ internal static class RunSummaryHtml
         html.End();
         Pair(html, "Duration", RunStatusBadge.Duration(run), "run-duration");
         Pair(html, "Entries", view.Rows.Count(r => r.Depth == 0).ToString(CultureInfo.InvariantCulture), "run-entries");
-        Pair(html, "Tokens and cost", TimelineHtml.Usage(view.Totals.InputTokens, view.Totals.OutputTokens, view.Totals.CostUsd)
-            + (view.ChildRuns.Count > 0 ? " (with child runs)" : ""), "run-totals");
+        var totals = view.Totals;
+        Pair(html, "Tokens and cost", totals.InputTokens == 0 && totals.OutputTokens == 0 && totals.CostUsd == 0m
+            ? "none reported"
+            : TimelineHtml.Usage(totals.InputTokens, totals.OutputTokens, totals.CostUsd) + (view.ChildRuns.Count > 0 ? " (with child runs)" : ""), "run-totals");
         if (run.ParentRunId is { } parent)
         {
             Term(html, "Parent run");
@@ -71,6 +73,20 @@ internal static class RunSummaryHtml
             html.Element("h2", null, "Output");
             html.Element("pre", "json output run-output", TimelineView.Indent(output));
         }
+    }
+
+    /// <summary>What a waiting run waits for: "for event 'approval'", "for child run ID", and until when.</summary>
+    private static string WaitingText(RunRecord run)
+    {
+        var what = run.WaitingFor switch
+        {
+            { } w when w.StartsWith("event:", StringComparison.Ordinal) => $"for event '{w["event:".Length..]}'",
+            { } w when w.StartsWith("child:", StringComparison.Ordinal) => $"for child run {w["child:".Length..]}",
+            { } w => "for " + w,
+            null => "",
+        };
+        var until = run.WakeAt is { } at ? " until " + TimelineText.Time(at) : "";
+        return (what + until).Trim();
     }
 
     private static void Term(HtmlWriter html, string term) => html.Element("dt", null, term);

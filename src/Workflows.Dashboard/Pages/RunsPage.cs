@@ -106,7 +106,7 @@ internal static class RunsPage
         html.Start("tbody");
         foreach (var run in runs)
         {
-            html.Start("tr", "run status-" + run.Status.ToString().ToLowerInvariant()).Attr("data-run-id", run.Id.ToString());
+            html.Start("tr", "run").Attr("data-run-id", run.Id.ToString());
             html.Start("td", "status");
             RunStatusBadge.Write(html, run.Status);
             html.End();
