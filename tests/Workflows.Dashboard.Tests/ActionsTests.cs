@@ -135,4 +135,25 @@ public sealed class ActionsTests(DashboardFixture fixture)
         Assert.Equal(before, await JournalAsync(waiting, tenant));
         await page.Context.CloseAsync();
     }
+
+    [Fact]
+    public async Task With_the_policy_resume_from_the_page_reopens_a_failed_run_that_then_succeeds()
+    {
+        var tenant = NewTenant();
+        var key = "flaky-" + Guid.NewGuid().ToString("N");
+        var run = await fixture.Engine.StartAsync(FlakyWorkflow.Definition, key, new StartOptions { TenantId = tenant });
+        await fixture.WaitForStatusAsync(run.RunId, tenant, RunStatus.Failed);
+        var page = await fixture.OpenAsUserAsync("olga", tenant, "operator");
+        await page.GotoAsync($"/workflows/runs/{run.RunId}");
+        Assert.Contains("the backend is down", await page.Locator(".run-error").InnerTextAsync());
+        Assert.True(await page.Locator("form.action-cancel").IsHiddenAsync(), "cancel is offered for a failed run");
+
+        fixture.Gates.Open(key); // the fix
+        await page.ClickAsync("form.action-resume button[type=submit]");
+        await page.WaitForURLAsync($"**/workflows/runs/{run.RunId}?done=resume");
+        await Assertions.Expect(page.Locator(".run-status .badge")).ToHaveTextAsync("✓ succeeded");
+        Assert.Equal($"\"{key} fixed\"", await page.Locator(".run-output").TextContentAsync());
+        Assert.Equal(0, await page.Locator(".run-error").CountAsync());
+        await page.Context.CloseAsync();
+    }
 }

@@ -62,7 +62,8 @@ public sealed class DashboardFixture : IAsyncLifetime
             .AddWorkflow(LabelWorkflow.Definition)
             .AddWorkflow(HeldWorkflow.Definition)
             .AddWorkflow(GreetWorkflow.Definition)
-            .AddWorkflow(WaitingWorkflow.Definition);
+            .AddWorkflow(WaitingWorkflow.Definition)
+            .AddWorkflow(FlakyWorkflow.Definition);
         builder.Services.AddAuthentication(TestUserHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, TestUserHandler>(TestUserHandler.SchemeName, null);
         builder.Services.AddAuthorization(o => o.AddPolicy(OperatorPolicy, p => p.RequireRole("operator")));

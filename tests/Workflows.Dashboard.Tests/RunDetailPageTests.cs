@@ -40,6 +40,10 @@ public sealed partial class RunDetailPageTests(DashboardFixture fixture)
         Assert.Equal(Tenant, await page.Locator(".run-tenant").InnerTextAsync());
         Assert.StartsWith("1,200 in · 340 out tokens · $0.0042", await page.Locator(".run-totals").InnerTextAsync());
 
+        // The run's input, folded.
+        Assert.False(await page.Locator("details.run-input").EvaluateAsync<bool>("d => d.open"));
+        Assert.Equal("\"Ada\"", await page.Locator("details.run-input pre.json").TextContentAsync());
+
         // The run's error on top.
         Assert.Contains(ShowcaseWorkflow.Declined, await page.Locator(".run-error").InnerTextAsync());
 
@@ -147,6 +151,7 @@ public sealed partial class RunDetailPageTests(DashboardFixture fixture)
         Assert.Equal(0, await page.Locator("li.entry[data-sequence='3']").CountAsync());
         Assert.Equal("false", await page.Locator("#run-live").GetAttributeAsync("data-final"));
 
+        await page.ClickAsync("details.run-input > summary");
         fixture.Gates.Open(key);
         await Assertions.Expect(held).ToHaveAttributeAsync("data-state", "succeeded");
         await Assertions.Expect(page.Locator("li.entry[data-sequence='3'] .name")).ToHaveTextAsync("last");
@@ -154,6 +159,7 @@ public sealed partial class RunDetailPageTests(DashboardFixture fixture)
         await Assertions.Expect(page.Locator("#run-live")).ToHaveAttributeAsync("data-final", "true");
         Assert.Contains("last", await page.Locator(".run-output").TextContentAsync());
 
+        Assert.True(await page.Locator("details.run-input").EvaluateAsync<bool>("d => d.open"), "the unfolded input was folded by the update");
         Assert.Equal("still here", await page.EvaluateAsync<string>("() => window.__notReloaded"));
         Assert.Equal(1, navigations);
         await page.Context.CloseAsync();

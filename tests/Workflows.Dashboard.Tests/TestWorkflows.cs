@@ -11,6 +11,8 @@ public sealed class Gates
 
     public void Open(string key) => Gate(key).TrySetResult();
 
+    public bool IsOpen(string key) => Gate(key).Task.IsCompleted;
+
     private TaskCompletionSource Gate(string key) =>
         _gates.GetOrAdd(key, static _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
 }
@@ -136,4 +138,23 @@ public partial class WaitingWorkflow
 
     [Step("finish")]
     private Task<string> FinishAsync(string greeting, string by) => Task.FromResult(greeting + " by " + by);
+}
+
+/// <summary>A step, then a step that fails (one attempt) until the test opens its gate: the run fails, and a resume after the fix succeeds.</summary>
+[Workflow("dash-flaky")]
+public partial class FlakyWorkflow(Gates gates)
+{
+    [WorkflowRun]
+    public async Task<string> RunAsync(string key)
+    {
+        var first = await FirstAsync(key);
+        return await FlakyAsync(first);
+    }
+
+    [Step("first")]
+    private Task<string> FirstAsync(string key) => Task.FromResult(key);
+
+    [Step("flaky")]
+    private Task<string> FlakyAsync(string key) =>
+        gates.IsOpen(key) ? Task.FromResult(key + " fixed") : throw new InvalidOperationException("the backend is down");
 }

@@ -40,12 +40,13 @@ internal static class DashboardScript
                 const html = await response.text();
                 const status = response.headers.get("X-Run-Status") || live.dataset.status;
                 if (html !== lastFetched) {
-                  // Keep an unfolded stack trace unfolded across swaps.
-                  const unfolded = live.querySelector(".run-error details[open]") !== null;
+                  // Keep what the reader unfolded (the input, a stack trace) unfolded across swaps.
+                  const unfolded = new Set(Array.from(live.querySelectorAll("details[data-fold][open]"), d => d.dataset.fold));
                   live.innerHTML = html;
                   lastFetched = html;
-                  const details = live.querySelector(".run-error details");
-                  if (unfolded && details) details.open = true;
+                  for (const d of live.querySelectorAll("details[data-fold]")) {
+                    if (unfolded.has(d.dataset.fold)) d.open = true;
+                  }
                   live.dispatchEvent(new CustomEvent("workflows:refreshed", { bubbles: true }));
                 }
                 live.dataset.status = status;

@@ -46,6 +46,8 @@ internal static class DashboardStyles
                    border: 1px solid var(--line); border-radius: 6px; padding: .8rem 1rem; margin: 0; }
         .summary dt { color: var(--muted); }
         .summary dd { margin: 0; }
+        .run-input { margin-top: .8rem; }
+        .run-input summary, .run-error summary { cursor: pointer; color: var(--muted); }
         .run-error { border: 1px solid #f1b5b5; background: #fff5f5; border-radius: 6px; padding: .2rem 1rem .8rem; margin-top: 1rem; }
         .run-error h2 { color: var(--bad); }
         ol.timeline { list-style: none; margin: 0; padding: 0 0 0 1.1rem; border-left: 2px solid var(--line); }

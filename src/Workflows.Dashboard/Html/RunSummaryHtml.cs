@@ -60,8 +60,16 @@ internal static class RunSummaryHtml
             html.Element("pre", "json error", TimelineHtml.ErrorJson(error));
             if (error.StackTrace is { } stack)
             {
-                html.Start("details").Element("summary", null, "stack trace").Element("pre", "stack", stack).End();
+                html.Start("details").Attr("data-fold", "stack").Element("summary", null, "stack trace").Element("pre", "stack", stack).End();
             }
+            html.End();
+        }
+
+        if (run.Input is { } input)
+        {
+            html.Start("details", "run-input").Attr("data-fold", "input");
+            html.Element("summary", null, "Input");
+            html.Element("pre", "json input", TimelineView.Indent(input));
             html.End();
         }
 
