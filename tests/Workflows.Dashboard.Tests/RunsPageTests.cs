@@ -49,7 +49,7 @@ public sealed class RunsPageTests(DashboardFixture fixture)
         var pages = await PagesAsync(page);
         Assert.Equal([last, waiting], pages[0]);
         Assert.Equal([second, first], pages[1]);
-        Assert.All(pages.Skip(2), p => Assert.Empty(p));
+        Assert.Equal(2, pages.Count); // no "older runs" link on the last page
 
         // Each row: status glyph and word, workflow, a link to the run's page.
         await page.GotoAsync("/workflows");

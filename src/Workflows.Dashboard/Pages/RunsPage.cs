@@ -33,16 +33,18 @@ internal static class RunsPage
                 Statuses = filter.Status is { } status ? [status] : null,
                 AfterId = filter.After,
                 NewestFirst = true,
-                Limit = request.Options.PageSize,
+                Limit = request.Options.PageSize + 1, // one more than shown: whether there are older runs at all
             }, request.Aborted).ConfigureAwait(false);
+        var shown = page.Runs.Take(request.Options.PageSize).ToList();
+        Guid? older = page.Runs.Count > shown.Count ? shown[^1].Id : null;
 
         var html = PageLayout.StartPage(request, "Runs");
         html.Element("h1", null, "Runs");
         WriteFilters(html, request, filter);
-        WriteTable(html, request, page.Runs);
+        WriteTable(html, request, shown);
         html.Start("nav", "pager").Attr("aria-label", "pages");
         if (filter.After is not null) html.Link(request.Paths.Runs(request.Http, filter with { After = null }), "← newest runs", "newest");
-        if (page.NextAfterId is { } next) html.Link(request.Paths.Runs(request.Http, filter, next), "older runs →", "older");
+        if (older is { } next) html.Link(request.Paths.Runs(request.Http, filter, next), "older runs →", "older");
         html.End();
         await PageLayout.WriteAsync(request.Http, PageLayout.EndPage(html)).ConfigureAwait(false);
     }
