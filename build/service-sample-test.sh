@@ -81,16 +81,20 @@ done
 stop
 echo "service sample: clean run $run OK ($steps), 404/400/409, /health and the dashboard (/workflows, the run's page) OK"
 
-# Crash: every step call held back 1.5 s; SIGKILL once the first step is journaled and the second is running.
+# Crash: every step call held back 1.5 s; SIGKILL once the first step is journaled and the second one's attempt is
+# (the journal says charge-payment Running: killed inside its body, so the resume must run it as attempt 2).
 start --Orders:StepDelayMs=1500
 slow="$(curl -fs -X POST "$base/orders" | json 'd["runId"]')" || fail "POST /orders (slow) failed"
+before=""
 for _ in $(seq 1 120); do
   body="$(curl -fs "$base/orders/$slow" || true)"
-  if [ -n "$body" ] && [ "$(json 'sum(1 for s in d["steps"] if s["status"]=="Succeeded")' <<<"$body")" -ge 1 ]; then break; fi
-  sleep 0.2
+  if [ -n "$body" ]; then
+    before="$(json 'd["status"]+" "+",".join(s["name"]+":"+s["status"] for s in d["steps"])' <<<"$body")"
+    case "$before" in "Running reserve-inventory:Succeeded,charge-payment:Running") break ;; esac
+  fi
+  sleep 0.1
 done
-before="$(json 'd["status"]+" "+",".join(s["name"]+":"+s["status"] for s in d["steps"])' <<<"$body")"
-case "$before" in Running\ reserve-inventory:Succeeded*) ;; *) fail "expected the slow run mid-way before the kill, got: $before" ;; esac
+[ "$before" = "Running reserve-inventory:Succeeded,charge-payment:Running" ] || fail "expected the slow run inside charge-payment before the kill, got: $before"
 kill -9 "$pid"; wait "$pid" 2>/dev/null || true; pid=""
 echo "service sample: killed the server (SIGKILL) with run $slow at: $before"
 

@@ -3,7 +3,6 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
-using Workflows.Hosting;
 using Workflows.Journal;
 using Workflows.Storage;
 
@@ -57,7 +56,7 @@ internal sealed class DashboardRequest
         }
         else
         {
-            tenants = [services.GetService<IOptions<WorkflowsOptions>>()?.Value.DefaultTenantId ?? "default"];
+            tenants = [services.GetRequiredService<WorkflowEngine>().DefaultTenantId];
         }
         var canAct = false;
         if (options.ActionsPolicy is { } policy)

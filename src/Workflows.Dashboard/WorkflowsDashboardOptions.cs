@@ -20,7 +20,7 @@ public sealed class WorkflowsDashboardOptions
     /// <summary>
     /// The tenants the request's user may see; every list and every run is scoped to them (a run of another tenant is
     /// answered 404, as a missing one). Null (the default): only the engine's default tenant
-    /// (<c>WorkflowsOptions.DefaultTenantId</c>). An empty list shows nothing.
+    /// (<see cref="WorkflowEngine.DefaultTenantId"/>). An empty list shows nothing.
     /// </summary>
     public Func<HttpContext, ValueTask<IReadOnlyList<string>>>? TenantResolver { get; set; }
 

@@ -60,6 +60,9 @@ public sealed partial class WorkflowEngine : IAsyncDisposable, IDisposable
     /// <summary>This engine's identity as the owner of the runs it claims.</summary>
     public string WorkerId { get; }
 
+    /// <summary>The tenant of every call that names none (<see cref="WorkflowEngineOptions.DefaultTenantId"/>).</summary>
+    public string DefaultTenantId => _options.DefaultTenantId;
+
     /// <summary>The registered workflows.</summary>
     public IReadOnlyCollection<WorkflowDefinition> Definitions => (IReadOnlyCollection<WorkflowDefinition>)_definitions.Values;
 
