@@ -155,6 +155,26 @@ internal static class SqliteJournalSql
         WHERE run_id = $id AND tenant_id = $tenant_id AND status IN ('Pending', 'Running')
         """;
 
+    /// <summary>
+    /// A timestamp column (written as round-trip text with the offset it was given) as an instant: ticks since the Unix
+    /// epoch, UTC, to compare with <see cref="UnixTicks"/> of a parameter.
+    /// </summary>
+    internal static string InstantOf(string column) =>
+        $"(unixepoch(substr({column}, 1, 19) || substr({column}, 28)) * 10000000 + CAST(substr({column}, 21, 7) AS INTEGER))";
+
+    /// <summary>The parameter value that <see cref="InstantOf"/> compares with.</summary>
+    internal static long UnixTicks(DateTimeOffset instant) => instant.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks;
+
+    /// <summary>Retention: one batch of ended runs, deleted with their steps and events (ON DELETE CASCADE).</summary>
+    internal static string DeleteEndedRuns(bool oneTenant) => $"""
+        DELETE FROM {RunsTable} WHERE id IN (
+            SELECT id FROM {RunsTable}
+            WHERE status IN ('Succeeded', 'Failed', 'Cancelled') AND completed_at IS NOT NULL
+              AND {InstantOf("completed_at")} < $ended_before{(oneTenant ? " AND tenant_id = $tenant_id" : "")}
+            ORDER BY id LIMIT $limit)
+        RETURNING id
+        """;
+
     internal static string ParameterList(string prefix, int count) =>
         string.Join(", ", Enumerable.Range(0, count).Select(i => prefix + i.ToString(System.Globalization.CultureInfo.InvariantCulture)));
 

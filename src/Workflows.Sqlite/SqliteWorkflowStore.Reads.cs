@@ -93,13 +93,13 @@ public sealed partial class SqliteWorkflowStore
             // created_at keeps the offset it was written with, so instants are compared as instants (unix ticks), not as text.
             if (query.CreatedFrom is { } from)
             {
-                sql.Append(" AND (unixepoch(substr(created_at, 1, 19) || substr(created_at, 28)) * 10000000 + CAST(substr(created_at, 21, 7) AS INTEGER)) >= $created_from");
-                command.Parameters.AddWithValue("$created_from", UnixTicks(from));
+                sql.Append($" AND {SqliteJournalSql.InstantOf("created_at")} >= $created_from");
+                command.Parameters.AddWithValue("$created_from", SqliteJournalSql.UnixTicks(from));
             }
             if (query.CreatedBefore is { } before)
             {
-                sql.Append(" AND (unixepoch(substr(created_at, 1, 19) || substr(created_at, 28)) * 10000000 + CAST(substr(created_at, 21, 7) AS INTEGER)) < $created_before");
-                command.Parameters.AddWithValue("$created_before", UnixTicks(before));
+                sql.Append($" AND {SqliteJournalSql.InstantOf("created_at")} < $created_before");
+                command.Parameters.AddWithValue("$created_before", SqliteJournalSql.UnixTicks(before));
             }
             if (query.RunIds is { } ids)
             {
@@ -147,8 +147,6 @@ public sealed partial class SqliteWorkflowStore
             return new SchemaRecord(row.RequiredText(0), row.RequiredText(1), row.RequiredText(2), row.Timestamp(3));
         }, cancellationToken);
     }
-
-    private static long UnixTicks(DateTimeOffset instant) => instant.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks;
 
     private SqliteCommand? _getRun;
     private SqliteCommand? _getSteps;

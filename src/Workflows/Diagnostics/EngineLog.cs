@@ -31,6 +31,9 @@ internal static partial class EngineLog
     [LoggerMessage(1008, LogLevel.Information, "Run {RunId} of '{Workflow}' cancelled: {Message}")]
     public static partial void RunCancelled(ILogger logger, Guid runId, string workflow, string message);
 
+    [LoggerMessage(1009, LogLevel.Information, "Retention deleted {Count} runs that ended before {EndedBefore:O} ({Scope})")]
+    public static partial void EndedRunsDeleted(ILogger logger, int count, DateTimeOffset endedBefore, string scope);
+
     [LoggerMessage(2001, LogLevel.Warning, "Step {Sequence} '{Step}' of run {RunId} failed attempt {Attempt} and will be retried at {NextAttemptAt:O}: {Message}")]
     public static partial void StepRetried(ILogger logger, int sequence, string step, Guid runId, int attempt, DateTimeOffset nextAttemptAt, string message);
 

@@ -59,4 +59,40 @@ public sealed partial class WorkflowEngine
         Committed(created.Run, [JournalWrite.Update(created.Run), .. steps.Select(JournalWrite.Insert)]);
         return created.Run;
     }
+
+    /// <summary>
+    /// Retention: deletes the runs of a tenant (or, with <paramref name="allTenants"/>, of every tenant) that ended
+    /// (succeeded, failed or cancelled) more than <paramref name="olderThan"/> ago, with their steps and events, in
+    /// batches of <paramref name="batchSize"/> (one transaction each, so a long purge never holds the journal for long).
+    /// A run that has not ended (pending, running, waiting, parked) is never deleted, whatever its age.
+    /// </summary>
+    /// <returns>How many runs were deleted.</returns>
+    /// <exception cref="ArgumentException">Both a tenant and <paramref name="allTenants"/>, a negative age, or a batch size out of range.</exception>
+    public async Task<int> DeleteEndedRunsAsync(TimeSpan olderThan, string? tenantId = null, bool allTenants = false, int batchSize = 500,
+        CancellationToken cancellationToken = default)
+    {
+        if (olderThan < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(olderThan), olderThan, "The age of the runs to delete cannot be negative.");
+        }
+        if (allTenants && tenantId is not null)
+        {
+            throw new ArgumentException($"Either one tenant ('{tenantId}') or all tenants, not both.", nameof(allTenants));
+        }
+        string? tenant = allTenants ? null : tenantId ?? _options.DefaultTenantId;
+        if (tenant is not null) ValidateTenant(tenant);
+        var query = new RetentionQuery(Clock.GetUtcNow() - olderThan) { TenantId = tenant, Limit = batchSize };
+        query.Validate();
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        var total = 0;
+        while (true)
+        {
+            var deleted = await StoreRetry.RunAsync(() => _store.DeleteEndedRunsAsync(query, cancellationToken), cancellationToken).ConfigureAwait(false);
+            foreach (var id in deleted) Waiters.Forget(id);
+            total += deleted.Count;
+            if (deleted.Count < query.Limit) break;
+        }
+        Diagnostics.EngineLog.EndedRunsDeleted(Logger, total, query.EndedBefore, tenant is null ? "all tenants" : $"tenant '{tenant}'");
+        return total;
+    }
 }

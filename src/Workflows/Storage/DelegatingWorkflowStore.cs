@@ -59,6 +59,9 @@ public abstract class DelegatingWorkflowStore : IWorkflowStore
     public virtual ValueTask<IReadOnlyList<EventRecord>> GetEventsAsync(EventQuery query, CancellationToken cancellationToken = default) =>
         Inner.GetEventsAsync(query, cancellationToken);
 
+    public virtual ValueTask<IReadOnlyList<Guid>> DeleteEndedRunsAsync(RetentionQuery query, CancellationToken cancellationToken = default) =>
+        Inner.DeleteEndedRunsAsync(query, cancellationToken);
+
     /// <summary>Disposes the inner store: the decorator owns it.</summary>
     public virtual ValueTask DisposeAsync()
     {

@@ -92,6 +92,34 @@ public interface IWorkflowStore : IAsyncDisposable
 
     /// <summary>Reads a run's events in the order they were sent.</summary>
     ValueTask<IReadOnlyList<EventRecord>> GetEventsAsync(EventQuery query, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Retention: deletes, in one transaction, up to <see cref="RetentionQuery.Limit"/> runs that ended
+    /// (<see cref="RunStatus.Succeeded"/>, <see cref="RunStatus.Failed"/>, <see cref="RunStatus.Cancelled"/>) before
+    /// <see cref="RetentionQuery.EndedBefore"/>, in id order, with their steps and events. A run that has not ended
+    /// (pending, running, waiting, parked) is never deleted, whatever its age. Returns the ids deleted.
+    /// </summary>
+    ValueTask<IReadOnlyList<Guid>> DeleteEndedRunsAsync(RetentionQuery query, CancellationToken cancellationToken = default);
+}
+
+/// <summary>Which ended runs <see cref="IWorkflowStore.DeleteEndedRunsAsync"/> deletes: one batch.</summary>
+/// <param name="EndedBefore">Only runs whose <see cref="RunRecord.CompletedAt"/> is before this instant.</param>
+public sealed record RetentionQuery(DateTimeOffset EndedBefore)
+{
+    /// <summary>Only this tenant's runs; null for every tenant (an administrative purge).</summary>
+    public string? TenantId { get; init; }
+
+    /// <summary>The batch size, 1 to <see cref="RunQuery.MaxLimit"/>.</summary>
+    public int Limit { get; init; } = 500;
+
+    /// <summary>Throws when <see cref="Limit"/> is out of range.</summary>
+    public void Validate()
+    {
+        if (Limit is < 1 or > RunQuery.MaxLimit)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Limit), Limit, $"RetentionQuery.Limit must be 1 to {RunQuery.MaxLimit}.");
+        }
+    }
 }
 
 /// <summary>The shape text of one schema version of a workflow, as the build that recorded runs under it knew it.</summary>

@@ -114,6 +114,36 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
         }
     }
 
+    public ValueTask<IReadOnlyList<Guid>> DeleteEndedRunsAsync(RetentionQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        query.Validate();
+        lock (_gate)
+        {
+            var doomed = _runs.Values
+                .Where(r => StatusTransitions.IsFinal(r.Status) && r.CompletedAt is { } ended && ended < query.EndedBefore)
+                .Where(r => query.TenantId is null || r.TenantId == query.TenantId)
+                .OrderBy(r => r.Id)
+                .Take(query.Limit)
+                .Select(r => r.Id)
+                .ToList();
+            if (doomed.Count == 0) return ValueTask.FromResult<IReadOnlyList<Guid>>([]);
+            var gone = doomed.ToHashSet();
+            foreach (var id in doomed)
+            {
+                _runs.Remove(id);
+                if (_steps.Remove(id, out var steps))
+                {
+                    foreach (var step in steps.Values) _stepIds.Remove(step.Id);
+                }
+            }
+            _events.RemoveAll(e => gone.Contains(e.RunId));
+            _eventIndex.Clear();
+            for (var i = 0; i < _events.Count; i++) _eventIndex[_events[i].Id] = i;
+            return ValueTask.FromResult<IReadOnlyList<Guid>>(doomed);
+        }
+    }
+
     public ValueTask CommitAsync(IReadOnlyList<JournalWrite> writes, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(writes);

@@ -299,6 +299,31 @@ public abstract class RunControlTests : ExecutionTestBase
     }
 
     [Fact]
+    public async Task Retention_through_the_engine_deletes_ended_runs_of_the_tenant_older_than_the_age_and_keeps_the_rest()
+    {
+        var clock = new ShiftedClock();
+        var engine = await EngineAsync(definitions: [ForkableWorkflow.Definition], clock: clock);
+        var first = await engine.StartAsync(ForkableWorkflow.Definition, "a");
+        await first.GetResultAsync().WaitAsync(Guard);
+        var other = await engine.StartAsync(ForkableWorkflow.Definition, "b", new StartOptions { TenantId = "acme" });
+        await other.GetResultAsync().WaitAsync(Guard);
+        clock.Shift = TimeSpan.FromDays(10);
+        var recent = await engine.StartAsync(ForkableWorkflow.Definition, "c");
+        await recent.GetResultAsync().WaitAsync(Guard);
+
+        Assert.Equal(1, await engine.DeleteEndedRunsAsync(TimeSpan.FromDays(7)));
+        await Assert.ThrowsAsync<WorkflowNotFoundException>(() => engine.GetTimelineAsync(first.RunId));
+        Assert.Equal(RunStatus.Succeeded, (await engine.GetTimelineAsync(recent.RunId)).Run.Status);
+        Assert.Equal(RunStatus.Succeeded, (await engine.GetTimelineAsync(other.RunId, "acme")).Run.Status);
+        Assert.Equal(1, await engine.DeleteEndedRunsAsync(TimeSpan.FromDays(7), allTenants: true, batchSize: 1));
+        Assert.Equal(0, await engine.DeleteEndedRunsAsync(TimeSpan.FromDays(7), allTenants: true));
+
+        await Assert.ThrowsAsync<ArgumentException>(() => engine.DeleteEndedRunsAsync(TimeSpan.FromDays(1), tenantId: "acme", allTenants: true));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => engine.DeleteEndedRunsAsync(TimeSpan.FromDays(-1)));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => engine.DeleteEndedRunsAsync(TimeSpan.FromDays(1), batchSize: 0));
+    }
+
+    [Fact]
     public async Task A_fork_over_an_unfinished_step_or_out_of_range_is_refused_with_a_typed_error()
     {
         var probe = new ExecutionProbe().Set("hold-two");
@@ -416,4 +441,12 @@ public sealed class InMemoryRunControlTests : RunControlTests
 public sealed class SqliteRunControlTests : RunControlTests
 {
     protected override IJournalHarness CreateHarness() => new SqliteJournal();
+}
+
+/// <summary>The system clock moved by <see cref="Shift"/> (timers are the system's): "ten days later" for retention.</summary>
+internal sealed class ShiftedClock : TimeProvider
+{
+    public TimeSpan Shift { get; set; }
+
+    public override DateTimeOffset GetUtcNow() => base.GetUtcNow() + Shift;
 }
