@@ -23,4 +23,7 @@ internal static partial class WorkflowsLog
 
     [LoggerMessage(EventId = 2004, Level = LogLevel.Warning, Message = "Workflow engine {WorkerId} did not stop within the host's shutdown timeout; its claims lapse by themselves")]
     internal static partial void StopTimedOut(ILogger logger, string workerId);
+
+    [LoggerMessage(EventId = 2005, Level = LogLevel.Error, Message = "Retention could not delete ended runs; trying again in {Delay}")]
+    internal static partial void RetentionFailed(ILogger logger, TimeSpan delay, Exception exception);
 }

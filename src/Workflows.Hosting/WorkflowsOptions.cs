@@ -42,6 +42,17 @@ public sealed class WorkflowsOptions
     /// <summary>See <see cref="WorkflowEngineOptions.MaxInterruptedAttempts"/>. Default 10.</summary>
     public int MaxInterruptedAttempts { get; set; } = 10;
 
+    /// <summary>
+    /// Retention: when set, the hosted worker deletes runs (of every tenant) that ended (succeeded, failed, cancelled)
+    /// longer ago than this, with their steps and events, at start and then every <see cref="RetentionInterval"/>
+    /// (<see cref="WorkflowEngine.DeleteEndedRunsAsync"/>). A run that has not ended is never deleted. Default: null, keep
+    /// every run.
+    /// </summary>
+    public TimeSpan? RetainEndedRunsFor { get; set; }
+
+    /// <summary>How often the worker applies <see cref="RetainEndedRunsFor"/>. Default 1 hour.</summary>
+    public TimeSpan RetentionInterval { get; set; } = TimeSpan.FromHours(1);
+
     internal Action<SqliteWorkflowStoreOptions>? ConfigureSqlite { get; private set; }
 
     /// <summary>Configuration values that could not be read (reported by validation, naming the key).</summary>

@@ -27,6 +27,8 @@ internal sealed class WorkflowsOptionsBinding(IServiceProvider services) : IConf
         Read<TimeSpan>(section, nameof(WorkflowsOptions.PollInterval), options, ReadTimeSpan, v => options.PollInterval = v);
         Read<TimeSpan>(section, nameof(WorkflowsOptions.SuspendThreshold), options, ReadTimeSpan, v => options.SuspendThreshold = v);
         Read<SchemaChangePolicy>(section, nameof(WorkflowsOptions.SchemaChanges), options, ReadPolicy, v => options.SchemaChanges = v);
+        Read<TimeSpan>(section, nameof(WorkflowsOptions.RetainEndedRunsFor), options, ReadTimeSpan, v => options.RetainEndedRunsFor = v);
+        Read<TimeSpan>(section, nameof(WorkflowsOptions.RetentionInterval), options, ReadTimeSpan, v => options.RetentionInterval = v);
     }
 
     private delegate bool Reader<T>(string text, out T value);

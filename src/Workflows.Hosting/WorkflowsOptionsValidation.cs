@@ -43,6 +43,11 @@ internal sealed class WorkflowsOptionsValidation : IValidateOptions<WorkflowsOpt
         {
             errors.Add($"{S}:SuspendThreshold cannot be negative (was {options.SuspendThreshold}).");
         }
+        if (options.RetainEndedRunsFor is { } retain && retain < TimeSpan.Zero)
+        {
+            errors.Add($"{S}:RetainEndedRunsFor cannot be negative (was {retain}).");
+        }
+        Range(errors, "RetentionInterval", options.RetentionInterval, TimeSpan.FromMilliseconds(10), TimeSpan.FromDays(7), "10 ms to 7 days");
         if (!Enum.IsDefined(options.SchemaChanges))
         {
             errors.Add($"{S}:SchemaChanges must be {string.Join(" or ", Enum.GetNames<SchemaChangePolicy>())} (was {(int)options.SchemaChanges}).");

@@ -18,6 +18,7 @@ internal sealed class WorkflowsWorker(IServiceProvider services) : IHostedServic
     private readonly ILogger _logger = WorkflowsLog.Logger(services);
     private readonly CancellationTokenSource _stopping = new();
     private Task _starting = Task.CompletedTask;
+    private Task _retention = Task.CompletedTask;
     private int _state; // 0 not started, 1 starting, 2 running, 3 stopped
 
     /// <summary>Whether the engine's scheduler runs: the store was opened and the host has not stopped.</summary>
@@ -77,6 +78,39 @@ internal sealed class WorkflowsWorker(IServiceProvider services) : IHostedServic
         if (Interlocked.CompareExchange(ref _state, 2, 1) == 1)
         {
             WorkflowsLog.Started(_logger, engine.WorkerId);
+            var options = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<WorkflowsOptions>>().Value;
+            if (options.RetainEndedRunsFor is { } retain)
+            {
+                _retention = Task.Run(() => RetainAsync(engine, retain, options.RetentionInterval, _stopping.Token), CancellationToken.None);
+            }
+        }
+    }
+
+    /// <summary>Retention: deletes the runs that ended longer ago than <paramref name="retain"/> now, then every <paramref name="interval"/>.</summary>
+    private async Task RetainAsync(WorkflowEngine engine, TimeSpan retain, TimeSpan interval, CancellationToken stopping)
+    {
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                await engine.DeleteEndedRunsAsync(retain, allTenants: true, cancellationToken: stopping).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                WorkflowsLog.RetentionFailed(_logger, interval, e); // the next round tries again; nothing was half-deleted
+            }
+            try
+            {
+                await Task.Delay(interval, stopping).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
         }
     }
 
@@ -85,6 +119,7 @@ internal sealed class WorkflowsWorker(IServiceProvider services) : IHostedServic
         if (Interlocked.Exchange(ref _state, 3) == 3) return;
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _starting.ConfigureAwait(false);
+        await _retention.ConfigureAwait(false);
         var engine = services.GetRequiredService<WorkflowEngine>();
         WorkflowsLog.Stopping(_logger, engine.WorkerId);
         try
