@@ -61,6 +61,7 @@ internal static class Commands
         runs.Subcommands.Add(CancelCommand());
         runs.Subcommands.Add(ResumeCommand());
         runs.Subcommands.Add(ForkCommand());
+        runs.Subcommands.Add(PurgeCommand());
         return runs;
     }
 
@@ -224,6 +225,44 @@ internal static class Commands
                     default:
                         throw CliException.NotFound($"no run {run.Id} in tenant '{run.TenantId}'");
                 }
+            }).ConfigureAwait(false);
+        });
+        return command;
+    }
+
+    private static Command PurgeCommand()
+    {
+        var olderThan = new Option<string?>("--older-than") { Description = "Delete runs that ended longer ago than this age (30d, 12h, 2w).", Required = true };
+        var tenant = TenantOption("Only this tenant's runs (name a tenant or --all-tenants).");
+        var allTenants = new Option<bool>("--all-tenants") { Description = "The runs of every tenant." };
+        var batch = new Option<int>("--batch") { Description = "Runs deleted per transaction, 1 to 1000.", DefaultValueFactory = _ => 500 };
+        var command = new Command("purge", "Retention: deletes runs that ended (succeeded, failed, cancelled) longer ago than --older-than, with their steps and events; a run that has not ended is never deleted.")
+        {
+            olderThan, tenant, allTenants, batch, Json,
+        };
+        Handle(command, async (parse, ct) =>
+        {
+            var age = Inputs.Age(parse.GetValue(olderThan), "--older-than");
+            var tenantId = Inputs.Tenant(parse.GetValue(tenant));
+            var all = parse.GetValue(allTenants);
+            if (all == (tenantId is not null))
+            {
+                throw CliException.BadInput("name one tenant (--tenant T) or --all-tenants, not both and not neither");
+            }
+            var size = parse.GetValue(batch);
+            if (size is < 1 or > RunQuery.MaxLimit) throw CliException.BadInput($"--batch {size} is not between 1 and {RunQuery.MaxLimit}");
+            return await WriteAsync(parse, ct, async (engine, ct) =>
+            {
+                var deleted = await engine.DeleteEndedRunsAsync(age, tenantId, all, size, ct).ConfigureAwait(false);
+                if (parse.GetValue(Json))
+                {
+                    Output.Line($"{{\"deleted\":{deleted.ToString(CultureInfo.InvariantCulture)}}}");
+                }
+                else
+                {
+                    Output.Line($"deleted {deleted} run(s) that ended before {(DateTimeOffset.UtcNow - age):yyyy-MM-dd HH:mm:ss}Z ({(all ? "all tenants" : $"tenant '{tenantId}'")})");
+                }
+                return ExitCodes.Ok;
             }).ConfigureAwait(false);
         });
         return command;

@@ -45,19 +45,9 @@ internal static partial class Inputs
     {
         if (text is null) return null;
         var trimmed = text.Trim();
-        if (Age().Match(trimmed) is { Success: true } age && long.TryParse(age.Groups[1].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var count))
+        if (TryAge(trimmed, now - DateTimeOffset.MinValue, out var back))
         {
-            var unit = age.Groups[2].Value.ToLowerInvariant() switch
-            {
-                "s" => TimeSpan.FromSeconds(1),
-                "m" => TimeSpan.FromMinutes(1),
-                "h" => TimeSpan.FromHours(1),
-                "d" => TimeSpan.FromDays(1),
-                _ => TimeSpan.FromDays(7),
-            };
-            // Decimal: a count of weeks can overflow a tick count; an age beyond year 1 means "since the beginning".
-            var back = Math.Min((decimal)unit.Ticks * count, (now - DateTimeOffset.MinValue).Ticks);
-            return now - TimeSpan.FromTicks((long)back);
+            return now - back;
         }
         if (DateTime.TryParseExact(trimmed, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var day))
         {
@@ -68,6 +58,34 @@ internal static partial class Inputs
             return instant.ToUniversalTime();
         }
         throw CliException.BadInput($"--since '{text}' is not a date (2026-12-01), an instant (2026-12-01T08:00:00Z) or an age (30m, 1h, 7d)");
+    }
+
+    /// <summary>An age (90s, 30m, 1h, 7d, 2w) for <paramref name="what"/>.</summary>
+    public static TimeSpan Age(string? text, string what)
+    {
+        if (text is not null && TryAge(text.Trim(), TimeSpan.FromDays(365 * 1000), out var age)) return age;
+        throw CliException.BadInput($"{what} '{text}' is not an age (90s, 30m, 1h, 7d, 2w)");
+    }
+
+    /// <summary>A count and a unit (s, m, h, d, w), at most <paramref name="max"/> (decimal: a count of weeks can overflow a tick count).</summary>
+    private static bool TryAge(string text, TimeSpan max, out TimeSpan age)
+    {
+        age = default;
+        if (AgePattern().Match(text) is not { Success: true } match
+            || !long.TryParse(match.Groups[1].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var count))
+        {
+            return false;
+        }
+        var unit = match.Groups[2].Value.ToLowerInvariant() switch
+        {
+            "s" => TimeSpan.FromSeconds(1),
+            "m" => TimeSpan.FromMinutes(1),
+            "h" => TimeSpan.FromHours(1),
+            "d" => TimeSpan.FromDays(1),
+            _ => TimeSpan.FromDays(7),
+        };
+        age = TimeSpan.FromTicks((long)Math.Min((decimal)unit.Ticks * count, max.Ticks));
+        return true;
     }
 
     public static int Limit(int limit)
@@ -92,5 +110,5 @@ internal static partial class Inputs
     }
 
     [GeneratedRegex("^([0-9]{1,12})([smhdwSMHDW])$")]
-    private static partial Regex Age();
+    private static partial Regex AgePattern();
 }

@@ -38,6 +38,39 @@ public sealed class WriteTests(CliFixture fixture)
     }
 
     [Fact]
+    public async Task Purge_deletes_the_ended_runs_as_DeleteEndedRunsAsync_does_and_keeps_the_waiting_and_parked_ones()
+    {
+        var cliCopy = fixture.CopyJournal("purge-cli");
+        var apiCopy = fixture.CopyJournal("purge-api");
+        async Task<IReadOnlyList<Guid>> IdsAsync(string path) =>
+            await WithStoreAsync(path, async store => (IReadOnlyList<Guid>)(await store.ListRunsAsync(new RunQuery())).Select(r => r.Id).ToList());
+        var before = await IdsAsync(cliCopy);
+
+        // Nothing ended a year ago: nothing goes.
+        var none = await fixture.RunAsync("runs", "purge", "--older-than", "52w", "--all-tenants", "--json", "--db", cliCopy);
+        Assert.True(none.ExitCode == 0, none.ToString());
+        Assert.Equal("""{"deleted":0}""", none.StdOut.TrimEnd());
+        Assert.Equal(before, await IdsAsync(cliCopy));
+
+        var result = await fixture.RunAsync("runs", "purge", "--older-than", "0s", "--all-tenants", "--db", cliCopy);
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var apiDeleted = await WithEngineAsync(apiCopy, engine => engine.DeleteEndedRunsAsync(TimeSpan.Zero, allTenants: true));
+        Assert.StartsWith($"deleted {apiDeleted} run(s) that ended before ", result.StdOut);
+        Assert.True(apiDeleted > 0);
+        var left = await IdsAsync(cliCopy);
+        Assert.Equal(await IdsAsync(apiCopy), left);
+        Assert.Contains(fixture.WaitingRunId, left);
+        Assert.Contains(fixture.ParkedRunId, left);
+        Assert.DoesNotContain(fixture.MainRunId, left);
+
+        Assert.Equal(2, (await fixture.RunAsync("runs", "purge", "--older-than", "30d", "--db", cliCopy)).ExitCode);
+        Assert.Equal(2, (await fixture.RunAsync("runs", "purge", "--older-than", "30d", "--tenant", "acme", "--all-tenants", "--db", cliCopy)).ExitCode);
+        var badAge = await fixture.RunAsync("runs", "purge", "--older-than", "soon", "--all-tenants", "--db", cliCopy);
+        Assert.Equal(2, badAge.ExitCode);
+        Assert.Contains("--older-than 'soon'", badAge.StdErr);
+    }
+
+    [Fact]
     public async Task Resume_reopens_a_failed_run_from_its_failed_step_as_ReopenRunAsync_does()
     {
         var cliCopy = fixture.CopyJournal("resume-cli");
