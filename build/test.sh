@@ -31,8 +31,12 @@ if [ ! -x /usr/bin/chromium ]; then
   fi
   [ -x /usr/bin/chromium ] || { echo "!! apt-get installed chromium but /usr/bin/chromium is missing"; exit 1; }
 fi
+# The PostgreSQL store's tests need a server: a private one (build/postgres.sh; installed when missing), on 127.0.0.1
+# and a free port, its data in a temporary folder; fsync off (functional tests only). The tests read WORKFLOWS_POSTGRES.
+source "$root/build/postgres.sh"
+POSTGRES_FSYNC=off postgres_start || exit 1
 results="$(mktemp -d)"
-trap 'rm -rf "$results"' EXIT
+trap 'rm -rf "$results"; postgres_stop' EXIT
 passed=0; failed=0; skipped=0; status=0; failed_stages=()
 # A whole-process stage counts as one test.
 stage() {
