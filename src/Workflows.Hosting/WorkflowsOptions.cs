@@ -36,6 +36,12 @@ public sealed class WorkflowsOptions
     /// <summary>See <see cref="WorkflowEngineOptions.DefaultTenantId"/>. Default <c>"default"</c>.</summary>
     public string DefaultTenantId { get; set; } = "default";
 
+    /// <summary>
+    /// See <see cref="WorkflowEngineOptions.Tenants"/>: the tenants this worker serves (configuration: an array, or one
+    /// comma-separated value). Empty or unset: every tenant.
+    /// </summary>
+    public IList<string> Tenants { get; } = [];
+
     /// <summary>See <see cref="WorkflowEngineOptions.SchemaChanges"/>. Default <see cref="SchemaChangePolicy.Exact"/>.</summary>
     public SchemaChangePolicy SchemaChanges { get; set; } = SchemaChangePolicy.Exact;
 
@@ -100,6 +106,7 @@ public sealed class WorkflowsOptions
         PollInterval = PollInterval,
         SuspendThreshold = SuspendThreshold,
         DefaultTenantId = DefaultTenantId,
+        Tenants = Tenants is { Count: > 0 } tenants ? [.. tenants] : null,
         SchemaChanges = SchemaChanges,
         MaxInterruptedAttempts = MaxInterruptedAttempts,
     };

@@ -21,6 +21,15 @@ internal sealed class WorkflowsOptionsBinding(IServiceProvider services) : IConf
         if (section[nameof(WorkflowsOptions.SqlitePath)] is { } path) options.SqlitePath = path;
         if (section[nameof(WorkflowsOptions.WorkerId)] is { } worker) options.WorkerId = worker;
         if (section[nameof(WorkflowsOptions.DefaultTenantId)] is { } tenant) options.DefaultTenantId = tenant;
+        var tenants = section.GetSection(nameof(WorkflowsOptions.Tenants));
+        var listed = tenants.Value is { } joined
+            ? joined.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            : tenants.GetChildren().Select(c => c.Value).OfType<string>().ToArray();
+        if (listed.Length > 0)
+        {
+            options.Tenants.Clear();
+            foreach (var each in listed) options.Tenants.Add(each);
+        }
         Read<int>(section, nameof(WorkflowsOptions.MaxConcurrentRuns), options, ReadInt, v => options.MaxConcurrentRuns = v);
         Read<int>(section, nameof(WorkflowsOptions.MaxInterruptedAttempts), options, ReadInt, v => options.MaxInterruptedAttempts = v);
         Read<TimeSpan>(section, nameof(WorkflowsOptions.LeaseDuration), options, ReadTimeSpan, v => options.LeaseDuration = v);

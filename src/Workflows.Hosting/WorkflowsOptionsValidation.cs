@@ -25,6 +25,13 @@ internal sealed class WorkflowsOptionsValidation : IValidateOptions<WorkflowsOpt
         {
             errors.Add($"{S}:DefaultTenantId must be 1 to 100 characters with no control characters (was '{options.DefaultTenantId}').");
         }
+        foreach (var served in options.Tenants)
+        {
+            if (string.IsNullOrWhiteSpace(served) || served.Length > 100 || served.Any(char.IsControl))
+            {
+                errors.Add($"{S}:Tenants: '{served}' is not a tenant id (1 to 100 characters with no control characters).");
+            }
+        }
         if (options.MaxConcurrentRuns < 1)
         {
             errors.Add($"{S}:MaxConcurrentRuns must be at least 1 (was {options.MaxConcurrentRuns}).");

@@ -69,11 +69,11 @@ internal static class SqliteJournalSql
         """;
 
     /// <summary>Claims ready runs of the workflows named $w0, $w1, … (<paramref name="workflows"/> of them), oldest first.</summary>
-    internal static string ClaimReady(int workflows) => $"""
+    internal static string ClaimReady(int workflows, int tenants) => $"""
         UPDATE {RunsTable} SET {ClaimSet}
         WHERE id IN (
             SELECT id FROM {RunsTable}
-            WHERE workflow IN ({ParameterList("$w", workflows)}) AND {Ready}
+            WHERE workflow IN ({ParameterList("$w", workflows)}){TenantFilter(tenants)} AND {Ready}
             ORDER BY id
             LIMIT $limit)
         RETURNING id
@@ -86,15 +86,18 @@ internal static class SqliteJournalSql
         """;
 
     /// <summary>The earliest due moment among runs of the named workflows (RunReadiness.DueAt).</summary>
-    internal static string NextDue(int workflows) => $"""
+    internal static string NextDue(int workflows, int tenants) => $"""
         SELECT MIN(due) FROM (
             SELECT CASE WHEN owner IS NULL OR lease_expires_at IS NULL THEN '0001' ELSE lease_expires_at END AS due
-            FROM {RunsTable} WHERE status IN ('Pending', 'Running') AND workflow IN ({ParameterList("$w", workflows)})
+            FROM {RunsTable} WHERE status IN ('Pending', 'Running') AND workflow IN ({ParameterList("$w", workflows)}){TenantFilter(tenants)}
             UNION ALL
             SELECT CASE WHEN cancel_requested_at IS NOT NULL OR wake_requested_at IS NOT NULL THEN '0001' ELSE wake_at END FROM {RunsTable}
             WHERE status = 'Waiting' AND (wake_at IS NOT NULL OR cancel_requested_at IS NOT NULL OR wake_requested_at IS NOT NULL)
-              AND workflow IN ({ParameterList("$w", workflows)}))
+              AND workflow IN ({ParameterList("$w", workflows)}){TenantFilter(tenants)})
         """;
+
+    /// <summary>" AND tenant_id IN ($t0, …)" for an engine that serves <paramref name="tenants"/> tenants; nothing for every tenant (-1).</summary>
+    private static string TenantFilter(int tenants) => tenants < 0 ? "" : tenants == 0 ? " AND 0 = 1" : $" AND tenant_id IN ({ParameterList("$t", tenants)})";
 
     // ---- events and wake-ups (RunEvents) ----------------------------------------------------------------
 

@@ -43,8 +43,9 @@ public sealed partial class SqliteWorkflowStore
             LapseGoneOwners(transaction, claim.Now);
             using var command = transaction.Connection!.CreateCommand();
             command.Transaction = transaction;
-            command.CommandText = SqliteJournalSql.ClaimReady(claim.Workflows.Count);
+            command.CommandText = SqliteJournalSql.ClaimReady(claim.Workflows.Count, claim.Tenants?.Count ?? -1);
             AddWorkflows(command, claim.Workflows);
+            AddTenants(command, claim.Tenants);
             command.Parameters.AddWithValue("$owner", claim.Owner);
             command.Parameters.AddWithValue("$now", SqliteValues.UtcTimestamp(claim.Now));
             command.Parameters.AddWithValue("$lease", SqliteValues.UtcTimestamp(claim.LeaseExpiresAt));
@@ -133,7 +134,8 @@ public sealed partial class SqliteWorkflowStore
     }
 
     /// <inheritdoc />
-    public async ValueTask<DateTimeOffset?> GetNextDueAsync(IReadOnlyCollection<string> workflows, DateTimeOffset now, CancellationToken cancellationToken = default)
+    public async ValueTask<DateTimeOffset?> GetNextDueAsync(IReadOnlyCollection<string> workflows, DateTimeOffset now, IReadOnlyCollection<string>? tenants = null,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(workflows);
         if (workflows.Count == 0)
@@ -143,8 +145,9 @@ public sealed partial class SqliteWorkflowStore
         return await UseConnectionAsync<DateTimeOffset?>(connection =>
         {
             using var command = connection.CreateCommand();
-            command.CommandText = SqliteJournalSql.NextDue(workflows.Count);
+            command.CommandText = SqliteJournalSql.NextDue(workflows.Count, tenants?.Count ?? -1);
             AddWorkflows(command, workflows);
+            AddTenants(command, tenants);
             using var reader = command.ExecuteReader();
             if (!reader.Read() || reader.IsDBNull(0))
             {
@@ -224,6 +227,15 @@ public sealed partial class SqliteWorkflowStore
         {
             ownerParameter.Value = owner;
             command.ExecuteNonQuery();
+        }
+    }
+
+    private static void AddTenants(SqliteCommand command, IReadOnlyCollection<string>? tenants)
+    {
+        var i = 0;
+        foreach (var tenant in tenants ?? [])
+        {
+            command.Parameters.AddWithValue("$t" + i++.ToString(System.Globalization.CultureInfo.InvariantCulture), tenant);
         }
     }
 

@@ -295,6 +295,7 @@ internal sealed class CountingStore(IWorkflowStore inner) : DelegatingWorkflowSt
     public override ValueTask<RunRecord?> ClaimRunAsync(RunClaim claim, CancellationToken cancellationToken = default) => Call(Inner.ClaimRunAsync(claim, cancellationToken));
     public override ValueTask<IReadOnlyList<RunRecord>> ClaimReadyRunsAsync(ReadyRunsClaim claim, CancellationToken cancellationToken = default) => Call(Inner.ClaimReadyRunsAsync(claim, cancellationToken));
     public override ValueTask<IReadOnlyList<ClaimState>> RenewClaimsAsync(ClaimRenewal renewal, CancellationToken cancellationToken = default) => Call(Inner.RenewClaimsAsync(renewal, cancellationToken));
-    public override ValueTask<DateTimeOffset?> GetNextDueAsync(IReadOnlyCollection<string> workflows, DateTimeOffset now, CancellationToken cancellationToken = default) => Call(Inner.GetNextDueAsync(workflows, now, cancellationToken));
+    public override ValueTask<DateTimeOffset?> GetNextDueAsync(IReadOnlyCollection<string> workflows, DateTimeOffset now, IReadOnlyCollection<string>? tenants = null,
+        CancellationToken cancellationToken = default) => Call(Inner.GetNextDueAsync(workflows, now, tenants, cancellationToken));
     public override ValueTask<CancelResult> RequestCancelAsync(CancelRequest request, CancellationToken cancellationToken = default) => Call(Inner.RequestCancelAsync(request, cancellationToken));
 }

@@ -55,6 +55,9 @@ public sealed class OptionsTests : HostingTestBase
         builder.Configuration["Workflows:PollInterval"] = "00:00:00.250";
         builder.Configuration["Workflows:SchemaChanges"] = "AcceptCompatible";
         builder.Configuration["Workflows:DefaultTenantId"] = "acme";
+        builder.Configuration["Workflows:Tenants:0"] = "acme";
+        builder.Configuration["Workflows:Tenants:1"] = "globex";
+        builder.Configuration["Workflows:RetainEndedRunsFor"] = "30.00:00:00";
         builder.Services.AddSingleton(new Probe());
         builder.Services.AddWorkflows().AddWorkflow(GreetWorkflow.Definition);
         builder.Services.AddWorkflows(o => o.WorkerId = "from-code"); // a second call adds only its callback
@@ -66,7 +69,10 @@ public sealed class OptionsTests : HostingTestBase
         Assert.Equal(3, options.MaxConcurrentRuns);
         Assert.Equal(TimeSpan.FromMilliseconds(250), options.PollInterval);
         Assert.Equal(SchemaChangePolicy.AcceptCompatible, options.SchemaChanges);
+        Assert.Equal(["acme", "globex"], options.Tenants);
+        Assert.Equal(TimeSpan.FromDays(30), options.RetainEndedRunsFor);
         var engine = host.Services.GetRequiredService<WorkflowEngine>();
+        Assert.Equal(new[] { "acme", "globex" }.ToHashSet(), engine.ServedTenants);
         Assert.Equal("from-code", engine.WorkerId);
         Assert.Single(host.Services.GetServices<IHostedService>().OfType<WorkflowsWorker>());
 

@@ -53,7 +53,7 @@ internal sealed class RunScheduler
                 {
                     continue; // a full batch: more may be ready
                 }
-                if (_engine.FreeSlots > 0 && await _engine.Store.GetNextDueAsync(_engine.WorkflowNames, now, stopping).ConfigureAwait(false) is { } due)
+                if (_engine.FreeSlots > 0 && await _engine.Store.GetNextDueAsync(_engine.WorkflowNames, now, _engine.ServedTenants, stopping).ConfigureAwait(false) is { } due)
                 {
                     var untilDue = due - clock.GetUtcNow();
                     if (untilDue < wait) wait = untilDue < TimeSpan.Zero ? TimeSpan.Zero : untilDue;
@@ -102,7 +102,8 @@ internal sealed class RunScheduler
         {
             var now = _engine.Clock.GetUtcNow();
             claimed = await _engine.Store.ClaimReadyRunsAsync(
-                new ReadyRunsClaim(_engine.WorkerId, now, now + _engine.Options.LeaseDuration, reserved, names), stopping).ConfigureAwait(false);
+                new ReadyRunsClaim(_engine.WorkerId, now, now + _engine.Options.LeaseDuration, reserved, names) { Tenants = _engine.ServedTenants },
+                stopping).ConfigureAwait(false);
         }
         catch
         {

@@ -19,7 +19,8 @@ public sealed partial class WorkflowEngine
         Guid? after = null;
         while (true)
         {
-            var page = await _store.ListRunsAsync(RunQuery.Unfinished() with { AfterId = after, Limit = RunQuery.MaxLimit }, cancellationToken).ConfigureAwait(false);
+            var page = await _store.ListRunsAsync(RunQuery.Unfinished() with { TenantIds = ServedTenants?.ToList(), AfterId = after, Limit = RunQuery.MaxLimit },
+                cancellationToken).ConfigureAwait(false);
             runs.AddRange(page.Where(r => names.Contains(r.Workflow)));
             if (page.Count < RunQuery.MaxLimit) break;
             after = page[^1].Id;
@@ -222,9 +223,9 @@ public sealed partial class WorkflowEngine
     /// <summary>Claims and executes a run here if it is ready and a slot is free; else leaves it to the scheduler.</summary>
     private async Task TryExecuteAsync(RunRecord run, CancellationToken cancellationToken)
     {
-        if (IsExecuting(run.Id) || !_definitions.TryGetValue(run.Workflow, out var definition))
+        if (IsExecuting(run.Id) || !Serves(run.TenantId) || !_definitions.TryGetValue(run.Workflow, out var definition))
         {
-            return;
+            return; // another engine's (its workflow or its tenant): left to the engines that serve it
         }
         var now = Clock.GetUtcNow();
         if (!RunReadiness.IsClaimable(run, WorkerId, now) || ReserveSlots(1) == 0)

@@ -35,6 +35,7 @@ public sealed partial class WorkflowEngine : IAsyncDisposable, IDisposable
         _options = options ?? new WorkflowEngineOptions();
         _options.Validate();
         WorkerId = _options.WorkerId ?? $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid().ToString("N")[..8]}";
+        ServedTenants = _options.Tenants is { } tenants ? tenants.ToHashSet(StringComparer.Ordinal) : null;
         _freeSlots = _options.MaxConcurrentRuns;
         _scheduler = new RunScheduler(this);
         Logger = _options.LoggerFactory?.CreateLogger("Workflows.Engine") ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
@@ -62,6 +63,12 @@ public sealed partial class WorkflowEngine : IAsyncDisposable, IDisposable
 
     /// <summary>The tenant of every call that names none (<see cref="WorkflowEngineOptions.DefaultTenantId"/>).</summary>
     public string DefaultTenantId => _options.DefaultTenantId;
+
+    /// <summary>The tenants this engine executes runs of (<see cref="WorkflowEngineOptions.Tenants"/>); null for every tenant.</summary>
+    public IReadOnlySet<string>? ServedTenants { get; }
+
+    /// <summary>Whether this engine executes runs of <paramref name="tenantId"/>.</summary>
+    internal bool Serves(string tenantId) => ServedTenants is not { } served || served.Contains(tenantId);
 
     /// <summary>The registered workflows.</summary>
     public IReadOnlyCollection<WorkflowDefinition> Definitions => (IReadOnlyCollection<WorkflowDefinition>)_definitions.Values;
@@ -161,6 +168,13 @@ public sealed partial class WorkflowEngine : IAsyncDisposable, IDisposable
 
         var tenant = options?.TenantId ?? _options.DefaultTenantId;
         ValidateTenant(tenant);
+        if (!Serves(tenant))
+        {
+            // It would run here until it suspends, and then no engine of this configuration would ever resume it.
+            throw new ArgumentException(
+                $"This engine serves tenants {string.Join(", ", ServedTenants!.Order(StringComparer.Ordinal).Select(t => $"'{t}'"))} (WorkflowEngineOptions.Tenants), not '{tenant}': start the run on an engine that serves it.",
+                nameof(options));
+        }
         if (options?.IdempotencyKey is { } key && (key.Length == 0 || key.Length > 200))
         {
             throw new ArgumentException($"Idempotency key '{key}' must be 1 to 200 characters.", nameof(options));

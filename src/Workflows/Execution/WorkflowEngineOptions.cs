@@ -31,6 +31,13 @@ public sealed class WorkflowEngineOptions
     public string DefaultTenantId { get; init; } = "default";
 
     /// <summary>
+    /// The tenants whose runs this engine executes: it claims, resumes and recovers only their runs, and starts runs only
+    /// in them. Null (the default) serves every tenant: an administrative choice, not implied by
+    /// <see cref="DefaultTenantId"/>. Give a list to keep one engine (a worker pool, a region) to its tenants.
+    /// </summary>
+    public IReadOnlyList<string>? Tenants { get; init; }
+
+    /// <summary>
     /// This engine's identity as the owner of the runs it claims: unique among the engines sharing a store. Null for
     /// <c>{machine}/{process id}/{random}</c>, unique per engine instance.
     /// </summary>
@@ -100,6 +107,14 @@ public sealed class WorkflowEngineOptions
         ArgumentNullException.ThrowIfNull(JournalLimits);
         JournalLimits.Validate();
         WorkflowEngine.ValidateTenant(DefaultTenantId);
+        if (Tenants is { } tenants)
+        {
+            if (tenants.Count == 0)
+            {
+                throw new ArgumentException("WorkflowEngineOptions.Tenants is empty: an engine must serve at least one tenant (null serves every tenant).", nameof(Tenants));
+            }
+            foreach (var tenant in tenants) WorkflowEngine.ValidateTenant(tenant);
+        }
         if (WorkerId is { } worker && (string.IsNullOrWhiteSpace(worker) || worker.Length > 200 || worker.Any(char.IsControl)))
         {
             throw new ArgumentException($"WorkflowEngineOptions.WorkerId '{worker}' must be 1 to 200 characters with no control characters.", nameof(WorkerId));

@@ -39,8 +39,9 @@ public abstract class DelegatingWorkflowStore : IWorkflowStore
     public virtual ValueTask<IReadOnlyList<ClaimState>> RenewClaimsAsync(ClaimRenewal renewal, CancellationToken cancellationToken = default) =>
         Inner.RenewClaimsAsync(renewal, cancellationToken);
 
-    public virtual ValueTask<DateTimeOffset?> GetNextDueAsync(IReadOnlyCollection<string> workflows, DateTimeOffset now, CancellationToken cancellationToken = default) =>
-        Inner.GetNextDueAsync(workflows, now, cancellationToken);
+    public virtual ValueTask<DateTimeOffset?> GetNextDueAsync(IReadOnlyCollection<string> workflows, DateTimeOffset now, IReadOnlyCollection<string>? tenants = null,
+        CancellationToken cancellationToken = default) =>
+        Inner.GetNextDueAsync(workflows, now, tenants, cancellationToken);
 
     public virtual ValueTask<CancelResult> RequestCancelAsync(CancelRequest request, CancellationToken cancellationToken = default) =>
         Inner.RequestCancelAsync(request, cancellationToken);

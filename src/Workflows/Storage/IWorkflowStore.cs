@@ -67,7 +67,9 @@ public interface IWorkflowStore : IAsyncDisposable
     /// The earliest moment a run of the given workflows becomes ready: a waiting run's wake-up time, or the expiry of a claim
     /// (a takeover). <see cref="DateTimeOffset.MinValue"/> when a run is ready now; null when nothing is scheduled.
     /// </summary>
-    ValueTask<DateTimeOffset?> GetNextDueAsync(IReadOnlyCollection<string> workflows, DateTimeOffset now, CancellationToken cancellationToken = default);
+    /// <param name="tenants">Only runs of these tenants; null for every tenant.</param>
+    ValueTask<DateTimeOffset?> GetNextDueAsync(IReadOnlyCollection<string> workflows, DateTimeOffset now, IReadOnlyCollection<string>? tenants = null,
+        CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Cancels a run that no live engine holds (pending, waiting, parked; or running under an expired claim) at once, without

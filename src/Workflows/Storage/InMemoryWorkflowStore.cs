@@ -282,7 +282,8 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
         lock (_gate)
         {
             var ready = _runs.Values
-                .Where(r => claim.Workflows.Contains(r.Workflow) && RunReadiness.IsClaimable(r, claim.Owner, claim.Now, includeOwnClaim: false))
+                .Where(r => claim.Workflows.Contains(r.Workflow) && (claim.Tenants is not { } tenants || tenants.Contains(r.TenantId))
+                    && RunReadiness.IsClaimable(r, claim.Owner, claim.Now, includeOwnClaim: false))
                 .OrderBy(r => r.Id)
                 .Take(Math.Max(0, claim.Limit))
                 .ToList();
@@ -321,7 +322,8 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
         }
     }
 
-    public ValueTask<DateTimeOffset?> GetNextDueAsync(IReadOnlyCollection<string> workflows, DateTimeOffset now, CancellationToken cancellationToken = default)
+    public ValueTask<DateTimeOffset?> GetNextDueAsync(IReadOnlyCollection<string> workflows, DateTimeOffset now, IReadOnlyCollection<string>? tenants = null,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(workflows);
         lock (_gate)
@@ -329,7 +331,8 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
             DateTimeOffset? next = null;
             foreach (var run in _runs.Values)
             {
-                if (workflows.Contains(run.Workflow) && RunReadiness.DueAt(run) is { } due && (next is null || due < next))
+                if (workflows.Contains(run.Workflow) && (tenants is null || tenants.Contains(run.TenantId))
+                    && RunReadiness.DueAt(run) is { } due && (next is null || due < next))
                 {
                     next = due;
                 }

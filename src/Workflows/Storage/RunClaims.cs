@@ -54,7 +54,11 @@ public sealed record RunClaim(Guid RunId, string TenantId, string Owner, DateTim
 
 /// <summary>A claim of whatever runs are ready.</summary>
 /// <param name="Workflows">Only runs of these workflows (the ones the claiming engine can execute).</param>
-public sealed record ReadyRunsClaim(string Owner, DateTimeOffset Now, DateTimeOffset LeaseExpiresAt, int Limit, IReadOnlyCollection<string> Workflows);
+public sealed record ReadyRunsClaim(string Owner, DateTimeOffset Now, DateTimeOffset LeaseExpiresAt, int Limit, IReadOnlyCollection<string> Workflows)
+{
+    /// <summary>Only runs of these tenants (an engine that serves some tenants); null for every tenant.</summary>
+    public IReadOnlyCollection<string>? Tenants { get; init; }
+}
 
 /// <summary>A renewal of an owner's claims.</summary>
 public sealed record ClaimRenewal(string Owner, IReadOnlyList<Guid> RunIds, DateTimeOffset Now, DateTimeOffset LeaseExpiresAt);

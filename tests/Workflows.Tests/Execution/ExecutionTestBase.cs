@@ -66,7 +66,8 @@ public abstract class ExecutionTestBase : JournalTestBase, IAsyncLifetime
         global::Workflows.Serialization.JournalLimits? journalLimits = null,
         Action<JournalCommitted>? onJournalCommitted = null,
         SchemaChangePolicy schemaChanges = SchemaChangePolicy.Exact,
-        TimeSpan? pollInterval = null)
+        TimeSpan? pollInterval = null,
+        IReadOnlyList<string>? tenants = null)
     {
         var store = await _harness!.OpenAsync();
         var provided = new List<object> { probe ?? new ExecutionProbe() };
@@ -89,6 +90,7 @@ public abstract class ExecutionTestBase : JournalTestBase, IAsyncLifetime
             }),
             OnBackgroundError = onBackgroundError,
             SchemaChanges = schemaChanges,
+            Tenants = tenants,
         };
         var engine = new WorkflowEngine(logCommits ? new LoggingStore(store, workerId ?? "engine", Commits) : store, options);
         foreach (var definition in definitions ?? [])

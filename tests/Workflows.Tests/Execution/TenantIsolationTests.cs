@@ -58,3 +58,77 @@ public sealed class SqliteTenantIsolationTests : TenantIsolationTests
 {
     protected override IJournalHarness CreateHarness() => new SqliteJournal();
 }
+
+/// <summary>An engine that serves some tenants (<see cref="WorkflowEngineOptions.Tenants"/>) executes, resumes and recovers only their runs.</summary>
+public abstract class ServedTenantTests : ExecutionTestBase
+{
+    private async Task<RunRecord> PendingRunAsync(string tenant, string input)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var run = new RunRecord
+        {
+            Id = Guid.CreateVersion7(now),
+            TenantId = tenant,
+            Workflow = ForkableWorkflow.Definition.Name,
+            SchemaVersion = ForkableWorkflow.Definition.SchemaVersion,
+            Status = RunStatus.Pending,
+            Input = ForkableWorkflow.Definition.InputCodec.Serialize(input),
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+        Assert.True((await Store.CreateRunAsync(run)).Created);
+        return run;
+    }
+
+    [Fact]
+    public async Task An_engine_serving_one_tenant_recovers_only_its_runs_and_another_tenants_engine_does_the_rest()
+    {
+        var ours = await PendingRunAsync("tenant-a", "ours");
+        var theirs = await PendingRunAsync("tenant-b", "theirs");
+        var seenByA = new System.Collections.Concurrent.ConcurrentBag<Guid>();
+        var engineA = await EngineAsync(definitions: [ForkableWorkflow.Definition], workerId: "engine-a", tenants: ["tenant-a"],
+            onJournalCommitted: c => seenByA.Add(c.Run.Id));
+
+        var handles = await engineA.ResumeUnfinishedAsync();
+        Assert.Equal([ours.Id], handles.Select(h => h.RunId));
+        Assert.Equal("ours|one#1|two#1|three#1|four#1", await handles[0].As<string>().GetResultAsync().WaitAsync(Guard));
+
+        // A run it starts itself must be in a tenant it serves: else it would never resume it after a suspension.
+        var refused = await Assert.ThrowsAsync<ArgumentException>(() => engineA.StartAsync(ForkableWorkflow.Definition, "x", new StartOptions { TenantId = "tenant-b" }));
+        Assert.Contains("'tenant-a'", refused.Message);
+        Assert.Contains("'tenant-b'", refused.Message);
+        var second = await engineA.StartAsync(ForkableWorkflow.Definition, "second", new StartOptions { TenantId = "tenant-a" });
+        await second.GetResultAsync().WaitAsync(Guard);
+
+        // The other tenant's run was ready all along: engine A's scheduler passed it over, and its resume did not touch it.
+        await engineA.ResumeAsync(theirs.Id, "tenant-b");
+        var untouched = await GetRunAsync(theirs.Id, "tenant-b");
+        Assert.Equal((RunStatus.Pending, null), (untouched.Status, untouched.Owner));
+        Assert.DoesNotContain(theirs.Id, seenByA);
+
+        var engineB = await EngineAsync(definitions: [ForkableWorkflow.Definition], workerId: "engine-b", tenants: ["tenant-b", "tenant-c"]);
+        var resumedByB = Assert.Single(await engineB.ResumeUnfinishedAsync());
+        Assert.Equal(theirs.Id, resumedByB.RunId);
+        Assert.Equal("theirs|one#1|two#1|three#1|four#1", await resumedByB.As<string>().GetResultAsync().WaitAsync(Guard));
+        Assert.DoesNotContain(theirs.Id, seenByA);
+    }
+
+    [Fact]
+    public async Task Served_tenants_must_be_valid_and_not_empty()
+    {
+        var store = new InMemoryWorkflowStore();
+        Assert.Throws<ArgumentException>(() => new WorkflowEngine(store, new WorkflowEngineOptions { Tenants = [] }));
+        Assert.Throws<ArgumentException>(() => new WorkflowEngine(store, new WorkflowEngineOptions { Tenants = ["ok", " "] }));
+        await store.DisposeAsync();
+    }
+}
+
+public sealed class InMemoryServedTenantTests : ServedTenantTests
+{
+    protected override IJournalHarness CreateHarness() => new InMemoryJournal();
+}
+
+public sealed class SqliteServedTenantTests : ServedTenantTests
+{
+    protected override IJournalHarness CreateHarness() => new SqliteJournal();
+}

@@ -1452,6 +1452,33 @@ public abstract partial class WorkflowStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Claiming_ready_runs_and_the_next_due_moment_can_be_limited_to_the_served_tenants()
+    {
+        var ours = await CreateAsync(NewRun(workflow: "orders"));
+        var theirs = await CreateAsync(NewRun(tenant: OtherTenant, workflow: "orders"));
+        var theirsLater = await CreateAsync(NewRun(RunStatus.Waiting, tenant: OtherTenant, workflow: "orders") with { WakeAt = At(30), WaitingFor = "sleep:1" });
+        var oursLater = await CreateAsync(NewRun(RunStatus.Waiting, workflow: "orders") with { WakeAt = At(90), WaitingFor = "sleep:1" });
+
+        // Each tenant has a run ready now; a tenant with none has nothing due.
+        Assert.Equal(DateTimeOffset.MinValue, await Store.GetNextDueAsync(["orders"], Now, [Tenant]));
+        Assert.Equal(DateTimeOffset.MinValue, await Store.GetNextDueAsync(["orders"], Now, [OtherTenant]));
+        Assert.Null(await Store.GetNextDueAsync(["orders"], Now, ["nobody"]));
+        Assert.Null(await Store.GetNextDueAsync(["orders"], Now, []));
+
+        var claimed = await Store.ClaimReadyRunsAsync(ReadyClaim("engine-a", 100, "orders") with { Tenants = [Tenant] });
+
+        Assert.Equal([ours.Id], claimed.Select(r => r.Id));
+        AssertSameRun(theirs, await Store.GetRunAsync(OtherTenant, theirs.Id));
+        Assert.Equal(At(60), await Store.GetNextDueAsync(["orders"], Now, [Tenant])); // our claim's expiry comes before oursLater's wake-up
+        Assert.Equal(DateTimeOffset.MinValue, await Store.GetNextDueAsync(["orders"], Now, [OtherTenant]));
+        Assert.Empty(await Store.ClaimReadyRunsAsync(ReadyClaim("engine-a", 100, "orders") with { Tenants = [] }));
+        Assert.Equal([theirs.Id], (await Store.ClaimReadyRunsAsync(ReadyClaim("engine-b", 100, "orders") with { Tenants = [OtherTenant] })).Select(r => r.Id));
+        Assert.Equal(At(30), await Store.GetNextDueAsync(["orders"], Now, [OtherTenant])); // theirsLater wakes before the claim expires
+        Assert.Equal(RunStatus.Waiting, (await Store.GetRunAsync(Tenant, oursLater.Id))!.Status);
+        Assert.Equal(RunStatus.Waiting, (await Store.GetRunAsync(OtherTenant, theirsLater.Id))!.Status);
+    }
+
+    [Fact]
     public async Task Claiming_ready_runs_takes_the_ready_runs_of_the_listed_workflows_in_every_tenant()
     {
         var order = await CreateAsync(NewRun(workflow: "orders"));
