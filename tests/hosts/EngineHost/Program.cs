@@ -138,7 +138,9 @@ static async Task<int> WorkAsync(HostOptions options)
 
         if (options.Flag("until-all-done"))
         {
-            while ((await store.ListRunsAsync(RunQuery.Unfinished() with { Limit = 1 })).Count > 0)
+            // The journal says every run ended once the last commit is in; the executions that made them leave memory
+            // (and stop their run spans) a moment later, so wait for both before the spans are printed.
+            while ((await store.ListRunsAsync(RunQuery.Unfinished() with { Limit = 1 })).Count > 0 || engine.RunsInMemory > 0)
             {
                 await Task.Delay(100);
             }
