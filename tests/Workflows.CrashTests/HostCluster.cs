@@ -3,18 +3,24 @@ using System.Globalization;
 using System.Reflection;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
+using Npgsql;
 using Workflows.Journal;
+using Workflows.PostgreSql;
 using Workflows.Sqlite;
 using Workflows.Storage;
 
 namespace Workflows.CrashTests;
 
 /// <summary>
-/// One temp folder with one SQLite journal and the ledgers of every EngineHost child started on it. Children are real
-/// processes (dotnet EngineHost.dll); whatever still runs at the end is killed, and the folder is deleted.
+/// One temp folder with the ledgers of every EngineHost child started on one journal: a SQLite file in the folder, or (see
+/// <see cref="OnPostgreSqlAsync"/>) a schema of its own on a PostgreSQL server. Children are real processes (dotnet
+/// EngineHost.dll); whatever still runs at the end is killed, the folder is deleted and the schema dropped.
 /// </summary>
 internal sealed class HostCluster : IAsyncDisposable
 {
+    /// <summary>The variable that holds the connection string of the PostgreSQL server the tests share (build/postgres.sh).</summary>
+    public const string PostgresVariable = "WORKFLOWS_POSTGRES";
+
     /// <summary>The hang guard for every wait: generous, only there so that a broken engine fails the test instead of hanging it.</summary>
     public static readonly TimeSpan Guard = TimeSpan.FromSeconds(90);
 
@@ -25,19 +31,72 @@ internal sealed class HostCluster : IAsyncDisposable
     private readonly string _directory = Directory.CreateTempSubdirectory("workflows-cluster-").FullName;
     private readonly List<HostChild> _children = [];
 
+    private readonly NpgsqlDataSource? _postgres;
+
+    /// <summary>A cluster on a SQLite journal file in the cluster's folder.</summary>
     public HostCluster()
     {
         Directory.CreateDirectory(LedgerDirectory);
     }
 
-    public string DatabasePath => Path.Combine(_directory, "journal.db");
+    private HostCluster(string connectionString, string schema) : this()
+    {
+        ConnectionString = connectionString;
+        Schema = schema;
+        _postgres = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(connectionString) { ApplicationName = "crash-tests" }.ConnectionString);
+    }
+
+    /// <summary>
+    /// A cluster on a PostgreSQL schema of its own (<c>wf_cluster_&lt;guid&gt;</c>, created by the store, dropped at the
+    /// end): on the server <paramref name="connectionString"/> names, else the shared test server (WORKFLOWS_POSTGRES; a
+    /// missing variable is a failure, never a skip). The server is checked reachable before anything starts.
+    /// </summary>
+    public static async Task<HostCluster> OnPostgreSqlAsync(string? connectionString = null)
+    {
+        connectionString ??= Environment.GetEnvironmentVariable(PostgresVariable) is { Length: > 0 } value
+            ? value
+            : throw new InvalidOperationException(
+                $"{PostgresVariable} is not set: the PostgreSQL process tests need a server. Run them through ./build/test.sh, which starts " +
+                $"a private PostgreSQL on 127.0.0.1 and sets {PostgresVariable}, or start one yourself: source build/postgres.sh; " +
+                "postgres_start (it exports the variable); then dotnet test; postgres_stop.");
+        var cluster = new HostCluster(connectionString, "wf_cluster_" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            await using var probe = cluster._postgres!.CreateCommand("SELECT 1");
+            await probe.ExecuteScalarAsync();
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+        return cluster;
+    }
+
+    /// <summary>Whether the journal is a PostgreSQL schema (else a SQLite file).</summary>
+    [System.Diagnostics.CodeAnalysis.MemberNotNullWhen(true, nameof(ConnectionString), nameof(Schema))]
+    public bool IsPostgreSql => ConnectionString is not null;
+
+    /// <summary>PostgreSQL mode: the server's connection string (as given, without the cluster's schema).</summary>
+    public string? ConnectionString { get; }
+
+    /// <summary>PostgreSQL mode: the cluster's schema.</summary>
+    public string? Schema { get; }
+
+    /// <summary>SQLite mode: the journal file.</summary>
+    public string DatabasePath => IsPostgreSql
+        ? throw new InvalidOperationException("A PostgreSQL cluster has no journal file")
+        : Path.Combine(_directory, "journal.db");
 
     public string LedgerDirectory => Path.Combine(_directory, "ledgers");
 
     /// <summary>A path in the cluster's folder, for release files.</summary>
     public string FilePath(string name) => Path.Combine(_directory, name);
 
-    /// <summary>Starts an EngineHost child on the cluster's journal: <c>--db</c> and <c>--ledger-dir</c> are added.</summary>
+    /// <summary>
+    /// Starts an EngineHost child on the cluster's journal: <c>--db</c> (or <c>--postgres</c> and <c>--schema</c>) and
+    /// <c>--ledger-dir</c> are added.
+    /// </summary>
     public HostChild Start(string mode, params string[] arguments)
     {
         var info = new ProcessStartInfo("dotnet")
@@ -48,8 +107,18 @@ internal sealed class HostCluster : IAsyncDisposable
         };
         info.ArgumentList.Add(HostPath);
         info.ArgumentList.Add(mode);
-        info.ArgumentList.Add("--db");
-        info.ArgumentList.Add(DatabasePath);
+        if (IsPostgreSql)
+        {
+            info.ArgumentList.Add("--postgres");
+            info.ArgumentList.Add(ConnectionString);
+            info.ArgumentList.Add("--schema");
+            info.ArgumentList.Add(Schema);
+        }
+        else
+        {
+            info.ArgumentList.Add("--db");
+            info.ArgumentList.Add(DatabasePath);
+        }
         if (mode == "work")
         {
             info.ArgumentList.Add("--ledger-dir");
@@ -104,8 +173,7 @@ internal sealed class HostCluster : IAsyncDisposable
     /// <summary>The journal as the store reads it: every run with its steps, in id order.</summary>
     public async Task<IReadOnlyList<JournalRun>> ReadJournalAsync()
     {
-        await using var store = new SqliteWorkflowStore(new SqliteWorkflowStoreOptions { Path = DatabasePath, BusyTimeout = TimeSpan.FromSeconds(10) });
-        await store.InitializeAsync();
+        await using var store = await OpenStoreAsync();
         var result = new List<JournalRun>();
         Guid? after = null;
         while (true)
@@ -124,14 +192,48 @@ internal sealed class HostCluster : IAsyncDisposable
     /// <summary>The runs the store lists for <paramref name="query"/> (e.g. a parent's children), on a store of the test's own.</summary>
     public async Task<IReadOnlyList<RunRecord>> ListRunsAsync(RunQuery query)
     {
-        await using var store = new SqliteWorkflowStore(new SqliteWorkflowStoreOptions { Path = DatabasePath, BusyTimeout = TimeSpan.FromSeconds(10) });
-        await store.InitializeAsync();
+        await using var store = await OpenStoreAsync();
         return await store.ListRunsAsync(query);
     }
 
-    /// <summary>One value read with plain SQL on a connection of the test's own (no store, no migration, no write lock).</summary>
+    /// <summary>A store of the test's own on the cluster's journal, initialized.</summary>
+    private async Task<IWorkflowStore> OpenStoreAsync()
+    {
+        IWorkflowStore store = IsPostgreSql
+            ? new PostgreSqlWorkflowStore(new PostgreSqlWorkflowStoreOptions
+            {
+                ConnectionString = new NpgsqlConnectionStringBuilder(ConnectionString) { ApplicationName = "crash-tests-store" }.ConnectionString,
+                Schema = Schema,
+            })
+            : new SqliteWorkflowStore(new SqliteWorkflowStoreOptions { Path = DatabasePath, BusyTimeout = TimeSpan.FromSeconds(10) });
+        try
+        {
+            await store.InitializeAsync();
+        }
+        catch
+        {
+            await store.DisposeAsync();
+            throw;
+        }
+        return store;
+    }
+
+    /// <summary>
+    /// One value read with plain SQL on a connection of the test's own (no store, no migration, no write lock). On
+    /// PostgreSQL the cluster's schema is the search path.
+    /// </summary>
     public object? QueryScalar(string sql)
     {
+        if (IsPostgreSql)
+        {
+            using var session = _postgres!.OpenConnection();
+            using (var path = new NpgsqlCommand($"SET search_path TO \"{Schema}\"", session))
+            {
+                path.ExecuteNonQuery();
+            }
+            using var query = new NpgsqlCommand(sql, session);
+            return query.ExecuteScalar();
+        }
         using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = DatabasePath, Pooling = false, Mode = SqliteOpenMode.ReadWrite }.ToString());
         connection.Open();
         using var command = connection.CreateCommand();
@@ -147,6 +249,11 @@ internal sealed class HostCluster : IAsyncDisposable
     /// </summary>
     public async Task StopOutsideTransactionAsync(HostChild child)
     {
+        if (IsPostgreSql)
+        {
+            await StopOutsidePostgresTransactionAsync(child);
+            return;
+        }
         for (var attempt = 0; attempt < 100; attempt++)
         {
             child.Signal("STOP");
@@ -172,6 +279,84 @@ internal sealed class HostCluster : IAsyncDisposable
         Assert.Fail($"Could not stop '{child.Description}' outside a write transaction.");
     }
 
+    /// <summary>
+    /// PostgreSQL mode: SIGSTOPs a child at a moment none of its store's backends is inside a transaction (one stopped
+    /// there would hold its row locks, and every other engine's claim would skip or wait for those runs: not the situation
+    /// under test). Stop, look at <c>pg_stat_activity</c> twice (a statement the child sent just before it stopped reaches
+    /// the server a moment later), go on and retry if one is.
+    /// </summary>
+    private async Task StopOutsidePostgresTransactionAsync(HostChild child)
+    {
+        for (var attempt = 0; attempt < 100; attempt++)
+        {
+            child.Signal("STOP");
+            if (await BackendsInTransactionAsync(child) == 0)
+            {
+                await Task.Delay(200);
+                if (await BackendsInTransactionAsync(child) == 0)
+                {
+                    return;
+                }
+            }
+            child.Signal("CONT");
+            await Task.Delay(30);
+        }
+        Assert.Fail($"Could not stop '{child.Description}' outside a PostgreSQL transaction.");
+    }
+
+    /// <summary>PostgreSQL mode: how many of the child's store backends are inside a transaction (or running a statement).</summary>
+    public async Task<long> BackendsInTransactionAsync(HostChild child)
+    {
+        await using var command = _postgres!.CreateCommand(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 AND (xact_start IS NOT NULL OR state <> 'idle')");
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = StoreApplicationName(child) });
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>PostgreSQL mode: terminates (pg_terminate_backend) every backend of the child's store; returns how many.</summary>
+    public async Task<int> TerminateConnectionsAsync(HostChild child)
+    {
+        await using var command = _postgres!.CreateCommand(
+            "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1");
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = StoreApplicationName(child) });
+        return (int)(long)(await command.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>PostgreSQL mode: how many backends the child's store has open.</summary>
+    public async Task<long> ConnectionCountAsync(HostChild child)
+    {
+        await using var command = _postgres!.CreateCommand("SELECT count(*) FROM pg_stat_activity WHERE application_name = $1");
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = StoreApplicationName(child) });
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>PostgreSQL mode: the rows of a query on a connection of the test's own, the cluster's schema the search path.</summary>
+    public async Task<IReadOnlyList<object?[]>> QueryRowsAsync(string sql)
+    {
+        if (!IsPostgreSql) throw new InvalidOperationException("QueryRowsAsync reads a PostgreSQL cluster");
+        await using var connection = await _postgres!.OpenConnectionAsync();
+        await using (var path = new NpgsqlCommand($"SET search_path TO \"{Schema}\"", connection))
+        {
+            await path.ExecuteNonQueryAsync();
+        }
+        await using var command = new NpgsqlCommand(sql, connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        var rows = new List<object?[]>();
+        while (await reader.ReadAsync())
+        {
+            var row = new object?[reader.FieldCount];
+            for (var i = 0; i < row.Length; i++)
+            {
+                row[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
+            }
+            rows.Add(row);
+        }
+        return rows;
+    }
+
+    /// <summary>The application name EngineHost gives its store's connections.</summary>
+    private static string StoreApplicationName(HostChild child) => string.Create(CultureInfo.InvariantCulture, $"enginehost-{child.Pid}");
+
     public async ValueTask DisposeAsync()
     {
         foreach (var child in _children)
@@ -179,9 +364,21 @@ internal sealed class HostCluster : IAsyncDisposable
             await child.DisposeAsync();
         }
         SqliteConnection.ClearAllPools();
+        if (_postgres is not null)
+        {
+            await using (_postgres)
+            {
+                if (Environment.GetEnvironmentVariable("WORKFLOWS_KEEP_CLUSTER") is not { Length: > 0 })
+                {
+                    await using var drop = _postgres.CreateCommand($"DROP SCHEMA IF EXISTS \"{Schema}\" CASCADE");
+                    await drop.ExecuteNonQueryAsync();
+                }
+            }
+        }
         if (Environment.GetEnvironmentVariable("WORKFLOWS_KEEP_CLUSTER") is { Length: > 0 } keep)
         {
-            // For a failure hunt by hand: the journal, the ledgers and each child's output are kept under that folder.
+            // For a failure hunt by hand: the journal (or its schema, on PostgreSQL), the ledgers and each child's output are
+            // kept under that folder.
             foreach (var child in _children)
             {
                 File.WriteAllText(Path.Combine(_directory, $"child-{child.Pid}.out"), child.Description + "\n" + child.Output);

@@ -6,7 +6,7 @@ using Workflows;
 namespace EngineHost;
 
 /// <summary>What this process's step bodies do: journal-independent work, written to the ledger, with the test's pauses.</summary>
-public sealed class HostBehaviour(Ledger ledger, AttemptReader attempts, int hangMod, int hangAfterBegins, string? blockStep, string? releaseFile, int bodyMs)
+public sealed class HostBehaviour(Ledger ledger, IAttemptReader attempts, int hangMod, int hangAfterBegins, string? blockStep, string? releaseFile, int bodyMs)
 {
     private int _begun;
 
@@ -18,7 +18,7 @@ public sealed class HostBehaviour(Ledger ledger, AttemptReader attempts, int han
         // The engine must have committed that attempt as Running before it called this body: the journal, read on a
         // connection of its own, says at least that much. It may say more: this process was paused after its commit and
         // another engine took the run over and began a later attempt (this process's own commits are then refused).
-        var committed = attempts.Read(runId, step);
+        var committed = await attempts.ReadAsync(runId, step);
         var begun = Interlocked.Increment(ref _begun);
         if (committed < attempt)
         {
@@ -73,12 +73,20 @@ public sealed class Ledger(string path)
 }
 
 /// <summary>Reads, on a connection of its own, the attempt number the engine recorded for a running step.</summary>
-public sealed class AttemptReader(string path)
+public interface IAttemptReader
+{
+    ValueTask<int> ReadAsync(Guid runId, string step);
+}
+
+/// <summary>The attempt reader on a SQLite journal file.</summary>
+public sealed class SqliteAttemptReader(string path) : IAttemptReader
 {
     private readonly Lock _gate = new();
     private SqliteConnection? _connection;
 
-    public int Read(Guid runId, string step)
+    public ValueTask<int> ReadAsync(Guid runId, string step) => ValueTask.FromResult(Read(runId, step));
+
+    private int Read(Guid runId, string step)
     {
         lock (_gate)
         {

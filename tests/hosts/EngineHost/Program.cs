@@ -6,19 +6,24 @@ using Workflows.Diagnostics;
 using Microsoft.Data.Sqlite;
 using Workflows;
 using Workflows.Journal;
+using Workflows.PostgreSql;
 using Workflows.Sqlite;
 using Workflows.Storage;
 using EngineHost;
 
 // EngineHost MODE [options]: a child process of the cross-process tests. Everything comes from the command line.
 //
-//   work    an engine on --db with the cluster workflows registered.
+//   The journal: --db FILE (SQLite), or --postgres CONNECTION-STRING --schema NAME (PostgreSQL; the store's connections
+//   carry the application name enginehost-<pid>, the attempt reader's enginehost-<pid>-reader).
+//
+//   work    an engine on the journal with the cluster workflows registered.
 //           --ledger-dir DIR     per-process ledger file DIR/ledger-<pid>.log (begin/end of every step body, fsynced)
 //           --worker-id ID       the engine's WorkerId (default: the engine's own)
 //           --lease-ms N         LeaseDuration (default 2000)       --poll-ms N   PollInterval (default 100)
 //           --busy-ms N          the store's BusyTimeout (default 5000)
 //           --max-concurrent N   MaxConcurrentRuns (default 64)
-//           --workflow work|sleep|parent  which workflow --start starts (default work); --sleep-ms N for the sleep workflow;
+//           --workflow work|ten|sleep|parent  which workflow --start starts (default work); ten: cluster-ten (ten steps);
+//                                --sleep-ms N for the sleep workflow;
 //                                parent: cluster-parent, which runs a cluster-child (step c1) and then its step p1
 //           --start N [--start-from K]  start runs with Index K..K+N-1 (idempotency key run-<index>)
 //           --resume             ResumeUnfinishedAsync() at start
@@ -32,7 +37,7 @@ using EngineHost;
 //           --trace              OpenTelemetry with the in-memory exporter: runs are started under a caller span
 //                                ("TRACE-CALLER <trace id>"); before DONE every exported span of the Workflows source is
 //                                printed ("SPAN <name> <trace id> replayed=<n> status=<s>")
-//   create  --db F --count N [--start-from K]: create Pending runs of the work workflow in the store, no engine
+//   create  --count N [--start-from K] [--workflow work|ten]: create Pending runs in the journal, no engine
 //   lock    --db F --hold-ms N: hold BEGIN EXCLUSIVE on the file for N ms ("LOCKED", then "UNLOCKED")
 if (args.Length == 0)
 {
@@ -65,26 +70,22 @@ static int Usage(string mode)
 
 static async Task<int> WorkAsync(HostOptions options)
 {
-    var db = options.Required("db");
+    await using var journal = JournalStore.Open(options, options.Int("busy-ms", 5000));
     var behaviour = new HostBehaviour(
         new Ledger(Path.Combine(options.Required("ledger-dir"), $"ledger-{Environment.ProcessId}.log")),
-        new AttemptReader(db),
+        journal.Attempts,
         hangMod: options.Int("hang-mod", 0),
         hangAfterBegins: options.Int("hang-after-begins", 0),
         blockStep: options.Text("block-step"),
         releaseFile: options.Text("release-file"),
         bodyMs: options.Int("body-ms", 0));
     var work = ClusterWorkflow.Definition.WithFactory(_ => new ClusterWorkflow(behaviour));
+    var ten = TenStepWorkflow.Definition.WithFactory(_ => new TenStepWorkflow(behaviour));
     var sleep = SleepWorkflow.Definition.WithFactory(_ => new SleepWorkflow(behaviour));
     var child = ClusterChildWorkflow.Definition.WithFactory(_ => new ClusterChildWorkflow(behaviour));
     var parent = ClusterParentWorkflow.Definition.WithFactory(_ => new ClusterParentWorkflow(behaviour, child));
 
-    await using var sqlite = new SqliteWorkflowStore(new SqliteWorkflowStoreOptions
-    {
-        Path = db,
-        BusyTimeout = TimeSpan.FromMilliseconds(options.Int("busy-ms", 5000)),
-    });
-    IWorkflowStore store = options.Flag("log-store") ? new LoggingStore(sqlite) : sqlite;
+    IWorkflowStore store = options.Flag("log-store") ? new LoggingStore(journal.Store) : journal.Store;
     var engine = new WorkflowEngine(store, new WorkflowEngineOptions
     {
         WorkerId = options.Text("worker-id"),
@@ -100,9 +101,9 @@ static async Task<int> WorkAsync(HostOptions options)
     using var callerSource = new ActivitySource("EngineHost.Caller");
     try
     {
-        engine.Register(work).Register(sleep).Register(child).Register(parent);
+        engine.Register(work).Register(ten).Register(sleep).Register(child).Register(parent);
         await engine.InitializeAsync();
-        Output.Line($"READY pid={Environment.ProcessId} worker={engine.WorkerId}");
+        Output.Line($"READY pid={Environment.ProcessId} worker={engine.WorkerId} journal={journal.Description}");
 
         var handles = new List<WorkflowRun>();
         if (options.Flag("resume"))
@@ -123,6 +124,7 @@ static async Task<int> WorkAsync(HostOptions options)
             handles.Add(workflow switch
             {
                 "work" => await engine.StartAsync(work, new WorkInput(i), start),
+                "ten" => await engine.StartAsync(ten, new WorkInput(i), start),
                 "sleep" => await engine.StartAsync(sleep, new SleepInput(i, sleepMs), start),
                 "parent" => await engine.StartAsync(parent, new WorkInput(i), start),
                 _ => throw new ArgumentException($"unknown workflow '{workflow}'"),
@@ -205,9 +207,17 @@ static async Task PrintWaitingAsync(WorkflowEngine engine, WorkflowRun handle)
 
 static async Task<int> CreateAsync(HostOptions options)
 {
-    await using var store = new SqliteWorkflowStore(options.Required("db"));
+    await using var journal = JournalStore.Open(options, busyMs: 5000);
+    var store = journal.Store;
     await store.InitializeAsync();
-    var definition = ClusterWorkflow.Definition;
+    var workflow = options.Text("workflow") ?? "work";
+    WorkflowDefinition definition = workflow switch
+    {
+        "work" => ClusterWorkflow.Definition,
+        "ten" => TenStepWorkflow.Definition,
+        _ => throw new ArgumentException($"create makes runs of the work or ten workflow, not '{workflow}'"),
+    };
+    var input = ClusterWorkflow.Definition.InputCodec; // both take a WorkInput
     var from = options.Int("start-from", 0);
     for (var i = from; i < from + options.Int("count", 0); i++)
     {
@@ -219,7 +229,7 @@ static async Task<int> CreateAsync(HostOptions options)
             Workflow = definition.Name,
             SchemaVersion = definition.SchemaVersion,
             Status = RunStatus.Pending,
-            Input = definition.InputCodec.Serialize(new WorkInput(i)),
+            Input = input.Serialize(new WorkInput(i)),
             IdempotencyKey = $"run-{i}",
             CreatedAt = now,
             UpdatedAt = now,
@@ -252,5 +262,55 @@ static async Task<int> LockAsync(HostOptions options)
         using var command = connection.CreateCommand();
         command.CommandText = sql;
         command.ExecuteNonQuery();
+    }
+}
+
+/// <summary>The journal a process works on, from --db (SQLite) or --postgres and --schema (PostgreSQL).</summary>
+internal sealed class JournalStore : IAsyncDisposable
+{
+    private readonly IAsyncDisposable[] _owned;
+
+    private JournalStore(IWorkflowStore store, IAttemptReader attempts, string description, params IAsyncDisposable[] owned)
+    {
+        Store = store;
+        Attempts = attempts;
+        Description = description;
+        _owned = owned;
+    }
+
+    public IWorkflowStore Store { get; }
+
+    public IAttemptReader Attempts { get; }
+
+    public string Description { get; }
+
+    public static JournalStore Open(HostOptions options, int busyMs)
+    {
+        if (options.Text("postgres") is { } connectionString)
+        {
+            if (options.Text("db") is not null)
+            {
+                throw new ArgumentException("--db and --postgres name two journals: give one");
+            }
+            var schema = options.Required("schema");
+            var postgres = new PostgreSqlWorkflowStore(new PostgreSqlWorkflowStoreOptions
+            {
+                ConnectionString = PostgreSqlHost.Named(connectionString, PostgreSqlHost.StoreApplicationName),
+                Schema = schema,
+            });
+            var reader = new PostgreSqlAttemptReader(connectionString, schema);
+            return new JournalStore(postgres, reader, postgres.DataSource, postgres, reader);
+        }
+        var db = options.Text("db") ?? throw new ArgumentException("--db FILE or --postgres CONNECTION-STRING --schema NAME is required");
+        var sqlite = new SqliteWorkflowStore(new SqliteWorkflowStoreOptions { Path = db, BusyTimeout = TimeSpan.FromMilliseconds(busyMs) });
+        return new JournalStore(sqlite, new SqliteAttemptReader(db), db, sqlite);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var owned in _owned)
+        {
+            await owned.DisposeAsync();
+        }
     }
 }

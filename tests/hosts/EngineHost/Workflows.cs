@@ -41,6 +41,63 @@ public partial class ClusterWorkflow(HostBehaviour behaviour)
     private Task<StepResult> S5Async(int index, long previous) => behaviour.BodyAsync("s5", index, previous);
 }
 
+/// <summary>
+/// Ten steps, each a function of the previous one (as <see cref="ClusterWorkflow"/>): the output lists every value, so a
+/// step that ran with another input, or twice with its second result kept, changes it.
+/// </summary>
+[Workflow("cluster-ten")]
+public partial class TenStepWorkflow(HostBehaviour behaviour)
+{
+    [WorkflowRun]
+    public async Task<string> RunAsync(WorkInput input)
+    {
+        var values = new List<long>(10);
+        var previous = (long)input.Index + 1;
+        previous = (await S1Async(input.Index, previous)).Value; values.Add(previous);
+        previous = (await S2Async(input.Index, previous)).Value; values.Add(previous);
+        previous = (await S3Async(input.Index, previous)).Value; values.Add(previous);
+        previous = (await S4Async(input.Index, previous)).Value; values.Add(previous);
+        previous = (await S5Async(input.Index, previous)).Value; values.Add(previous);
+        previous = (await S6Async(input.Index, previous)).Value; values.Add(previous);
+        previous = (await S7Async(input.Index, previous)).Value; values.Add(previous);
+        previous = (await S8Async(input.Index, previous)).Value; values.Add(previous);
+        previous = (await S9Async(input.Index, previous)).Value; values.Add(previous);
+        previous = (await S10Async(input.Index, previous)).Value; values.Add(previous);
+        behaviour.Finished();
+        return $"{input.Index}:{string.Join(':', values)}";
+    }
+
+    [Step("s1")]
+    private Task<StepResult> S1Async(int index, long previous) => behaviour.BodyAsync("s1", index, previous);
+
+    [Step("s2")]
+    private Task<StepResult> S2Async(int index, long previous) => behaviour.BodyAsync("s2", index, previous);
+
+    [Step("s3")]
+    private Task<StepResult> S3Async(int index, long previous) => behaviour.BodyAsync("s3", index, previous);
+
+    [Step("s4")]
+    private Task<StepResult> S4Async(int index, long previous) => behaviour.BodyAsync("s4", index, previous);
+
+    [Step("s5")]
+    private Task<StepResult> S5Async(int index, long previous) => behaviour.BodyAsync("s5", index, previous);
+
+    [Step("s6")]
+    private Task<StepResult> S6Async(int index, long previous) => behaviour.BodyAsync("s6", index, previous);
+
+    [Step("s7")]
+    private Task<StepResult> S7Async(int index, long previous) => behaviour.BodyAsync("s7", index, previous);
+
+    [Step("s8")]
+    private Task<StepResult> S8Async(int index, long previous) => behaviour.BodyAsync("s8", index, previous);
+
+    [Step("s9")]
+    private Task<StepResult> S9Async(int index, long previous) => behaviour.BodyAsync("s9", index, previous);
+
+    [Step("s10")]
+    private Task<StepResult> S10Async(int index, long previous) => behaviour.BodyAsync("s10", index, previous);
+}
+
 /// <summary>A step, a durable sleep (suspends the run when longer than the engine's threshold), a step.</summary>
 [Workflow("cluster-sleep")]
 public partial class SleepWorkflow(HostBehaviour behaviour)
