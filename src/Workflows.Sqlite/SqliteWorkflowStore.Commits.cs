@@ -37,7 +37,7 @@ public sealed partial class SqliteWorkflowStore
                 {
                     if (step.RunId != run.Id || step.TenantId != run.TenantId)
                     {
-                        throw new JournalConflictException($"Step {step.Sequence} '{step.Name}' names run {step.RunId}, not the run {run.Id} being created. Nothing was written.");
+                        throw JournalRefusals.StepOfOtherRun(step, run);
                     }
                     Insert(transaction, step);
                 }
@@ -52,7 +52,7 @@ public sealed partial class SqliteWorkflowStore
             {
                 if (sameId.TenantId != run.TenantId)
                 {
-                    throw new JournalConflictException($"Run id {run.Id} is already used by another tenant; tenant '{run.TenantId}' cannot create it. Nothing was written.");
+                    throw JournalRefusals.RunIdOfOtherTenant(run);
                 }
                 return new CreateRunResult(sameId, Created: false);
             }
@@ -69,7 +69,7 @@ public sealed partial class SqliteWorkflowStore
                     return new CreateRunResult(sameKey, Created: false);
                 }
             }
-            throw new JournalConflictException($"Run {run.Id} ({run.Workflow}) could not be created and no conflicting run was found.");
+            throw JournalRefusals.RunNotCreated(run);
         }, cancellationToken);
     }
 
@@ -295,15 +295,7 @@ public sealed partial class SqliteWorkflowStore
         D.Bind(probe, "sequence", SqlValueKind.Int32, step.Sequence);
         using var reader = probe.ExecuteReader();
         reader.Read();
-        if (reader.GetInt64(0) == 0)
-        {
-            throw new JournalConflictException($"Step {step.Sequence} '{step.Name}' names run {step.RunId}, which tenant '{step.TenantId}' does not have.");
-        }
-        if (reader.GetInt64(1) != 0)
-        {
-            throw new JournalConflictException($"Run {step.RunId} already has a step at sequence {step.Sequence}; the recorded step was kept.");
-        }
-        throw new JournalConflictException($"A step with id {step.Id} is already recorded; step {step.Sequence} '{step.Name}' of run {step.RunId} was not inserted.");
+        throw JournalRefusals.StepNotInserted(step, tenantHasRun: reader.GetInt64(0) != 0, sequenceTaken: reader.GetInt64(1) != 0);
     }
 
     private void Update(SqliteTransaction transaction, StepRecord step)
@@ -329,11 +321,11 @@ public sealed partial class SqliteWorkflowStore
         using var reader = probe.ExecuteReader();
         if (!reader.Read())
         {
-            throw new JournalConflictException($"Run {step.RunId} has no step {step.Id} at sequence {step.Sequence}.");
+            throw JournalRefusals.StepNotUpdated(step, null);
         }
         var row = new JournalRowReader(reader, D, StepsTable, 0, start: 1);
         var current = row.Enum<StepStatus>();
-        throw IllegalTransitionException.For(step, current);
+        throw JournalRefusals.StepNotUpdated(step, current);
     }
 
     private void Update(SqliteTransaction transaction, RunRecord run)
@@ -350,7 +342,7 @@ public sealed partial class SqliteWorkflowStore
             }
             catch (SqliteException e) when (e.SqliteErrorCode == SQLitePCL.raw.SQLITE_CONSTRAINT)
             {
-                throw new JournalConflictException($"Run {run.Id} ({run.Workflow}) cannot be updated: {e.Message}");
+                throw JournalRefusals.RunNotWritten(run, e.Message, e);
             }
             if (changed == 1)
             {
@@ -366,11 +358,11 @@ public sealed partial class SqliteWorkflowStore
         using var reader = probe.ExecuteReader();
         if (!reader.Read())
         {
-            throw new JournalConflictException($"Tenant '{run.TenantId}' has no run {run.Id}.");
+            throw JournalRefusals.RunNotUpdated(run, null);
         }
         var row = new JournalRowReader(reader, D, RunsTable, 0, start: 1);
         var current = row.Enum<RunStatus>();
-        throw IllegalTransitionException.For(run, current);
+        throw JournalRefusals.RunNotUpdated(run, current);
     }
 
     private static int Execute(SqliteCommand command, StepRecord step)
@@ -381,7 +373,7 @@ public sealed partial class SqliteWorkflowStore
         }
         catch (SqliteException e) when (e.SqliteErrorCode == SQLitePCL.raw.SQLITE_CONSTRAINT)
         {
-            throw new JournalConflictException($"Step {step.Sequence} '{step.Name}' of run {step.RunId} cannot be written: {e.Message}");
+            throw JournalRefusals.StepNotWritten(step, e.Message, e);
         }
     }
 

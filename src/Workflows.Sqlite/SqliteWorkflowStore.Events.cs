@@ -50,7 +50,7 @@ public sealed partial class SqliteWorkflowStore
             }
             catch (SqliteException e) when (e.SqliteErrorCode == SQLitePCL.raw.SQLITE_CONSTRAINT)
             {
-                throw new JournalConflictException($"Event {ev.Id} '{ev.Name}' for run {ev.RunId} cannot be stored: {e.Message}");
+                throw JournalRefusals.EventNotStored(ev, e.Message, e);
             }
             RequestWake(transaction, ev.RunId, ev.TenantId, ev.CreatedAt);
             return new SendEventResult(SendEventOutcome.Delivered, ev, runStatus);
