@@ -165,13 +165,13 @@ internal sealed class JournalLocation
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InvalidCatalogName)
         {
-            throw CliException.NotFound($"no database for {Description}: {OneLine(e.MessageText)}");
+            throw CliException.NotFound($"no database at {Path}: {OneLine(e.MessageText)}");
         }
         catch (Exception e) when (e is NpgsqlException or DbException or IOException or TimeoutException or System.Net.Sockets.SocketException)
         {
             throw CliException.Unavailable($"cannot open {Description}: {OneLine(Innermost(e))}");
         }
-        if (!exists) throw CliException.NotFound($"no journal in {Description}");
+        if (!exists) throw CliException.NotFound($"no journal at {Path}");
 
         var store = new PostgreSqlWorkflowStore(options);
         try

@@ -195,9 +195,9 @@ public sealed class PostgreSqlTests(CliFixture fixture) : IAsyncLifetime
         var empty = "wf_test_" + Guid.NewGuid().ToString("N");
         _schemas.Add(empty);
         AssertFails(await fixture.RunAsync("runs", "list", "--connection", _connectionString, "--schema", empty), 3,
-            $@"not found: no journal in the PostgreSQL journal [^ ]+:\d+/[^ ]+ \(schema {empty}\)$");
+            $@"not found: no journal at [^ ]+:\d+/[^ ]+ \(schema {empty}\)$");
         AssertFails(await fixture.RunAsync("runs", "cancel", _waitingRunId.ToString(), "--connection", _connectionString, "--schema", empty), 3,
-            "not found: no journal in ");
+            "not found: no journal at ");
         Assert.False(await SchemaExistsAsync(empty));
     }
 
@@ -238,6 +238,6 @@ public sealed class PostgreSqlTests(CliFixture fixture) : IAsyncLifetime
     {
         var database = "no_such_db_" + Guid.NewGuid().ToString("N")[..8];
         AssertFails(await fixture.RunAsync("runs", "list", "--connection", With(("Database", database))), 3,
-            $"not found: no database for the PostgreSQL journal [^ ]+:\\d+/{database} .*{database}");
+            $"not found: no database at [^ ]+:\\d+/{database} .*{database}");
     }
 }
