@@ -8,7 +8,12 @@
 #                                       --raw-seconds N.
 #   ./build/bench.sh bdn [BDN args]     the BenchmarkDotNet suite: plain calls, in-memory journal and SQLite journal side by
 #                                       side, as means and ratios (default --filter '*'; e.g. ./build/bench.sh bdn --job short).
-#   ./build/bench.sh all                both, the suspended-runs benchmark first.
+#   ./build/bench.sh postgres [args]    the PostgreSQL benchmark (tests/Workflows.Benchmarks "postgres") on a private server this
+#                                       script starts with fsync and synchronous_commit ON (build/postgres.sh) and stops at the
+#                                       end: raw one-INSERT-per-transaction rows/s, the engine's steps/s for 200 runs x 10 steps
+#                                       one at a time and 16 in flight, the ratios, and the goal with PASS/FAIL lines (reported,
+#                                       never an exit code). Arguments: --runs N, --in-flight N, --raw-rows N.
+#   ./build/bench.sh all                the suspended-runs benchmark, then the BenchmarkDotNet suite.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
@@ -22,8 +27,19 @@ bdn() {
   dotnet run -c Release --project "$project" -- "${args[@]}"
 }
 
+postgres() {
+  # shellcheck source=build/postgres.sh
+  source "$root/build/postgres.sh"
+  # Durable commits, as production runs them: no POSTGRES_FSYNC=off here.
+  unset POSTGRES_FSYNC
+  trap postgres_stop EXIT
+  postgres_start
+  dotnet run -c Release --project "$project" -- postgres "$@"
+}
+
 case "${1:-}" in
   bdn) shift; bdn "$@" ;;
+  postgres) shift; postgres "$@" ;;
   all) shift; suspended; bdn "$@" ;;
   *) suspended "$@" ;;
 esac

@@ -19,6 +19,19 @@ internal static class Commands
         Recursive = true,
     };
 
+    private static readonly Option<string?> Connection = new("--connection")
+    {
+        Description = $"A PostgreSQL journal instead of a SQLite file: an Npgsql connection string, e.g. \"Host=db;Username=app;Database=app\" " +
+            $"(default: ${JournalLocation.ConnectionVariable}). Not with --db. The CLI never creates a journal there.",
+        Recursive = true,
+    };
+
+    private static readonly Option<string?> Schema = new("--schema")
+    {
+        Description = $"The PostgreSQL journal's schema (default: ${JournalLocation.SchemaVariable}, else workflows). Only with --connection.",
+        Recursive = true,
+    };
+
     private static readonly Option<bool> Json = new("--json") { Description = "Machine-readable output (camelCase JSON; journaled payloads embedded as JSON)." };
 
     private static Option<string?> TenantOption(string description) => new("--tenant") { Description = description };
@@ -32,6 +45,8 @@ internal static class Commands
             new VersionOption(),
         };
         root.Options.Add(Db);
+        root.Options.Add(Connection);
+        root.Options.Add(Schema);
         root.Subcommands.Add(RunsCommand());
         root.Subcommands.Add(EventsCommand());
 
@@ -370,7 +385,7 @@ internal static class Commands
 
     // ---- shared -------------------------------------------------------------------------------------------------------
 
-    private static JournalLocation Location(ParseResult parse) => JournalLocation.From(parse.GetValue(Db));
+    private static JournalLocation Location(ParseResult parse) => JournalLocation.From(parse.GetValue(Db), parse.GetValue(Connection), parse.GetValue(Schema));
 
     /// <summary>How long a write waits for a journal that another process keeps locked (the engine retries an unavailable store).</summary>
     private static readonly TimeSpan WriteTimeout = TimeSpan.FromSeconds(30);
@@ -392,7 +407,7 @@ internal static class Commands
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested && !ct.IsCancellationRequested)
         {
-            throw CliException.Unavailable($"the journal at {location.Path} stayed locked or unreachable for {WriteTimeout.TotalSeconds:0} s");
+            throw CliException.Unavailable($"{location.Description} stayed locked or unreachable for {WriteTimeout.TotalSeconds:0} s");
         }
     }
 

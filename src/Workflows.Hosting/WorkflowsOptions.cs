@@ -1,3 +1,4 @@
+using Workflows.PostgreSql;
 using Workflows.Sqlite;
 
 namespace Workflows.Hosting;
@@ -14,9 +15,18 @@ public sealed class WorkflowsOptions
 
     /// <summary>
     /// The SQLite journal file (configuration key <c>Workflows:SqlitePath</c>); <see cref="UseSqlite(string)"/> sets it.
-    /// A store must be configured: the host does not start without one.
+    /// Exactly one store must be configured, this or <see cref="PostgreSql"/>: the host does not start with none or both.
     /// </summary>
     public string? SqlitePath { get; set; }
+
+    /// <summary>
+    /// The PostgreSQL journal (configuration keys <c>Workflows:PostgreSql:ConnectionString</c> and
+    /// <c>Workflows:PostgreSql:Schema</c>, default schema <c>"workflows"</c>); <see cref="UsePostgreSql(string)"/> sets it.
+    /// Null when no PostgreSQL store is configured. Exactly one store must be configured, this or <see cref="SqlitePath"/>.
+    /// Many hosts (workers) can share one database and schema: each claims runs under a lease, takes over the runs of a
+    /// worker whose lease lapsed, and its writes are fenced so that a worker that lost a run cannot write to it.
+    /// </summary>
+    public PostgreSqlWorkflowStoreOptions? PostgreSql { get; set; }
 
     /// <summary>See <see cref="WorkflowEngineOptions.WorkerId"/>. Null for a unique id per engine instance.</summary>
     public string? WorkerId { get; set; }
@@ -83,6 +93,33 @@ public sealed class WorkflowsOptions
         ArgumentNullException.ThrowIfNull(configure);
         UseSqlite(path);
         ConfigureSqlite = configure;
+        return this;
+    }
+
+    /// <summary>
+    /// Journals to PostgreSQL through the Npgsql <paramref name="connectionString"/> (for example
+    /// <c>Host=db;Username=app;Password=…;Database=app</c>), in the schema <c>"workflows"</c> unless configuration
+    /// (<c>Workflows:PostgreSql:Schema</c>) names another. The schema and its tables are created when the host starts.
+    /// </summary>
+    /// <returns>These options.</returns>
+    public WorkflowsOptions UsePostgreSql(string connectionString)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        PostgreSql ??= new PostgreSqlWorkflowStoreOptions();
+        PostgreSql.ConnectionString = connectionString;
+        return this;
+    }
+
+    /// <summary>
+    /// Journals to PostgreSQL through the Npgsql <paramref name="connectionString"/>, with further store settings (the
+    /// schema) applied by <paramref name="configure"/> after the connection string.
+    /// </summary>
+    /// <returns>These options.</returns>
+    public WorkflowsOptions UsePostgreSql(string connectionString, Action<PostgreSqlWorkflowStoreOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        UsePostgreSql(connectionString);
+        configure(PostgreSql!);
         return this;
     }
 

@@ -19,6 +19,17 @@ internal sealed class WorkflowsOptionsBinding(IServiceProvider services) : IConf
     internal static void Bind(IConfiguration section, WorkflowsOptions options)
     {
         if (section[nameof(WorkflowsOptions.SqlitePath)] is { } path) options.SqlitePath = path;
+        var postgres = section.GetSection(nameof(WorkflowsOptions.PostgreSql));
+        if (postgres[nameof(PostgreSql.PostgreSqlWorkflowStoreOptions.ConnectionString)] is { } connectionString)
+        {
+            options.PostgreSql ??= new PostgreSql.PostgreSqlWorkflowStoreOptions();
+            options.PostgreSql.ConnectionString = connectionString;
+        }
+        if (postgres[nameof(PostgreSql.PostgreSqlWorkflowStoreOptions.Schema)] is { } schema)
+        {
+            options.PostgreSql ??= new PostgreSql.PostgreSqlWorkflowStoreOptions();
+            options.PostgreSql.Schema = schema;
+        }
         if (section[nameof(WorkflowsOptions.WorkerId)] is { } worker) options.WorkerId = worker;
         if (section[nameof(WorkflowsOptions.DefaultTenantId)] is { } tenant) options.DefaultTenantId = tenant;
         var tenants = section.GetSection(nameof(WorkflowsOptions.Tenants));

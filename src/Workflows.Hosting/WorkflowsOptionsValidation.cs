@@ -9,13 +9,27 @@ namespace Workflows.Hosting;
 internal sealed class WorkflowsOptionsValidation : IValidateOptions<WorkflowsOptions>
 {
     private const string S = WorkflowsOptions.SectionName;
+    private const string Pg = S + ":PostgreSql";
 
     public ValidateOptionsResult Validate(string? name, WorkflowsOptions options)
     {
         var errors = new List<string>(options.BindingErrors);
-        if (string.IsNullOrWhiteSpace(options.SqlitePath))
+        var sqlite = !string.IsNullOrWhiteSpace(options.SqlitePath);
+        var postgres = options.PostgreSql is not null;
+        if (!sqlite && !postgres)
         {
-            errors.Add($"{S}:SqlitePath is not set: no workflow store is configured (call options.UseSqlite(path) in AddWorkflows, or set {S}:SqlitePath).");
+            errors.Add($"{S}:SqlitePath is not set: no workflow store is configured (call options.UseSqlite(path) or options.UsePostgreSql(connectionString) " +
+                $"in AddWorkflows, or set {S}:SqlitePath or {Pg}:ConnectionString).");
+        }
+        else if (sqlite && postgres)
+        {
+            errors.Add($"{S}:SqlitePath and {Pg}:ConnectionString are both set: configure exactly one workflow store " +
+                "(UseSqlite or UsePostgreSql, in code or configuration).");
+        }
+        else if (postgres && string.IsNullOrWhiteSpace(options.PostgreSql!.ConnectionString))
+        {
+            errors.Add($"{Pg}:ConnectionString is not set: {Pg}:Schema alone does not configure a store (call options.UsePostgreSql(connectionString), " +
+                $"or set {Pg}:ConnectionString).");
         }
         if (options.WorkerId is { } worker && (string.IsNullOrWhiteSpace(worker) || worker.Length > 200 || worker.Any(char.IsControl)))
         {
@@ -69,6 +83,18 @@ internal sealed class WorkflowsOptionsValidation : IValidateOptions<WorkflowsOpt
             catch (ArgumentException e)
             {
                 errors.Add($"{S}: the SQLite store settings are not valid: {e.Message}");
+            }
+        }
+        if (errors.Count == 0 && options.PostgreSql is { } postgreSql)
+        {
+            try
+            {
+                // The store checks its options (schema name, connection string keys) when it is built, without connecting.
+                new PostgreSql.PostgreSqlWorkflowStore(postgreSql).DisposeAsync().AsTask().GetAwaiter().GetResult();
+            }
+            catch (ArgumentException e)
+            {
+                errors.Add($"{Pg}:{e.ParamName ?? "ConnectionString"} is not valid: {e.Message}");
             }
         }
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);

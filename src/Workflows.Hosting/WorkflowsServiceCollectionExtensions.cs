@@ -3,7 +3,9 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Workflows;
 using Workflows.Hosting;
+using Workflows.PostgreSql;
 using Workflows.Sqlite;
+using Workflows.Storage;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -49,7 +51,9 @@ public static class WorkflowsServiceCollectionExtensions
             new WorkflowServiceScopeFactory(services.GetRequiredService<IServiceScopeFactory>()),
             // The engine logs its own events (runs, steps, claims, store back-off) through the container's loggers.
             services.GetService<ILoggerFactory>());
-        var store = new SqliteWorkflowStore(options.SqliteOptions());
+        IWorkflowStore store = options.PostgreSql is { } postgreSql
+            ? new PostgreSqlWorkflowStore(postgreSql)
+            : new SqliteWorkflowStore(options.SqliteOptions());
         WorkflowEngine engine;
         try
         {

@@ -38,6 +38,9 @@ internal static class PostgreSqlSchema
     //   status, keys, owner) use COLLATE "C": byte order, as SQLite's BINARY, whatever the database's collation.
     // - cost_usd is numeric: exact, and it keeps the scale written ("1.50" stays 1.50).
     // - Counters are integer (int in the records), duration_ms bigint (long).
+    // - Events get an identity column, seq: the order they were sent in (SQLite's rowid).
+    // - workflow_expect() turns a write that changed the wrong number of rows into an error, so that a whole commit is one
+    //   round trip in one implicit transaction (PostgreSqlWorkflowStore.Commits.cs).
     internal static readonly Migration[] Migrations =
     [
         new(1, "initial schema", """
@@ -129,6 +132,7 @@ internal static class PostgreSqlSchema
 
             CREATE TABLE workflow_events (
                 id                   uuid     PRIMARY KEY,
+                seq                  bigint   GENERATED ALWAYS AS IDENTITY NOT NULL,
                 run_id               uuid     NOT NULL REFERENCES workflow_runs (id) ON DELETE CASCADE,
                 tenant_id            text     COLLATE "C" NOT NULL,
                 name                 text     COLLATE "C" NOT NULL,
@@ -166,6 +170,18 @@ internal static class PostgreSqlSchema
                 created_at_offset smallint NOT NULL CHECK (created_at_offset BETWEEN -840 AND 840),
                 PRIMARY KEY (workflow, schema_version)
             );
+
+            -- A journal write that must change exactly the rows it expects: anything else raises WF001 with the statement's
+            -- label, which aborts the commit's transaction (all of it, in the one round trip that sent it).
+            CREATE FUNCTION workflow_expect(found bigint, expected bigint, label text) RETURNS bigint
+            LANGUAGE plpgsql AS $fn$
+            BEGIN
+                IF found IS DISTINCT FROM expected THEN
+                    RAISE EXCEPTION USING ERRCODE = 'WF001', MESSAGE = label;
+                END IF;
+                RETURN found;
+            END
+            $fn$;
             """),
     ];
 

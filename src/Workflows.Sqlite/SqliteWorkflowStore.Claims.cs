@@ -1,7 +1,8 @@
 using Microsoft.Data.Sqlite;
 using Workflows.Journal;
 using Workflows.Storage;
-using static Workflows.Sqlite.SqliteJournalRows;
+using Workflows.Storage.Sql;
+using static Workflows.Storage.Sql.JournalRows;
 
 namespace Workflows.Sqlite;
 
@@ -20,11 +21,12 @@ public sealed partial class SqliteWorkflowStore
             var command = _claimById!;
             command.Transaction = transaction;
             var p = command.Parameters;
-            p[0].Value = SqliteValues.Id(claim.RunId);
-            p[1].Value = claim.TenantId;
-            p[2].Value = claim.Owner;
-            p[3].Value = SqliteValues.UtcTimestamp(claim.Now);
-            p[4].Value = SqliteValues.UtcTimestamp(claim.LeaseExpiresAt);
+            var i = 0;
+            D.SetId(p, ref i, claim.RunId);
+            D.SetText(p, ref i, claim.TenantId);
+            D.SetText(p, ref i, claim.Owner);
+            D.SetTimestamp(p, ref i, claim.Now, instant: true);
+            D.SetTimestamp(p, ref i, claim.LeaseExpiresAt, instant: true);
             return ReadSingleRun(command);
         }, cancellationToken);
     }
@@ -43,48 +45,28 @@ public sealed partial class SqliteWorkflowStore
             LapseGoneOwners(transaction, claim.Now);
             using var command = transaction.Connection!.CreateCommand();
             command.Transaction = transaction;
-            command.CommandText = SqliteJournalSql.ClaimReady(claim.Workflows.Count, claim.Tenants?.Count ?? -1);
+            command.CommandText = Sql.ClaimReady(claim.Workflows.Count, claim.Tenants?.Count ?? -1);
             AddWorkflows(command, claim.Workflows);
             AddTenants(command, claim.Tenants);
-            command.Parameters.AddWithValue("$owner", claim.Owner);
-            command.Parameters.AddWithValue("$now", SqliteValues.UtcTimestamp(claim.Now));
-            command.Parameters.AddWithValue("$lease", SqliteValues.UtcTimestamp(claim.LeaseExpiresAt));
-            command.Parameters.AddWithValue("$limit", claim.Limit);
-            var ids = new List<string>();
+            D.Bind(command, "owner", SqlValueKind.Text, claim.Owner);
+            D.Bind(command, "now", SqlValueKind.Instant, claim.Now);
+            D.Bind(command, "lease", SqlValueKind.Instant, claim.LeaseExpiresAt);
+            D.Bind(command, "limit", SqlValueKind.Int32, claim.Limit);
+            var unreadable = new List<(Guid Id, JournalCorruptException Error)>();
+            List<RunRecord> runs;
             using (var reader = command.ExecuteReader())
             {
-                while (reader.Read()) ids.Add(reader.GetString(0));
+                runs = ReadClaimed(D, reader, unreadable);
             }
-            ids.Sort(StringComparer.Ordinal); // RETURNING gives no order; the contract's is id order (lower-case "D" text sorts like the ids)
-            // Each claimed row is read on its own: one that cannot be read is parked with the reason, not handed out,
-            // and does not stop the others from being claimed.
-            var runs = new List<RunRecord>(ids.Count);
-            var select = _selectRunById!;
-            select.Transaction = transaction;
-            try
+            foreach (var (id, error) in unreadable)
             {
-                foreach (var id in ids)
-                {
-                    select.Parameters[0].Value = id;
-                    try
-                    {
-                        if (ReadSingleRun(select) is { } run) runs.Add(run);
-                    }
-                    catch (JournalCorruptException e)
-                    {
-                        using var park = transaction.Connection!.CreateCommand();
-                        park.Transaction = transaction;
-                        park.CommandText = SqliteJournalSql.ParkUnreadable;
-                        park.Parameters.AddWithValue("$id", id);
-                        park.Parameters.AddWithValue("$now", SqliteValues.UtcTimestamp(claim.Now));
-                        park.Parameters.AddWithValue("$error", SqliteValues.Error(ErrorInfo.From(ErrorKind.Serialization, e)));
-                        park.ExecuteNonQuery();
-                    }
-                }
-            }
-            finally
-            {
-                select.Transaction = null;
+                using var park = transaction.Connection!.CreateCommand();
+                park.Transaction = transaction;
+                park.CommandText = Sql.ParkUnreadable;
+                D.Bind(park, "id", SqlValueKind.Id, id);
+                D.Bind(park, "now", SqlValueKind.Instant, claim.Now);
+                D.Bind(park, "error", SqlValueKind.Text, Json(ErrorInfo.From(ErrorKind.Serialization, error)));
+                park.ExecuteNonQuery();
             }
             return runs;
         }, cancellationToken).ConfigureAwait(false);
@@ -106,25 +88,25 @@ public sealed partial class SqliteWorkflowStore
             {
                 using var renew = transaction.Connection!.CreateCommand();
                 renew.Transaction = transaction;
-                renew.CommandText = SqliteJournalSql.Renew(chunk.Length);
+                renew.CommandText = Sql.Renew(chunk.Length);
                 AddRunIds(renew, chunk);
-                renew.Parameters.AddWithValue("$owner", renewal.Owner);
-                renew.Parameters.AddWithValue("$lease", SqliteValues.UtcTimestamp(renewal.LeaseExpiresAt));
+                D.Bind(renew, "owner", SqlValueKind.Text, renewal.Owner);
+                D.Bind(renew, "lease", SqlValueKind.Instant, renewal.LeaseExpiresAt);
                 renew.ExecuteNonQuery();
 
                 using var read = transaction.Connection!.CreateCommand();
                 read.Transaction = transaction;
-                read.CommandText = SqliteJournalSql.ClaimStates(chunk.Length);
+                read.CommandText = Sql.ClaimStates(chunk.Length);
                 AddRunIds(read, chunk);
                 var found = new Dictionary<Guid, ClaimState>();
                 using (var reader = read.ExecuteReader())
                 {
                     while (reader.Read())
                     {
-                        var row = new SqliteRow(reader, RunsTable, 0);
-                        var id = row.Id(0);
-                        var owner = row.Text(1);
-                        found[id] = new ClaimState(id, owner == renewal.Owner, owner, row.NullableTimestamp(2), row.Text(3));
+                        var row = new JournalRowReader(reader, D, RunsTable);
+                        var id = row.Id();
+                        var owner = row.Text();
+                        found[id] = new ClaimState(id, owner == renewal.Owner, owner, row.NullableTimestamp(), row.Text());
                     }
                 }
                 return chunk.Select(id => found.TryGetValue(id, out var state) ? state : new ClaimState(id, false, null, null, null)).ToList();
@@ -145,7 +127,7 @@ public sealed partial class SqliteWorkflowStore
         return await UseConnectionAsync<DateTimeOffset?>(connection =>
         {
             using var command = connection.CreateCommand();
-            command.CommandText = SqliteJournalSql.NextDue(workflows.Count, tenants?.Count ?? -1);
+            command.CommandText = Sql.NextDue(workflows.Count, tenants?.Count ?? -1);
             AddWorkflows(command, workflows);
             AddTenants(command, tenants);
             using var reader = command.ExecuteReader();
@@ -157,7 +139,7 @@ public sealed partial class SqliteWorkflowStore
             {
                 return DateTimeOffset.MinValue;
             }
-            return new SqliteRow(reader, RunsTable, 0).Timestamp(0);
+            return new JournalRowReader(reader, D, RunsTable).Timestamp();
         }, cancellationToken).ConfigureAwait(false);
     }
 
@@ -170,8 +152,9 @@ public sealed partial class SqliteWorkflowStore
             // Read and write under the write lock: no engine can claim the run between the two.
             var get = _getRun!;
             get.Transaction = transaction;
-            get.Parameters[0].Value = SqliteValues.Id(request.RunId);
-            get.Parameters[1].Value = request.TenantId;
+            var i = 0;
+            D.SetId(get.Parameters, ref i, request.RunId);
+            D.SetText(get.Parameters, ref i, request.TenantId);
             RunRecord? run;
             try
             {
@@ -191,22 +174,22 @@ public sealed partial class SqliteWorkflowStore
             }
             using var command = transaction.Connection!.CreateCommand();
             command.Transaction = transaction;
-            command.Parameters.AddWithValue("$id", SqliteValues.Id(run.Id));
-            command.Parameters.AddWithValue("$tenant_id", run.TenantId);
-            command.Parameters.AddWithValue("$now", SqliteValues.UtcTimestamp(request.Now));
-            command.Parameters.AddWithValue("$reason", request.Reason);
+            D.Bind(command, "id", SqlValueKind.Id, run.Id);
+            D.Bind(command, "tenant_id", SqlValueKind.Text, run.TenantId);
+            D.Bind(command, "now", SqlValueKind.Instant, request.Now);
+            D.Bind(command, "reason", SqlValueKind.Text, request.Reason);
             if (RunCancellation.IsHeld(run, request.Now))
             {
-                command.CommandText = SqliteJournalSql.RecordCancelRequest;
+                command.CommandText = Sql.RecordCancelRequest;
                 command.ExecuteNonQuery();
                 return new CancelResult(CancelOutcome.Requested, run with { CancelRequestedAt = request.Now, CancelReason = request.Reason });
             }
             var cancelled = RunCancellation.Cancelled(run, request);
-            command.CommandText = SqliteJournalSql.CancelUnheld;
-            command.Parameters.AddWithValue("$status", SqliteValues.Name(run.Status, nameof(RunRecord.Status)));
-            command.Parameters.AddWithValue("$error", SqliteValues.Error(cancelled.Error));
+            command.CommandText = Sql.CancelUnheld;
+            D.Bind(command, "status", SqlValueKind.Text, SqlDialect.Name(run.Status, nameof(RunRecord.Status)));
+            D.Bind(command, "error", SqlValueKind.Text, Json(cancelled.Error));
             command.ExecuteNonQuery();
-            command.CommandText = SqliteJournalSql.CutShortSteps;
+            command.CommandText = Sql.CutShortSteps;
             command.ExecuteNonQuery();
             return new CancelResult(CancelOutcome.Cancelled, cancelled);
         }, cancellationToken);
@@ -220,9 +203,9 @@ public sealed partial class SqliteWorkflowStore
         if (_presence?.TakeGoneOwners() is not { Count: > 0 } gone) return;
         using var command = transaction.Connection!.CreateCommand();
         command.Transaction = transaction;
-        command.CommandText = $"UPDATE {RunsTable} SET lease_expires_at = $now WHERE owner = $owner AND (lease_expires_at IS NULL OR lease_expires_at > $now)";
-        var nowParameter = command.Parameters.AddWithValue("$now", SqliteValues.UtcTimestamp(now));
-        var ownerParameter = command.Parameters.Add("$owner", SqliteType.Text);
+        command.CommandText = $"UPDATE {RunsTable} SET lease_expires_at = @now WHERE owner = @owner AND (lease_expires_at IS NULL OR lease_expires_at > @now)";
+        D.Bind(command, "now", SqlValueKind.Instant, now);
+        var ownerParameter = command.Parameters.Add("@owner", SqliteType.Text);
         foreach (var owner in gone)
         {
             ownerParameter.Value = owner;
@@ -235,7 +218,7 @@ public sealed partial class SqliteWorkflowStore
         var i = 0;
         foreach (var tenant in tenants ?? [])
         {
-            command.Parameters.AddWithValue("$t" + i++.ToString(System.Globalization.CultureInfo.InvariantCulture), tenant);
+            D.Bind(command, "t" + i++.ToString(System.Globalization.CultureInfo.InvariantCulture), SqlValueKind.Text, tenant);
         }
     }
 
@@ -244,7 +227,7 @@ public sealed partial class SqliteWorkflowStore
         var i = 0;
         foreach (var workflow in workflows)
         {
-            command.Parameters.AddWithValue("$w" + i++.ToString(System.Globalization.CultureInfo.InvariantCulture), workflow);
+            D.Bind(command, "w" + i++.ToString(System.Globalization.CultureInfo.InvariantCulture), SqlValueKind.Text, workflow);
         }
     }
 
@@ -252,19 +235,13 @@ public sealed partial class SqliteWorkflowStore
     {
         for (var i = 0; i < runIds.Length; i++)
         {
-            command.Parameters.AddWithValue("$r" + i.ToString(System.Globalization.CultureInfo.InvariantCulture), SqliteValues.Id(runIds[i]));
+            D.Bind(command, "r" + i.ToString(System.Globalization.CultureInfo.InvariantCulture), SqlValueKind.Id, runIds[i]);
         }
     }
 
     private void PrepareClaims(SqliteConnection connection)
     {
-        _claimById = Prepare(connection, SqliteJournalSql.ClaimById, c =>
-        {
-            c.Parameters.Add("$id", SqliteType.Text);
-            c.Parameters.Add("$tenant_id", SqliteType.Text);
-            c.Parameters.Add("$owner", SqliteType.Text);
-            c.Parameters.Add("$now", SqliteType.Text);
-            c.Parameters.Add("$lease", SqliteType.Text);
-        });
+        _claimById = Prepare(connection, Sql.ClaimById, Parameters(("id", SqlValueKind.Id), ("tenant_id", SqlValueKind.Text),
+            ("owner", SqlValueKind.Text), ("now", SqlValueKind.Instant), ("lease", SqlValueKind.Instant)));
     }
 }

@@ -1,7 +1,8 @@
 using Microsoft.Data.Sqlite;
 using Workflows.Journal;
 using Workflows.Storage;
-using static Workflows.Sqlite.SqliteJournalRows;
+using Workflows.Storage.Sql;
+using static Workflows.Storage.Sql.JournalRows;
 
 namespace Workflows.Sqlite;
 
@@ -27,7 +28,7 @@ public sealed partial class SqliteWorkflowStore
             if (run.Owner is { } owner) Announce(owner);
             var insert = _insertRun!;
             insert.Transaction = transaction;
-            BindRun(insert, run);
+            BindRun(D, insert.Parameters, run);
             // ON CONFLICT DO NOTHING covers both the id and the idempotency index: of two racing creates (in this
             // process or another), one inserts and the other finds its run below.
             if (insert.ExecuteNonQuery() == 1)
@@ -36,7 +37,7 @@ public sealed partial class SqliteWorkflowStore
                 {
                     if (step.RunId != run.Id || step.TenantId != run.TenantId)
                     {
-                        throw new JournalConflictException($"Step {step.Sequence} '{step.Name}' names run {step.RunId}, not the run {run.Id} being created. Nothing was written.");
+                        throw JournalRefusals.StepOfOtherRun(step, run);
                     }
                     Insert(transaction, step);
                 }
@@ -45,12 +46,13 @@ public sealed partial class SqliteWorkflowStore
 
             var byId = _selectRunById!;
             byId.Transaction = transaction;
-            byId.Parameters[0].Value = SqliteValues.Id(run.Id);
+            var i = 0;
+            D.SetId(byId.Parameters, ref i, run.Id);
             if (ReadSingleRun(byId) is { } sameId)
             {
                 if (sameId.TenantId != run.TenantId)
                 {
-                    throw new JournalConflictException($"Run id {run.Id} is already used by another tenant; tenant '{run.TenantId}' cannot create it. Nothing was written.");
+                    throw JournalRefusals.RunIdOfOtherTenant(run);
                 }
                 return new CreateRunResult(sameId, Created: false);
             }
@@ -58,15 +60,16 @@ public sealed partial class SqliteWorkflowStore
             {
                 var byKey = _selectRunByKey!;
                 byKey.Transaction = transaction;
-                byKey.Parameters[0].Value = run.TenantId;
-                byKey.Parameters[1].Value = run.Workflow;
-                byKey.Parameters[2].Value = run.IdempotencyKey;
+                i = 0;
+                D.SetText(byKey.Parameters, ref i, run.TenantId);
+                D.SetText(byKey.Parameters, ref i, run.Workflow);
+                D.SetText(byKey.Parameters, ref i, run.IdempotencyKey);
                 if (ReadSingleRun(byKey) is { } sameKey)
                 {
                     return new CreateRunResult(sameKey, Created: false);
                 }
             }
-            throw new JournalConflictException($"Run {run.Id} ({run.Workflow}) could not be created and no conflicting run was found.");
+            throw JournalRefusals.RunNotCreated(run);
         }, cancellationToken);
     }
 
@@ -78,14 +81,11 @@ public sealed partial class SqliteWorkflowStore
         {
             using var command = transaction.Connection!.CreateCommand();
             command.Transaction = transaction;
-            command.CommandText = """
-                INSERT INTO workflow_schemas (workflow, schema_version, shape, created_at) VALUES ($workflow, $version, $shape, $created_at)
-                ON CONFLICT DO NOTHING
-                """;
-            command.Parameters.AddWithValue("$workflow", schema.Workflow);
-            command.Parameters.AddWithValue("$version", schema.SchemaVersion);
-            command.Parameters.AddWithValue("$shape", schema.Shape);
-            command.Parameters.AddWithValue("$created_at", SqliteValues.Timestamp(schema.CreatedAt));
+            command.CommandText = Sql.SaveSchema;
+            D.Bind(command, "workflow", SqlValueKind.Text, schema.Workflow);
+            D.Bind(command, "version", SqlValueKind.Text, schema.SchemaVersion);
+            D.Bind(command, "shape", SqlValueKind.Text, schema.Shape);
+            D.Bind(command, "created_at", SqlValueKind.Timestamp, schema.CreatedAt);
             return command.ExecuteNonQuery();
         }, cancellationToken).ConfigureAwait(false);
     }
@@ -211,9 +211,10 @@ public sealed partial class SqliteWorkflowStore
                 case ReleaseClaim release:
                     var command = _release!;
                     command.Transaction = transaction;
-                    command.Parameters[0].Value = SqliteValues.Id(release.RunId);
-                    command.Parameters[1].Value = release.TenantId;
-                    command.Parameters[2].Value = release.Owner;
+                    var i = 0;
+                    D.SetId(command.Parameters, ref i, release.RunId);
+                    D.SetText(command.Parameters, ref i, release.TenantId);
+                    D.SetText(command.Parameters, ref i, release.Owner);
                     command.ExecuteNonQuery();
                     break;
                 case InsertStep { Step: var step }:
@@ -240,8 +241,9 @@ public sealed partial class SqliteWorkflowStore
     {
         var command = _fence!;
         command.Transaction = transaction;
-        command.Parameters[0].Value = SqliteValues.Id(fence.RunId);
-        command.Parameters[1].Value = fence.TenantId;
+        var i = 0;
+        D.SetId(command.Parameters, ref i, fence.RunId);
+        D.SetText(command.Parameters, ref i, fence.TenantId);
         var owner = command.ExecuteScalar() is string current ? current : null;
         if (owner != fence.Owner)
         {
@@ -278,7 +280,7 @@ public sealed partial class SqliteWorkflowStore
     {
         var insert = _insertStep!;
         insert.Transaction = transaction;
-        BindStep(insert, step);
+        BindStep(D, insert.Parameters, step);
         if (Execute(insert, step) == 1)
         {
             return;
@@ -287,34 +289,22 @@ public sealed partial class SqliteWorkflowStore
         // Nothing inserted: either the run is not the tenant's, or the sequence (or step id) is taken.
         using var probe = transaction.Connection!.CreateCommand();
         probe.Transaction = transaction;
-        probe.CommandText = $"""
-            SELECT
-                EXISTS (SELECT 1 FROM {RunsTable} WHERE id = $run_id AND tenant_id = $tenant_id),
-                EXISTS (SELECT 1 FROM {StepsTable} WHERE run_id = $run_id AND sequence = $sequence)
-            """;
-        probe.Parameters.AddWithValue("$run_id", SqliteValues.Id(step.RunId));
-        probe.Parameters.AddWithValue("$tenant_id", step.TenantId);
-        probe.Parameters.AddWithValue("$sequence", step.Sequence);
+        probe.CommandText = Sql.InsertStepProbe;
+        D.Bind(probe, "run_id", SqlValueKind.Id, step.RunId);
+        D.Bind(probe, "tenant_id", SqlValueKind.Text, step.TenantId);
+        D.Bind(probe, "sequence", SqlValueKind.Int32, step.Sequence);
         using var reader = probe.ExecuteReader();
         reader.Read();
-        if (reader.GetInt64(0) == 0)
-        {
-            throw new JournalConflictException($"Step {step.Sequence} '{step.Name}' names run {step.RunId}, which tenant '{step.TenantId}' does not have.");
-        }
-        if (reader.GetInt64(1) != 0)
-        {
-            throw new JournalConflictException($"Run {step.RunId} already has a step at sequence {step.Sequence}; the recorded step was kept.");
-        }
-        throw new JournalConflictException($"A step with id {step.Id} is already recorded; step {step.Sequence} '{step.Name}' of run {step.RunId} was not inserted.");
+        throw JournalRefusals.StepNotInserted(step, tenantHasRun: reader.GetInt64(0) != 0, sequenceTaken: reader.GetInt64(1) != 0);
     }
 
     private void Update(SqliteTransaction transaction, StepRecord step)
     {
-        if (SqliteValues.EnumNames<StepStatus>.ToName.ContainsKey(step.Status))
+        if (SqlDialect.EnumNames<StepStatus>.ToName.ContainsKey(step.Status))
         {
-            var update = _updateStep[(int)step.Status] ??= Prepare(transaction.Connection!, SqliteJournalSql.UpdateStep(step.Status), AddStepParameters);
+            var update = _updateStep[(int)step.Status] ??= Prepare(transaction.Connection!, Sql.UpdateStep(step.Status), Parameters(StepColumns));
             update.Transaction = transaction;
-            BindStep(update, step);
+            BindStep(D, update.Parameters, step);
             if (Execute(update, step) == 1)
             {
                 return;
@@ -323,27 +313,28 @@ public sealed partial class SqliteWorkflowStore
 
         using var probe = transaction.Connection!.CreateCommand();
         probe.Transaction = transaction;
-        probe.CommandText = $"SELECT id, status FROM {StepsTable} WHERE id = $id AND run_id = $run_id AND tenant_id = $tenant_id AND sequence = $sequence";
-        probe.Parameters.AddWithValue("$id", SqliteValues.Id(step.Id));
-        probe.Parameters.AddWithValue("$run_id", SqliteValues.Id(step.RunId));
-        probe.Parameters.AddWithValue("$tenant_id", step.TenantId);
-        probe.Parameters.AddWithValue("$sequence", step.Sequence);
+        probe.CommandText = Sql.StepStatusProbe;
+        D.Bind(probe, "id", SqlValueKind.Id, step.Id);
+        D.Bind(probe, "run_id", SqlValueKind.Id, step.RunId);
+        D.Bind(probe, "tenant_id", SqlValueKind.Text, step.TenantId);
+        D.Bind(probe, "sequence", SqlValueKind.Int32, step.Sequence);
         using var reader = probe.ExecuteReader();
         if (!reader.Read())
         {
-            throw new JournalConflictException($"Run {step.RunId} has no step {step.Id} at sequence {step.Sequence}.");
+            throw JournalRefusals.StepNotUpdated(step, null);
         }
-        var current = new SqliteRow(reader, StepsTable, 0).Enum<StepStatus>(1);
-        throw IllegalTransitionException.For(step, current);
+        var row = new JournalRowReader(reader, D, StepsTable, 0, start: 1);
+        var current = row.Enum<StepStatus>();
+        throw JournalRefusals.StepNotUpdated(step, current);
     }
 
     private void Update(SqliteTransaction transaction, RunRecord run)
     {
-        if (SqliteValues.EnumNames<RunStatus>.ToName.ContainsKey(run.Status))
+        if (SqlDialect.EnumNames<RunStatus>.ToName.ContainsKey(run.Status))
         {
-            var update = _updateRun[(int)run.Status] ??= Prepare(transaction.Connection!, SqliteJournalSql.UpdateRun(run.Status), AddRunParameters);
+            var update = _updateRun[(int)run.Status] ??= Prepare(transaction.Connection!, Sql.UpdateRun(run.Status), Parameters(RunColumns));
             update.Transaction = transaction;
-            BindRun(update, run);
+            BindRun(D, update.Parameters, run);
             int changed;
             try
             {
@@ -351,7 +342,7 @@ public sealed partial class SqliteWorkflowStore
             }
             catch (SqliteException e) when (e.SqliteErrorCode == SQLitePCL.raw.SQLITE_CONSTRAINT)
             {
-                throw new JournalConflictException($"Run {run.Id} ({run.Workflow}) cannot be updated: {e.Message}");
+                throw JournalRefusals.RunNotWritten(run, e.Message, e);
             }
             if (changed == 1)
             {
@@ -361,16 +352,17 @@ public sealed partial class SqliteWorkflowStore
 
         using var probe = transaction.Connection!.CreateCommand();
         probe.Transaction = transaction;
-        probe.CommandText = $"SELECT id, status FROM {RunsTable} WHERE id = $id AND tenant_id = $tenant_id";
-        probe.Parameters.AddWithValue("$id", SqliteValues.Id(run.Id));
-        probe.Parameters.AddWithValue("$tenant_id", run.TenantId);
+        probe.CommandText = Sql.RunStatusProbe;
+        D.Bind(probe, "id", SqlValueKind.Id, run.Id);
+        D.Bind(probe, "tenant_id", SqlValueKind.Text, run.TenantId);
         using var reader = probe.ExecuteReader();
         if (!reader.Read())
         {
-            throw new JournalConflictException($"Tenant '{run.TenantId}' has no run {run.Id}.");
+            throw JournalRefusals.RunNotUpdated(run, null);
         }
-        var current = new SqliteRow(reader, RunsTable, 0).Enum<RunStatus>(1);
-        throw IllegalTransitionException.For(run, current);
+        var row = new JournalRowReader(reader, D, RunsTable, 0, start: 1);
+        var current = row.Enum<RunStatus>();
+        throw JournalRefusals.RunNotUpdated(run, current);
     }
 
     private static int Execute(SqliteCommand command, StepRecord step)
@@ -381,7 +373,7 @@ public sealed partial class SqliteWorkflowStore
         }
         catch (SqliteException e) when (e.SqliteErrorCode == SQLitePCL.raw.SQLITE_CONSTRAINT)
         {
-            throw new JournalConflictException($"Step {step.Sequence} '{step.Name}' of run {step.RunId} cannot be written: {e.Message}");
+            throw JournalRefusals.StepNotWritten(step, e.Message, e);
         }
     }
 
@@ -390,29 +382,14 @@ public sealed partial class SqliteWorkflowStore
     private void PrepareCommands(SqliteConnection connection)
     {
         PrepareReads(connection);
-        _insertRun = Prepare(connection, SqliteJournalSql.InsertRun, AddRunParameters);
-        _selectRunById = Prepare(connection, $"SELECT {RunColumns} FROM {RunsTable} WHERE id = $id",
-            c => c.Parameters.Add("$id", SqliteType.Text));
-        _selectRunByKey = Prepare(connection,
-            $"SELECT {RunColumns} FROM {RunsTable} WHERE tenant_id = $tenant_id AND workflow = $workflow AND idempotency_key = $key",
-            c =>
-            {
-                c.Parameters.Add("$tenant_id", SqliteType.Text);
-                c.Parameters.Add("$workflow", SqliteType.Text);
-                c.Parameters.Add("$key", SqliteType.Text);
-            });
-        _insertStep = Prepare(connection, SqliteJournalSql.InsertStep, AddStepParameters);
-        _fence = Prepare(connection, SqliteJournalSql.Fence, c =>
-        {
-            c.Parameters.Add("$id", SqliteType.Text);
-            c.Parameters.Add("$tenant_id", SqliteType.Text);
-        });
-        _release = Prepare(connection, SqliteJournalSql.Release, c =>
-        {
-            c.Parameters.Add("$id", SqliteType.Text);
-            c.Parameters.Add("$tenant_id", SqliteType.Text);
-            c.Parameters.Add("$owner", SqliteType.Text);
-        });
+        _insertRun = Prepare(connection, Sql.InsertRun, Parameters(RunColumns));
+        _selectRunById = Prepare(connection, Sql.RunById, Parameters(("id", SqlValueKind.Id)));
+        _selectRunByKey = Prepare(connection, Sql.RunByKey,
+            Parameters(("tenant_id", SqlValueKind.Text), ("workflow", SqlValueKind.Text), ("key", SqlValueKind.Text)));
+        _insertStep = Prepare(connection, Sql.InsertStep, Parameters(StepColumns));
+        _fence = Prepare(connection, Sql.OwnerOf, Parameters(("id", SqlValueKind.Id), ("tenant_id", SqlValueKind.Text)));
+        _release = Prepare(connection, Sql.Release,
+            Parameters(("id", SqlValueKind.Id), ("tenant_id", SqlValueKind.Text), ("owner", SqlValueKind.Text)));
         PrepareClaims(connection);
     }
 

@@ -1,7 +1,8 @@
 using Microsoft.Data.Sqlite;
 using Workflows.Journal;
 using Workflows.Storage;
-using static Workflows.Sqlite.SqliteJournalRows;
+using Workflows.Storage.Sql;
+using static Workflows.Storage.Sql.JournalRows;
 
 namespace Workflows.Sqlite;
 
@@ -14,9 +15,9 @@ public sealed partial class SqliteWorkflowStore
         return WriteAsync(transaction =>
         {
             // Read and write under the write lock: the run cannot end, and no other send take the key, in between.
-            using var status = Command(transaction, SqliteJournalSql.RunStatusOf);
-            status.Parameters.AddWithValue("$id", SqliteValues.Id(ev.RunId));
-            status.Parameters.AddWithValue("$tenant_id", ev.TenantId);
+            using var status = Command(transaction, JournalStatements.RunStatusOf);
+            D.Bind(status, "id", SqlValueKind.Id, ev.RunId);
+            D.Bind(status, "tenant_id", SqlValueKind.Text, ev.TenantId);
             RunStatus runStatus;
             using (var reader = status.ExecuteReader())
             {
@@ -24,7 +25,7 @@ public sealed partial class SqliteWorkflowStore
                 {
                     return new SendEventResult(SendEventOutcome.RunNotFound, null, null);
                 }
-                runStatus = new SqliteRow(reader, RunsTable, 0).Enum<RunStatus>(0);
+                runStatus = new JournalRowReader(reader, D, RunsTable).Enum<RunStatus>();
             }
             if (!RunEvents.Accepts(runStatus))
             {
@@ -32,24 +33,24 @@ public sealed partial class SqliteWorkflowStore
             }
             if (ev.IdempotencyKey is not null)
             {
-                using var byKey = Command(transaction, SqliteJournalSql.EventByKey);
-                byKey.Parameters.AddWithValue("$run_id", SqliteValues.Id(ev.RunId));
-                byKey.Parameters.AddWithValue("$key", ev.IdempotencyKey);
+                using var byKey = Command(transaction, Sql.EventByKey);
+                D.Bind(byKey, "run_id", SqlValueKind.Id, ev.RunId);
+                D.Bind(byKey, "key", SqlValueKind.Text, ev.IdempotencyKey);
                 if (ReadEvents(byKey) is [var first, ..])
                 {
                     return new SendEventResult(SendEventOutcome.Duplicate, first, runStatus);
                 }
             }
-            using var insert = Command(transaction, SqliteJournalSql.InsertEvent);
-            AddEventParameters(insert);
-            BindEvent(insert, ev);
+            using var insert = Command(transaction, Sql.InsertEvent);
+            AddParameters(D, insert, EventColumns);
+            BindEvent(D, insert.Parameters, ev);
             try
             {
                 insert.ExecuteNonQuery();
             }
             catch (SqliteException e) when (e.SqliteErrorCode == SQLitePCL.raw.SQLITE_CONSTRAINT)
             {
-                throw new JournalConflictException($"Event {ev.Id} '{ev.Name}' for run {ev.RunId} cannot be stored: {e.Message}");
+                throw JournalRefusals.EventNotStored(ev, e.Message, e);
             }
             RequestWake(transaction, ev.RunId, ev.TenantId, ev.CreatedAt);
             return new SendEventResult(SendEventOutcome.Delivered, ev, runStatus);
@@ -64,11 +65,11 @@ public sealed partial class SqliteWorkflowStore
         return UseConnectionAsync<IReadOnlyList<EventRecord>>(connection =>
         {
             using var command = connection.CreateCommand();
-            command.CommandText = SqliteJournalSql.Events(query.Name is not null, query.IncludeConsumed);
-            command.Parameters.AddWithValue("$tenant_id", query.TenantId);
-            command.Parameters.AddWithValue("$run_id", SqliteValues.Id(query.RunId));
-            if (query.Name is not null) command.Parameters.AddWithValue("$name", query.Name);
-            command.Parameters.AddWithValue("$limit", query.Limit);
+            command.CommandText = Sql.Events(query.Name is not null, query.IncludeConsumed);
+            D.Bind(command, "tenant_id", SqlValueKind.Text, query.TenantId);
+            D.Bind(command, "run_id", SqlValueKind.Id, query.RunId);
+            if (query.Name is not null) D.Bind(command, "name", SqlValueKind.Text, query.Name);
+            D.Bind(command, "limit", SqlValueKind.Int32, query.Limit);
             return ReadEvents(command);
         }, cancellationToken);
     }
@@ -76,30 +77,30 @@ public sealed partial class SqliteWorkflowStore
     /// <summary>Sets the run's wake-up request unless it has ended or the tenant has no such run (then nothing changes).</summary>
     private static void RequestWake(SqliteTransaction transaction, Guid runId, string tenantId, DateTimeOffset at)
     {
-        using var wake = Command(transaction, SqliteJournalSql.RequestWake);
-        wake.Parameters.AddWithValue("$id", SqliteValues.Id(runId));
-        wake.Parameters.AddWithValue("$tenant_id", tenantId);
-        wake.Parameters.AddWithValue("$at", SqliteValues.UtcTimestamp(at));
+        using var wake = Command(transaction, Sql.RequestWake);
+        D.Bind(wake, "id", SqlValueKind.Id, runId);
+        D.Bind(wake, "tenant_id", SqlValueKind.Text, tenantId);
+        D.Bind(wake, "at", SqlValueKind.Instant, at);
         wake.ExecuteNonQuery();
     }
 
     /// <summary>Consumes an event inside a commit; anything but exactly one pending event of the run refuses the commit.</summary>
     private static void Consume(SqliteTransaction transaction, ConsumeEvent consume)
     {
-        using var command = Command(transaction, SqliteJournalSql.ConsumeEvent);
-        command.Parameters.AddWithValue("$id", SqliteValues.Id(consume.EventId));
-        command.Parameters.AddWithValue("$run_id", SqliteValues.Id(consume.RunId));
-        command.Parameters.AddWithValue("$tenant_id", consume.TenantId);
-        command.Parameters.AddWithValue("$at", SqliteValues.Timestamp(consume.At));
-        command.Parameters.AddWithValue("$sequence", consume.Sequence);
+        using var command = Command(transaction, Sql.ConsumeEvent);
+        D.Bind(command, "id", SqlValueKind.Id, consume.EventId);
+        D.Bind(command, "run_id", SqlValueKind.Id, consume.RunId);
+        D.Bind(command, "tenant_id", SqlValueKind.Text, consume.TenantId);
+        D.Bind(command, "at", SqlValueKind.Timestamp, consume.At);
+        D.Bind(command, "sequence", SqlValueKind.Int32, consume.Sequence);
         if (command.ExecuteNonQuery() == 1)
         {
             return;
         }
-        using var probe = Command(transaction, SqliteJournalSql.EventOfRun);
-        probe.Parameters.AddWithValue("$id", SqliteValues.Id(consume.EventId));
-        probe.Parameters.AddWithValue("$run_id", SqliteValues.Id(consume.RunId));
-        probe.Parameters.AddWithValue("$tenant_id", consume.TenantId);
+        using var probe = Command(transaction, Sql.EventOfRun);
+        D.Bind(probe, "id", SqlValueKind.Id, consume.EventId);
+        D.Bind(probe, "run_id", SqlValueKind.Id, consume.RunId);
+        D.Bind(probe, "tenant_id", SqlValueKind.Text, consume.TenantId);
         throw RunEvents.ConsumeRefused(consume, ReadEvents(probe) is [var stored] ? stored : null);
     }
 

@@ -1,9 +1,8 @@
-using System.Globalization;
-using System.Text;
 using Microsoft.Data.Sqlite;
 using Workflows.Journal;
 using Workflows.Storage;
-using static Workflows.Sqlite.SqliteJournalRows;
+using Workflows.Storage.Sql;
+using static Workflows.Storage.Sql.JournalRows;
 
 namespace Workflows.Sqlite;
 
@@ -17,8 +16,9 @@ public sealed partial class SqliteWorkflowStore
         {
             var command = _getRun!;
             command.Transaction = null; // write paths use the same prepared command inside their transactions
-            command.Parameters[0].Value = SqliteValues.Id(runId);
-            command.Parameters[1].Value = tenantId;
+            var i = 0;
+            D.SetId(command.Parameters, ref i, runId);
+            D.SetText(command.Parameters, ref i, tenantId);
             return ReadSingleRun(command);
         }, cancellationToken);
     }
@@ -31,13 +31,14 @@ public sealed partial class SqliteWorkflowStore
         {
             var command = _getSteps!;
             command.Transaction = null;
-            command.Parameters[0].Value = SqliteValues.Id(runId);
-            command.Parameters[1].Value = tenantId;
+            var i = 0;
+            D.SetId(command.Parameters, ref i, runId);
+            D.SetText(command.Parameters, ref i, tenantId);
             var steps = new List<StepRecord>();
             using var reader = command.ExecuteReader();
             while (reader.Read())
             {
-                steps.Add(ReadStep(reader));
+                steps.Add(ReadStep(D, reader));
             }
             return steps;
         }, cancellationToken);
@@ -55,77 +56,7 @@ public sealed partial class SqliteWorkflowStore
         return await UseConnectionAsync<IReadOnlyList<RunRecord>>(connection =>
         {
             using var command = connection.CreateCommand();
-            var sql = new StringBuilder($"SELECT {RunColumns} FROM {RunsTable} WHERE 1 = 1");
-            if (query.TenantId is not null)
-            {
-                sql.Append(" AND tenant_id = $tenant_id");
-                command.Parameters.AddWithValue("$tenant_id", query.TenantId);
-            }
-            if (query.TenantIds is { } tenants)
-            {
-                if (tenants.Count > RunQuery.MaxLimit)
-                {
-                    throw new ArgumentException($"RunQuery.TenantIds names {tenants.Count} tenants; at most {RunQuery.MaxLimit} may be asked for at once.", nameof(query));
-                }
-                sql.Append(tenants.Count == 0 ? " AND 0 = 1" : $" AND tenant_id IN ({SqliteJournalSql.ParameterList("$tenant", tenants.Count)})");
-                for (var i = 0; i < tenants.Count; i++)
-                {
-                    command.Parameters.AddWithValue("$tenant" + i.ToString(CultureInfo.InvariantCulture), tenants[i] ?? throw new ArgumentException("RunQuery.TenantIds contains null.", nameof(query)));
-                }
-            }
-            if (query.Workflow is not null)
-            {
-                sql.Append(" AND workflow = $workflow");
-                command.Parameters.AddWithValue("$workflow", query.Workflow);
-            }
-            if (query.Statuses is { Count: > 0 } statuses)
-            {
-                sql.Append(" AND status IN (");
-                for (var i = 0; i < statuses.Count; i++)
-                {
-                    // A status that is not defined matches nothing, like it would in memory.
-                    var name = SqliteValues.EnumNames<RunStatus>.ToName.GetValueOrDefault(statuses[i]);
-                    sql.Append(i == 0 ? "" : ", ").Append("$status").Append(i.ToString(CultureInfo.InvariantCulture));
-                    command.Parameters.AddWithValue("$status" + i.ToString(CultureInfo.InvariantCulture), (object?)name ?? DBNull.Value);
-                }
-                sql.Append(')');
-            }
-            // created_at keeps the offset it was written with, so instants are compared as instants (unix ticks), not as text.
-            if (query.CreatedFrom is { } from)
-            {
-                sql.Append($" AND {SqliteJournalSql.InstantOf("created_at")} >= $created_from");
-                command.Parameters.AddWithValue("$created_from", SqliteJournalSql.UnixTicks(from));
-            }
-            if (query.CreatedBefore is { } before)
-            {
-                sql.Append($" AND {SqliteJournalSql.InstantOf("created_at")} < $created_before");
-                command.Parameters.AddWithValue("$created_before", SqliteJournalSql.UnixTicks(before));
-            }
-            if (query.RunIds is { } ids)
-            {
-                if (ids.Count > RunQuery.MaxLimit)
-                {
-                    throw new ArgumentException($"RunQuery.RunIds names {ids.Count} runs; at most {RunQuery.MaxLimit} may be asked for at once.", nameof(query));
-                }
-                sql.Append(ids.Count == 0 ? " AND 0 = 1" : $" AND id IN ({SqliteJournalSql.ParameterList("$run", ids.Count)})");
-                for (var i = 0; i < ids.Count; i++)
-                {
-                    command.Parameters.AddWithValue("$run" + i.ToString(CultureInfo.InvariantCulture), SqliteValues.Id(ids[i]));
-                }
-            }
-            if (query.ParentRunId is { } parent)
-            {
-                sql.Append(" AND parent_run_id = $parent_run_id");
-                command.Parameters.AddWithValue("$parent_run_id", SqliteValues.Id(parent));
-            }
-            if (query.AfterId is { } after)
-            {
-                sql.Append(query.NewestFirst ? " AND id < $after_id" : " AND id > $after_id");
-                command.Parameters.AddWithValue("$after_id", SqliteValues.Id(after));
-            }
-            sql.Append(query.NewestFirst ? " ORDER BY id DESC LIMIT $limit" : " ORDER BY id LIMIT $limit");
-            command.Parameters.AddWithValue("$limit", limit);
-            command.CommandText = sql.ToString();
+            Sql.ListRuns(command, query, limit);
             return ReadRuns(command);
         }, cancellationToken).ConfigureAwait(false);
     }
@@ -138,13 +69,11 @@ public sealed partial class SqliteWorkflowStore
         return UseConnectionAsync(connection =>
         {
             using var command = connection.CreateCommand();
-            command.CommandText = "SELECT workflow, schema_version, shape, created_at FROM workflow_schemas WHERE workflow = $workflow AND schema_version = $version";
-            command.Parameters.AddWithValue("$workflow", workflow);
-            command.Parameters.AddWithValue("$version", schemaVersion);
+            command.CommandText = Sql.SchemaOf;
+            D.Bind(command, "workflow", SqlValueKind.Text, workflow);
+            D.Bind(command, "version", SqlValueKind.Text, schemaVersion);
             using var reader = command.ExecuteReader();
-            if (!reader.Read()) return null;
-            var row = new SqliteRow(reader, "workflow_schemas", 1);
-            return new SchemaRecord(row.RequiredText(0), row.RequiredText(1), row.RequiredText(2), row.Timestamp(3));
+            return reader.Read() ? ReadSchema(D, reader) : null;
         }, cancellationToken);
     }
 
@@ -153,18 +82,7 @@ public sealed partial class SqliteWorkflowStore
 
     private void PrepareReads(SqliteConnection connection)
     {
-        _getRun = Prepare(connection, $"SELECT {RunColumns} FROM {RunsTable} WHERE id = $id AND tenant_id = $tenant_id",
-            c =>
-            {
-                c.Parameters.Add("$id", SqliteType.Text);
-                c.Parameters.Add("$tenant_id", SqliteType.Text);
-            });
-        _getSteps = Prepare(connection,
-            $"SELECT {StepColumns} FROM {StepsTable} WHERE run_id = $run_id AND tenant_id = $tenant_id ORDER BY sequence",
-            c =>
-            {
-                c.Parameters.Add("$run_id", SqliteType.Text);
-                c.Parameters.Add("$tenant_id", SqliteType.Text);
-            });
+        _getRun = Prepare(connection, Sql.RunOfTenant, Parameters(("id", SqlValueKind.Id), ("tenant_id", SqlValueKind.Text)));
+        _getSteps = Prepare(connection, Sql.StepsOfRun, Parameters(("run_id", SqlValueKind.Id), ("tenant_id", SqlValueKind.Text)));
     }
 }

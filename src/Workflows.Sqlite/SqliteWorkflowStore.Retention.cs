@@ -1,4 +1,6 @@
 using Workflows.Storage;
+using Workflows.Storage.Sql;
+using static Workflows.Storage.Sql.JournalRows;
 
 namespace Workflows.Sqlite;
 
@@ -13,14 +15,14 @@ public sealed partial class SqliteWorkflowStore
         {
             using var command = transaction.Connection!.CreateCommand();
             command.Transaction = transaction;
-            command.CommandText = SqliteJournalSql.DeleteEndedRuns(query.TenantId is not null);
-            command.Parameters.AddWithValue("$ended_before", SqliteJournalSql.UnixTicks(query.EndedBefore));
-            command.Parameters.AddWithValue("$limit", query.Limit);
-            if (query.TenantId is { } tenant) command.Parameters.AddWithValue("$tenant_id", tenant);
+            command.CommandText = Sql.DeleteEndedRuns(query.TenantId is not null);
+            D.Bind(command, "ended_before", SqlValueKind.Int64, D.InstantParameter(query.EndedBefore));
+            D.Bind(command, "limit", SqlValueKind.Int32, query.Limit);
+            if (query.TenantId is { } tenant) D.Bind(command, "tenant_id", SqlValueKind.Text, tenant);
             var deleted = new List<Guid>();
             using (var reader = command.ExecuteReader())
             {
-                while (reader.Read()) deleted.Add(Guid.ParseExact(reader.GetString(0), "D"));
+                while (reader.Read()) deleted.Add(new JournalRowReader(reader, D, RunsTable).Id());
             }
             deleted.Sort();
             return deleted;

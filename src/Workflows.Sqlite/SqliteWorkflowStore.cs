@@ -2,7 +2,8 @@ using System.Globalization;
 using Microsoft.Data.Sqlite;
 using Workflows.Journal;
 using Workflows.Storage;
-using static Workflows.Sqlite.SqliteJournalRows;
+using Workflows.Storage.Sql;
+using static Workflows.Storage.Sql.JournalRows;
 
 namespace Workflows.Sqlite;
 
@@ -16,8 +17,9 @@ namespace Workflows.Sqlite;
 /// The store holds one long-lived connection, used for writes and reads alike and guarded by a semaphore; its hot-path
 /// statements are prepared once and reused. Split by role: this file holds the connection and its life cycle;
 /// <c>.Reads.cs</c> the queries; <c>.Commits.cs</c> run creation and the group commit of journal writes (state machines and
-/// fences); <c>.Claims.cs</c> the claims, renewals, wake-up times and cancel requests. The row mapping is
-/// <see cref="SqliteJournalRows"/> and the statements <see cref="SqliteJournalSql"/>.
+/// fences); <c>.Claims.cs</c> the claims, renewals, wake-up times and cancel requests. The row mapping
+/// (<see cref="JournalRows"/>) and the statements (<see cref="JournalStatements"/>) are shared with the PostgreSQL store
+/// (src/Shared/Sql); <see cref="SqliteDialect"/> is how SQLite spells them.
 /// </para>
 /// <para>
 /// Several processes may share the file: every write is one <c>BEGIN IMMEDIATE</c> transaction, so claims and fences are
@@ -27,6 +29,9 @@ namespace Workflows.Sqlite;
 /// </remarks>
 public sealed partial class SqliteWorkflowStore : IWorkflowStore
 {
+    private static readonly SqliteDialect D = SqliteDialect.Instance;
+    private static readonly JournalStatements Sql = new(D);
+
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly string _connectionString;
     private readonly string _displayName;
@@ -358,6 +363,36 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore
         command.CommandText = sql;
         return Convert.ToString(command.ExecuteScalar(), CultureInfo.InvariantCulture);
     }
+
+    private static RunRecord? ReadSingleRun(SqliteCommand command)
+    {
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? ReadRun(D, reader) : null;
+    }
+
+    private static List<RunRecord> ReadRuns(SqliteCommand command)
+    {
+        var runs = new List<RunRecord>();
+        using var reader = command.ExecuteReader();
+        while (reader.Read()) runs.Add(ReadRun(D, reader));
+        return runs;
+    }
+
+    private static List<EventRecord> ReadEvents(SqliteCommand command)
+    {
+        var events = new List<EventRecord>();
+        using var reader = command.ExecuteReader();
+        while (reader.Read()) events.Add(ReadEvent(D, reader));
+        return events;
+    }
+
+    /// <summary>Adds parameters of these kinds, named as given, in order.</summary>
+    private static Action<SqliteCommand> Parameters(params (string Name, SqlValueKind Kind)[] parameters) => command =>
+    {
+        foreach (var (name, kind) in parameters) D.AddParameters(command, name, kind);
+    };
+
+    private static Action<SqliteCommand> Parameters(JournalColumn[] columns) => command => AddParameters(D, command, columns);
 
     private SqliteCommand Prepare(SqliteConnection connection, string sql, Action<SqliteCommand> addParameters)
     {

@@ -58,6 +58,7 @@ public sealed class PostgreSqlSchemaTests : PostgresTestDatabase
                 expected.Add($"{key} {(type == "INTEGER" ? "integer" : "text")} {nullability}");
             }
         }
+        expected.Add("workflow_events.seq bigint NOT NULL"); // SQLite's implicit rowid (the sending order), explicit here
         expected.Sort(StringComparer.Ordinal);
         actual.Sort(StringComparer.Ordinal);
         Assert.Equal(expected, actual);

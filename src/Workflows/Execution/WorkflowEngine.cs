@@ -130,11 +130,15 @@ public sealed partial class WorkflowEngine : IAsyncDisposable, IDisposable
         }
     }
 
+    private IDisposable? _readySubscription;
+
     private void StartScheduler()
     {
         if (Interlocked.Exchange(ref _schedulerStarted, 1) == 0)
         {
             _scheduler.Start(_stopping.Token);
+            // Runs made ready by other processes (created, woken, released) are claimed when the store says so, not at the next poll.
+            _readySubscription = (_store as IReadyRunNotifications)?.SubscribeReady(_scheduler.Signal);
         }
     }
 
@@ -300,6 +304,7 @@ public sealed partial class WorkflowEngine : IAsyncDisposable, IDisposable
                 // Each execution's outcome is its handles' concern; stopping only waits for them to settle.
             }
         }
+        _readySubscription?.Dispose();
         await _scheduler.StopAsync().ConfigureAwait(false);
         Waiters.Stop();
         await _abort.CancelAsync().ConfigureAwait(false);

@@ -6,7 +6,7 @@ namespace Workflows.Storage;
 /// A store that passes every call to another one: derive from it to observe or decorate a store (logging, tracing, metrics)
 /// by overriding only the calls of interest. It adds no behaviour of its own, so the inner store's contract holds unchanged.
 /// </summary>
-public abstract class DelegatingWorkflowStore : IWorkflowStore
+public abstract class DelegatingWorkflowStore : IWorkflowStore, IReadyRunNotifications
 {
     protected DelegatingWorkflowStore(IWorkflowStore inner) => Inner = inner ?? throw new ArgumentNullException(nameof(inner));
 
@@ -14,6 +14,17 @@ public abstract class DelegatingWorkflowStore : IWorkflowStore
     protected IWorkflowStore Inner { get; }
 
     public virtual ValueTask InitializeAsync(CancellationToken cancellationToken = default) => Inner.InitializeAsync(cancellationToken);
+
+    /// <summary>The inner store's notifications, when it has them; otherwise a subscription that never calls back.</summary>
+    public virtual IDisposable SubscribeReady(Action onReady) =>
+        Inner is IReadyRunNotifications notifications ? notifications.SubscribeReady(onReady) : NoNotifications.Instance;
+
+    private sealed class NoNotifications : IDisposable
+    {
+        internal static readonly NoNotifications Instance = new();
+
+        public void Dispose() { }
+    }
 
     public virtual ValueTask<CreateRunResult> CreateRunAsync(RunRecord run, IReadOnlyList<StepRecord>? steps = null, CancellationToken cancellationToken = default) =>
         Inner.CreateRunAsync(run, steps, cancellationToken);

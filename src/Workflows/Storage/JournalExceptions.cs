@@ -37,6 +37,8 @@ public sealed class IllegalTransitionException : JournalException
 public sealed class JournalConflictException : JournalException
 {
     public JournalConflictException(string message) : base(message) { }
+
+    public JournalConflictException(string message, Exception? inner) : base(message, inner) { }
 }
 
 /// <summary>A stored row cannot be read back: an unknown status, a malformed error payload, and so on.</summary>

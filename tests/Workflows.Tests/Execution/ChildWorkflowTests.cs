@@ -212,3 +212,8 @@ public sealed class SqliteChildWorkflowTests : ChildWorkflowTests
 {
     protected override IJournalHarness CreateHarness() => new SqliteJournal();
 }
+
+public sealed class PostgreSqlChildWorkflowTests : ChildWorkflowTests
+{
+    protected override IJournalHarness CreateHarness() => new PostgreSqlJournal();
+}

@@ -53,3 +53,12 @@ public sealed class SqliteEngineDisposalTests : EngineDisposalTests
 
     protected override async Task<IWorkflowStore> OpenSecondStoreAsync() => await _journal!.OpenAsync();
 }
+
+public sealed class PostgreSqlEngineDisposalTests : EngineDisposalTests
+{
+    private PostgreSqlJournal? _journal;
+
+    protected override IJournalHarness CreateHarness() => _journal = new PostgreSqlJournal();
+
+    protected override async Task<IWorkflowStore> OpenSecondStoreAsync() => await _journal!.OpenAsync();
+}

@@ -182,3 +182,8 @@ public sealed class SqliteEventTests : EventTests
 {
     protected override IJournalHarness CreateHarness() => new SqliteJournal();
 }
+
+public sealed class PostgreSqlEventTests : EventTests
+{
+    protected override IJournalHarness CreateHarness() => new PostgreSqlJournal();
+}

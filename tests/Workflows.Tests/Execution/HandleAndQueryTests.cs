@@ -284,3 +284,8 @@ public sealed class SqliteHandleAndQueryTests : HandleAndQueryTests
 {
     protected override IJournalHarness CreateHarness() => new SqliteJournal();
 }
+
+public sealed class PostgreSqlHandleAndQueryTests : HandleAndQueryTests
+{
+    protected override IJournalHarness CreateHarness() => new PostgreSqlJournal();
+}

@@ -64,3 +64,8 @@ public sealed class SqliteJournalLimitTests : JournalLimitTests
 {
     protected override IJournalHarness CreateHarness() => new SqliteJournal();
 }
+
+public sealed class PostgreSqlJournalLimitTests : JournalLimitTests
+{
+    protected override IJournalHarness CreateHarness() => new PostgreSqlJournal();
+}

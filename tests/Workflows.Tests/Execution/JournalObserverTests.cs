@@ -55,3 +55,8 @@ public sealed class SqliteJournalObserverTests : JournalObserverTests
 {
     protected override IJournalHarness CreateHarness() => new SqliteJournal();
 }
+
+public sealed class PostgreSqlJournalObserverTests : JournalObserverTests
+{
+    protected override IJournalHarness CreateHarness() => new PostgreSqlJournal();
+}

@@ -207,3 +207,8 @@ public sealed class SqliteOwnershipTests : OwnershipTests
 {
     protected override IJournalHarness CreateHarness() => new SqliteJournal();
 }
+
+public sealed class PostgreSqlOwnershipTests : OwnershipTests
+{
+    protected override IJournalHarness CreateHarness() => new PostgreSqlJournal();
+}

@@ -144,3 +144,8 @@ public sealed class SqliteParkingTests : ParkingTests
 {
     protected override IJournalHarness CreateHarness() => new SqliteJournal();
 }
+
+public sealed class PostgreSqlParkingTests : ParkingTests
+{
+    protected override IJournalHarness CreateHarness() => new PostgreSqlJournal();
+}

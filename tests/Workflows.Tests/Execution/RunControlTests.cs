@@ -443,6 +443,11 @@ public sealed class SqliteRunControlTests : RunControlTests
     protected override IJournalHarness CreateHarness() => new SqliteJournal();
 }
 
+public sealed class PostgreSqlRunControlTests : RunControlTests
+{
+    protected override IJournalHarness CreateHarness() => new PostgreSqlJournal();
+}
+
 /// <summary>The system clock moved by <see cref="Shift"/> (timers are the system's): "ten days later" for retention.</summary>
 internal sealed class ShiftedClock : TimeProvider
 {

@@ -211,3 +211,8 @@ public sealed class SqliteSchemaChangeTests : SchemaChangeTests
 {
     protected override IJournalHarness CreateHarness() => new SqliteJournal();
 }
+
+public sealed class PostgreSqlSchemaChangeTests : SchemaChangeTests
+{
+    protected override IJournalHarness CreateHarness() => new PostgreSqlJournal();
+}

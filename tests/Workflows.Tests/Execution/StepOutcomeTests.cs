@@ -178,3 +178,8 @@ public sealed class SqliteStepOutcomeTests : StepOutcomeTests
 {
     protected override IJournalHarness CreateHarness() => new SqliteJournal();
 }
+
+public sealed class PostgreSqlStepOutcomeTests : StepOutcomeTests
+{
+    protected override IJournalHarness CreateHarness() => new PostgreSqlJournal();
+}

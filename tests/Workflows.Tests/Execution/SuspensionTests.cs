@@ -186,3 +186,8 @@ public sealed class SqliteSuspensionTests : SuspensionTests
 {
     protected override IJournalHarness CreateHarness() => new SqliteJournal();
 }
+
+public sealed class PostgreSqlSuspensionTests : SuspensionTests
+{
+    protected override IJournalHarness CreateHarness() => new PostgreSqlJournal();
+}

@@ -203,3 +203,8 @@ public sealed class SqliteTelemetryTests : TelemetryTests
 {
     protected override IJournalHarness CreateHarness() => new SqliteJournal();
 }
+
+public sealed class PostgreSqlTelemetryTests : TelemetryTests
+{
+    protected override IJournalHarness CreateHarness() => new PostgreSqlJournal();
+}

@@ -59,6 +59,11 @@ public sealed class SqliteTenantIsolationTests : TenantIsolationTests
     protected override IJournalHarness CreateHarness() => new SqliteJournal();
 }
 
+public sealed class PostgreSqlTenantIsolationTests : TenantIsolationTests
+{
+    protected override IJournalHarness CreateHarness() => new PostgreSqlJournal();
+}
+
 /// <summary>An engine that serves some tenants (<see cref="WorkflowEngineOptions.Tenants"/>) executes, resumes and recovers only their runs.</summary>
 public abstract class ServedTenantTests : ExecutionTestBase
 {
@@ -131,4 +136,9 @@ public sealed class InMemoryServedTenantTests : ServedTenantTests
 public sealed class SqliteServedTenantTests : ServedTenantTests
 {
     protected override IJournalHarness CreateHarness() => new SqliteJournal();
+}
+
+public sealed class PostgreSqlServedTenantTests : ServedTenantTests
+{
+    protected override IJournalHarness CreateHarness() => new PostgreSqlJournal();
 }

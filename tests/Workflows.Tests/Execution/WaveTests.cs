@@ -196,3 +196,8 @@ public sealed class SqliteWaveTests : WaveTests
 {
     protected override IJournalHarness CreateHarness() => new SqliteJournal();
 }
+
+public sealed class PostgreSqlWaveTests : WaveTests
+{
+    protected override IJournalHarness CreateHarness() => new PostgreSqlJournal();
+}

@@ -132,3 +132,8 @@ public sealed class SqliteDurablePrimitiveTests : DurablePrimitiveTests
 {
     protected override IJournalHarness CreateJournal() => new SqliteJournal();
 }
+
+public sealed class PostgreSqlDurablePrimitiveTests : DurablePrimitiveTests
+{
+    protected override IJournalHarness CreateJournal() => new PostgreSqlJournal();
+}

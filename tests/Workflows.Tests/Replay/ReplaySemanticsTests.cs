@@ -913,3 +913,8 @@ public sealed class SqliteReplaySemanticsTests : ReplaySemanticsTests
 {
     protected override IJournalHarness CreateJournal() => new SqliteJournal();
 }
+
+public sealed class PostgreSqlReplaySemanticsTests : ReplaySemanticsTests
+{
+    protected override IJournalHarness CreateJournal() => new PostgreSqlJournal();
+}

@@ -233,3 +233,8 @@ public sealed class SqliteGeneratedCodecRoundTripTests : GeneratedCodecRoundTrip
 {
     protected override IJournalHarness CreateJournal() => new SqliteJournal();
 }
+
+public sealed class PostgreSqlGeneratedCodecRoundTripTests : GeneratedCodecRoundTripTests
+{
+    protected override IJournalHarness CreateJournal() => new PostgreSqlJournal();
+}

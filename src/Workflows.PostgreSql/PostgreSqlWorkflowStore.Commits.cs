@@ -1,0 +1,337 @@
+using System.Runtime.CompilerServices;
+using Npgsql;
+using Workflows.Journal;
+using Workflows.Storage;
+using Workflows.Storage.Sql;
+using static Workflows.Storage.Sql.JournalRows;
+
+namespace Workflows.PostgreSql;
+
+public sealed partial class PostgreSqlWorkflowStore
+{
+    /// <summary>The SQLSTATE workflow_expect() raises: a write changed other rows than it expected.</summary>
+    private const string ExpectationFailed = "WF001";
+
+    // Commits whose reply was lost (the connection dropped after they were sent): when the engine retries one and a write
+    // of it is refused, the store checks whether the first attempt was applied after all before calling it a refusal.
+    private readonly ConditionalWeakTable<IReadOnlyList<JournalWrite>, object> _unknownOutcome = new();
+
+    /// <inheritdoc />
+    public ValueTask<CreateRunResult> CreateRunAsync(RunRecord run, IReadOnlyList<StepRecord>? steps = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        foreach (var step in steps ?? [])
+        {
+            if (step.RunId != run.Id || step.TenantId != run.TenantId) throw JournalRefusals.StepOfOtherRun(step, run);
+        }
+        return InTransactionAsync(async (connection, transaction, ct) =>
+        {
+            await using (var insert = Command(connection, transaction, Sql.InsertRun))
+            {
+                AddParameters(D, insert, RunColumns);
+                BindRun(D, insert.Parameters, run);
+                // ON CONFLICT DO NOTHING covers both the id and the idempotency index: of two racing creates (in this
+                // process or another), one inserts and the other waits for it, then finds its run below.
+                if (await insert.ExecuteNonQueryAsync(ct).ConfigureAwait(false) == 1)
+                {
+                    foreach (var step in steps ?? [])
+                    {
+                        await using var insertStep = Command(connection, transaction, Sql.InsertStep);
+                        AddParameters(D, insertStep, StepColumns);
+                        BindStep(D, insertStep.Parameters, step);
+                        if (await insertStep.ExecuteNonQueryAsync(ct).ConfigureAwait(false) != 1)
+                        {
+                            throw JournalRefusals.StepNotInserted(step, tenantHasRun: true, sequenceTaken: true);
+                        }
+                    }
+                    if (run.Owner is null) await NotifyAsync(connection, transaction, run.Workflow, ct).ConfigureAwait(false);
+                    return new CreateRunResult(run, Created: true);
+                }
+            }
+
+            await using (var byId = Command(connection, transaction, Sql.RunById))
+            {
+                D.Bind(byId, "id", SqlValueKind.Id, run.Id);
+                if (await ReadSingleRunAsync(byId, ct).ConfigureAwait(false) is { } sameId)
+                {
+                    return sameId.TenantId == run.TenantId ? new CreateRunResult(sameId, Created: false) : throw JournalRefusals.RunIdOfOtherTenant(run);
+                }
+            }
+            if (run.IdempotencyKey is not null)
+            {
+                await using var byKey = Command(connection, transaction, Sql.RunByKey);
+                D.Bind(byKey, "tenant_id", SqlValueKind.Text, run.TenantId);
+                D.Bind(byKey, "workflow", SqlValueKind.Text, run.Workflow);
+                D.Bind(byKey, "key", SqlValueKind.Text, run.IdempotencyKey);
+                if (await ReadSingleRunAsync(byKey, ct).ConfigureAwait(false) is { } sameKey)
+                {
+                    return new CreateRunResult(sameKey, Created: false);
+                }
+            }
+            throw JournalRefusals.RunNotCreated(run);
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// The writes go to the server as one batch, in one round trip and one implicit transaction: the fence locks the run's
+    /// row and checks its owner, and every state-machine write must change exactly one row, or workflow_expect() raises and
+    /// the whole batch is rolled back. Only then does the store look at why (a second round trip, on the refusal path only).
+    /// </remarks>
+    public async ValueTask CommitAsync(IReadOnlyList<JournalWrite> writes, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(writes);
+        foreach (var write in writes)
+        {
+            if (write is not (InsertStep or UpdateStep or UpdateRun or RequireClaim or ReleaseClaim or ConsumeEvent or WakeRun))
+            {
+                throw new ArgumentException($"Unknown journal write {write?.GetType().Name ?? "null"}.", nameof(writes));
+            }
+        }
+        if (writes.Count == 0)
+        {
+            return;
+        }
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+
+        var sent = false;
+        NpgsqlBatch? batch = null;
+        try
+        {
+            await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            batch = Batch(connection, writes);
+            sent = true;
+            await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            _unknownOutcome.Remove(writes);
+            return;
+        }
+        catch (PostgresException e) when (e.SqlState == ExpectationFailed && batch is not null)
+        {
+            var refused = writes[WriteOf(batch, e.BatchCommand)];
+            if (_unknownOutcome.TryGetValue(writes, out _) && await AppliedAsync(writes, cancellationToken).ConfigureAwait(false))
+            {
+                _unknownOutcome.Remove(writes);
+                return; // the first attempt went through; its reply was lost
+            }
+            throw await RefusalAsync(refused, cancellationToken).ConfigureAwait(false);
+        }
+        catch (PostgresException e) when (batch is not null && e.BatchCommand is not null && !IsUnavailable(e))
+        {
+            // A constraint or a value the database cannot hold (23…, 22…): the write's own fault, nothing was applied.
+            var write = writes[WriteOf(batch, e.BatchCommand)];
+            throw write switch
+            {
+                InsertStep { Step: var step } => JournalRefusals.StepNotWritten(step, e.MessageText, e),
+                UpdateStep { Step: var step } => JournalRefusals.StepNotWritten(step, e.MessageText, e),
+                UpdateRun { Run: var run } => JournalRefusals.RunNotWritten(run, e.MessageText, e),
+                _ => new JournalConflictException($"A {write.GetType().Name} write cannot be applied: {e.MessageText} (SQLSTATE {e.SqlState}).", e),
+            };
+        }
+        catch (Exception e) when (IsUnavailable(e) && !cancellationToken.IsCancellationRequested)
+        {
+            if (sent && e is not PostgresException)
+            {
+                _unknownOutcome.AddOrUpdate(writes, writes); // the batch may have committed before the connection went
+            }
+            throw Unavailable(e);
+        }
+        finally
+        {
+            if (batch is not null) await batch.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>How many journal commits were sent to the server (each one round trip): lets tests count them.</summary>
+    internal int CommitsSent => Volatile.Read(ref _commitsSent);
+    private int _commitsSent;
+
+    /// <summary>The write whose statement failed: statement i of the batch is write i (the notification comes last).</summary>
+    private static int WriteOf(NpgsqlBatch batch, NpgsqlBatchCommand? command) =>
+        command is null ? 0 : Math.Clamp(batch.BatchCommands.IndexOf(command), 0, batch.BatchCommands.Count - 1);
+
+    /// <summary>The commit as one batch: statement i is write i; a notification of other engines comes last when the commit frees or wakes a run.</summary>
+    private NpgsqlBatch Batch(NpgsqlConnection connection, IReadOnlyList<JournalWrite> writes)
+    {
+        Interlocked.Increment(ref _commitsSent);
+        var batch = new NpgsqlBatch(connection);
+        var notify = false;
+        for (var index = 0; index < writes.Count; index++)
+        {
+            var command = new NpgsqlBatchCommand();
+            var p = command.Parameters;
+            switch (writes[index])
+            {
+                case RequireClaim fence:
+                    // Locks the run's row until the batch commits, so that no claim can take it over in between.
+                    command.CommandText = $"""
+                        WITH held AS (SELECT owner FROM {RunsTable} WHERE id = @id AND tenant_id = @tenant_id FOR UPDATE)
+                        SELECT workflow_expect((SELECT count(*) FROM held WHERE owner = @owner), 1, 'fence')
+                        """;
+                    D.Bind(p, "id", SqlValueKind.Id, fence.RunId);
+                    D.Bind(p, "tenant_id", SqlValueKind.Text, fence.TenantId);
+                    D.Bind(p, "owner", SqlValueKind.Text, fence.Owner);
+                    break;
+                case ReleaseClaim release:
+                    command.CommandText = Sql.Release;
+                    D.Bind(p, "id", SqlValueKind.Id, release.RunId);
+                    D.Bind(p, "tenant_id", SqlValueKind.Text, release.TenantId);
+                    D.Bind(p, "owner", SqlValueKind.Text, release.Owner);
+                    notify = true; // a released run that is still claimable (a graceful stop) is ready for another engine
+                    break;
+                case InsertStep { Step: var step }:
+                    command.CommandText = Expect(Sql.InsertStep, "insert-step");
+                    AddParameters(D, p, StepColumns);
+                    BindStep(D, p, step);
+                    break;
+                case UpdateStep { Step: var step }:
+                    _ = SqlDialect.Name(step.Status, nameof(StepRecord.Status));
+                    command.CommandText = Expect(Sql.UpdateStep(step.Status), "update-step");
+                    AddParameters(D, p, StepColumns);
+                    BindStep(D, p, step);
+                    break;
+                case UpdateRun { Run: var run }:
+                    _ = SqlDialect.Name(run.Status, nameof(RunRecord.Status));
+                    command.CommandText = Expect(Sql.UpdateRun(run.Status), "update-run");
+                    AddParameters(D, p, RunColumns);
+                    BindRun(D, p, run);
+                    break;
+                case ConsumeEvent consume:
+                    command.CommandText = Expect(Sql.ConsumeEvent, "consume-event");
+                    D.Bind(p, "id", SqlValueKind.Id, consume.EventId);
+                    D.Bind(p, "run_id", SqlValueKind.Id, consume.RunId);
+                    D.Bind(p, "tenant_id", SqlValueKind.Text, consume.TenantId);
+                    D.Bind(p, "at", SqlValueKind.Timestamp, consume.At);
+                    D.Bind(p, "sequence", SqlValueKind.Int32, consume.Sequence);
+                    break;
+                case WakeRun wake:
+                    command.CommandText = Sql.RequestWake;
+                    D.Bind(p, "id", SqlValueKind.Id, wake.RunId);
+                    D.Bind(p, "tenant_id", SqlValueKind.Text, wake.TenantId);
+                    D.Bind(p, "at", SqlValueKind.Instant, wake.At);
+                    notify = true;
+                    break;
+            }
+            batch.BatchCommands.Add(command);
+        }
+        if (notify)
+        {
+            var command = new NpgsqlBatchCommand("SELECT pg_notify(@channel, '')");
+            D.Bind(command.Parameters, "channel", SqlValueKind.Text, Channel);
+            batch.BatchCommands.Add(command);
+        }
+        return batch;
+    }
+
+    /// <summary>A write that must change exactly one row: anything else raises <see cref="ExpectationFailed"/> with the label.</summary>
+    private static string Expect(string write, string label) =>
+        $"WITH written AS ({write} RETURNING 1) SELECT workflow_expect((SELECT count(*) FROM written), 1, '{label}')";
+
+    /// <summary>Why a write was refused, read after the batch rolled back: the typed error of the contract.</summary>
+    private async Task<Exception> RefusalAsync(JournalWrite write, CancellationToken cancellationToken) =>
+        await UseAsync<Exception>(async (connection, ct) =>
+        {
+            switch (write)
+            {
+                case RequireClaim fence:
+                {
+                    await using var command = Command(connection, null, Sql.OwnerOf);
+                    D.Bind(command, "id", SqlValueKind.Id, fence.RunId);
+                    D.Bind(command, "tenant_id", SqlValueKind.Text, fence.TenantId);
+                    var owner = await command.ExecuteScalarAsync(ct).ConfigureAwait(false) as string;
+                    return new RunOwnershipLostException(fence.RunId, fence.Owner, owner);
+                }
+                case InsertStep { Step: var step }:
+                {
+                    await using var command = Command(connection, null, Sql.InsertStepProbe);
+                    D.Bind(command, "run_id", SqlValueKind.Id, step.RunId);
+                    D.Bind(command, "tenant_id", SqlValueKind.Text, step.TenantId);
+                    D.Bind(command, "sequence", SqlValueKind.Int32, step.Sequence);
+                    await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+                    await reader.ReadAsync(ct).ConfigureAwait(false);
+                    return JournalRefusals.StepNotInserted(step, tenantHasRun: reader.GetInt32(0) != 0, sequenceTaken: reader.GetInt32(1) != 0);
+                }
+                case UpdateStep { Step: var step }:
+                {
+                    await using var command = Command(connection, null, Sql.StepStatusProbe);
+                    D.Bind(command, "id", SqlValueKind.Id, step.Id);
+                    D.Bind(command, "run_id", SqlValueKind.Id, step.RunId);
+                    D.Bind(command, "tenant_id", SqlValueKind.Text, step.TenantId);
+                    D.Bind(command, "sequence", SqlValueKind.Int32, step.Sequence);
+                    await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+                    StepStatus? current = await reader.ReadAsync(ct).ConfigureAwait(false) ? new JournalRowReader(reader, D, StepsTable, 0, start: 1).Enum<StepStatus>() : null;
+                    return JournalRefusals.StepNotUpdated(step, current);
+                }
+                case UpdateRun { Run: var run }:
+                {
+                    await using var command = Command(connection, null, Sql.RunStatusProbe);
+                    D.Bind(command, "id", SqlValueKind.Id, run.Id);
+                    D.Bind(command, "tenant_id", SqlValueKind.Text, run.TenantId);
+                    await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+                    RunStatus? current = await reader.ReadAsync(ct).ConfigureAwait(false) ? new JournalRowReader(reader, D, RunsTable, 0, start: 1).Enum<RunStatus>() : null;
+                    return JournalRefusals.RunNotUpdated(run, current);
+                }
+                case ConsumeEvent consume:
+                {
+                    await using var command = Command(connection, null, Sql.EventOfRun);
+                    D.Bind(command, "id", SqlValueKind.Id, consume.EventId);
+                    D.Bind(command, "run_id", SqlValueKind.Id, consume.RunId);
+                    D.Bind(command, "tenant_id", SqlValueKind.Text, consume.TenantId);
+                    var stored = await ReadEventsAsync(command, ct).ConfigureAwait(false);
+                    return RunEvents.ConsumeRefused(consume, stored is [var only] ? only : null);
+                }
+                default:
+                    return new JournalConflictException($"A {write.GetType().Name} write was refused.");
+            }
+        }, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>
+    /// Whether a commit whose reply was lost was applied: its first distinctive write is found as written (a step inserted
+    /// with its id, a step or run at the status and update time written, an event consumed at that sequence). A commit of
+    /// fences, releases and wake-ups only changes nothing a retry would not change again, so it counts as applied.
+    /// </summary>
+    private async Task<bool> AppliedAsync(IReadOnlyList<JournalWrite> writes, CancellationToken cancellationToken) =>
+        await UseAsync(async (connection, ct) =>
+        {
+            foreach (var write in writes)
+            {
+                switch (write)
+                {
+                    case InsertStep { Step: var step }:
+                        return await StepAsWrittenAsync(connection, step, ct).ConfigureAwait(false);
+                    case UpdateStep { Step: var step }:
+                        return await StepAsWrittenAsync(connection, step, ct).ConfigureAwait(false);
+                    case UpdateRun { Run: var run }:
+                    {
+                        await using var command = Command(connection, null, Sql.RunOfTenant);
+                        D.Bind(command, "id", SqlValueKind.Id, run.Id);
+                        D.Bind(command, "tenant_id", SqlValueKind.Text, run.TenantId);
+                        return await ReadSingleRunAsync(command, ct).ConfigureAwait(false) is { } stored
+                            && stored.Status == run.Status && stored.UpdatedAt.Equals(run.UpdatedAt) && stored.UpdatedAt.Offset == run.UpdatedAt.Offset;
+                    }
+                    case ConsumeEvent consume:
+                    {
+                        await using var command = Command(connection, null, Sql.EventOfRun);
+                        D.Bind(command, "id", SqlValueKind.Id, consume.EventId);
+                        D.Bind(command, "run_id", SqlValueKind.Id, consume.RunId);
+                        D.Bind(command, "tenant_id", SqlValueKind.Text, consume.TenantId);
+                        return await ReadEventsAsync(command, ct).ConfigureAwait(false) is [var stored] && stored.ConsumedBySequence == consume.Sequence;
+                    }
+                }
+            }
+            return true;
+        }, cancellationToken).ConfigureAwait(false);
+
+    private static async Task<bool> StepAsWrittenAsync(NpgsqlConnection connection, StepRecord step, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, null, $"SELECT {Sql.StepList} FROM {StepsTable} WHERE id = @id AND run_id = @run_id AND tenant_id = @tenant_id");
+        D.Bind(command, "id", SqlValueKind.Id, step.Id);
+        D.Bind(command, "run_id", SqlValueKind.Id, step.RunId);
+        D.Bind(command, "tenant_id", SqlValueKind.Text, step.TenantId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) return false;
+        var stored = ReadStep(D, reader);
+        return stored.Sequence == step.Sequence && stored.Status == step.Status && stored.Attempt == step.Attempt
+            && stored.UpdatedAt.Equals(step.UpdatedAt) && stored.UpdatedAt.Offset == step.UpdatedAt.Offset;
+    }
+}
