@@ -62,6 +62,17 @@ catch (Exception e)
     return 1;
 }
 
+// Where a background error came from, on the same line: the innermost exception's first frames in Workflows code.
+static string Origin(Exception e)
+{
+    var inner = e;
+    while (inner.InnerException is not null) inner = inner.InnerException;
+    var frames = (inner.StackTrace ?? "").Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+        .Where(f => f.Contains(" Workflows.", StringComparison.Ordinal)).Take(3).ToList();
+    var cause = inner == e ? "" : $" (inner {inner.GetType().Name}: {inner.Message})";
+    return frames.Count == 0 ? cause : $"{cause} | {string.Join(" | ", frames)}";
+}
+
 static int Usage(string mode)
 {
     Console.Error.WriteLine($"unknown mode '{mode}'");
@@ -92,7 +103,7 @@ static async Task<int> WorkAsync(HostOptions options)
         LeaseDuration = TimeSpan.FromMilliseconds(options.Int("lease-ms", 2000)),
         PollInterval = TimeSpan.FromMilliseconds(options.Int("poll-ms", 100)),
         MaxConcurrentRuns = options.Int("max-concurrent", 64),
-        OnBackgroundError = e => Output.Line($"BACKGROUND {e.GetType().Name}: {e.Message}"),
+        OnBackgroundError = e => Output.Line($"BACKGROUND {e.GetType().Name}: {e.Message}{Origin(e)}"),
     });
     var exported = new List<Activity>();
     using var tracing = options.Flag("trace")
