@@ -86,14 +86,18 @@ public sealed partial class PostgreSqlWorkflowStore
                 var found = new Dictionary<Guid, ClaimState>();
                 await using (var reader = await batch.ExecuteReaderAsync(ct).ConfigureAwait(false))
                 {
-                    await reader.NextResultAsync(ct).ConfigureAwait(false);
-                    while (await reader.ReadAsync(ct).ConfigureAwait(false))
+                    // The renewal returns no rows; the read's are the only ones, wherever the reader starts.
+                    do
                     {
-                        var row = new JournalRowReader(reader, D, RunsTable);
-                        var id = row.Id();
-                        var owner = row.Text();
-                        found[id] = new ClaimState(id, owner == renewal.Owner, owner, row.NullableTimestamp(), row.Text());
+                        while (await reader.ReadAsync(ct).ConfigureAwait(false))
+                        {
+                            var row = new JournalRowReader(reader, D, RunsTable);
+                            var id = row.Id();
+                            var owner = row.Text();
+                            found[id] = new ClaimState(id, owner == renewal.Owner, owner, row.NullableTimestamp(), row.Text());
+                        }
                     }
+                    while (await reader.NextResultAsync(ct).ConfigureAwait(false));
                 }
                 return chunk.Select(id => found.TryGetValue(id, out var state) ? state : new ClaimState(id, false, null, null, null)).ToList();
             }, cancellationToken).ConfigureAwait(false));
