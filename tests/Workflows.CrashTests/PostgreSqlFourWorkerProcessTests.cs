@@ -77,15 +77,22 @@ public sealed class PostgreSqlFourWorkerProcessTests(ITestOutputHelper output)
             r.Earlier.All(e => e.Pid == victim.Pid || e.Pid == sleeper.Pid || lost.Contains((e.Pid, r.RunId))),
             $"run {r.RunId} step {r.Step} ran again: {string.Join(", ", r.Earlier)}"));
 
-        // w2's late writes: it went on inside bodies of runs it no longer held, and its commits were refused by the fence.
-        var fenced = sleeper.Lines
-            .Where(l => l.StartsWith("FENCED ", StringComparison.Ordinal) && heldAtStop.Any(id => l.StartsWith($"FENCED run={id:D} ", StringComparison.Ordinal)))
-            .ToList();
+        // w2's late writes: it went on inside bodies of runs it no longer held. Each of those executions ended refused,
+        // writing nothing: its engine reports RunOwnershipLostException naming w2 and the run. Either the store's fence
+        // refused the commit (FENCED), or w2's first renewal after it went on learned of the takeover first (RENEW-LOST)
+        // and the engine refused the commit itself (COMMIT-CANCELLED, or no store call at all).
         var lateEnds = ledger.Where(e => e.Pid == sleeper.Pid && e.Kind == "end" && e.Ticks > continuedAt && heldAtStop.Contains(e.RunId)).ToList();
         Assert.NotEmpty(lateEnds);
-        Assert.True(fenced.Count > 0, $"w2 logged no refused commit (RunOwnershipLostException) in a run it held when stopped:\n{sleeper.Output}");
+        var refused = heldAtStop.ToDictionary(id => id, id => sleeper.Lines.Where(l =>
+            l.StartsWith($"BACKGROUND RunOwnershipLostException: Engine 'w2' no longer holds run {id:D}:", StringComparison.Ordinal)).ToList());
+        Assert.All(lateEnds, e => Assert.True(refused[e.RunId].Count > 0,
+            $"w2 ran a body of run {e.RunId} after it went on, and reported no RunOwnershipLostException for the run:\n{sleeper.Output}"));
+        Assert.True(refused.Values.Sum(r => r.Count) > 0, $"w2 logged no RunOwnershipLostException:\n{sleeper.Output}");
+        var fenced = sleeper.Lines.Where(l => l.StartsWith("FENCED ", StringComparison.Ordinal)).ToList();
         Assert.All(fenced, l => Assert.Contains("expected=w2 ", l));
         Assert.All(fenced, l => Assert.Contains("message=Engine 'w2' no longer holds run", l));
+        var renewLost = sleeper.Lines.Count(l => l.StartsWith("RENEW-LOST ", StringComparison.Ordinal));
+        var cancelled = sleeper.Lines.Count(l => l.StartsWith("COMMIT-CANCELLED ", StringComparison.Ordinal));
         // Nothing w2 wrote in the runs it held lands after the stop: every step row in them still kept from w2 was written
         // by a transaction older than the stop, and every body of w2 that ended after it went on is not in the journal.
         var rows = await cluster.QueryRowsAsync("SELECT run_id, sequence, xmin::text::bigint FROM workflow_steps");
@@ -102,7 +109,9 @@ public sealed class PostgreSqlFourWorkerProcessTests(ITestOutputHelper output)
 
         var bodies = ledger.Count(e => e.Kind == "end");
         output.WriteLine($"{Runs} runs, {bodies} bodies ended; w2 stopped {TimeSpan.FromTicks(continuedAt - stoppedAt).TotalSeconds:F1} s holding {heldAtStop.Count} runs; " +
-                         $"{fenced.Count} of its commits refused by the fence, {lateEnds.Count} bodies ended late; {reruns.Count} bodies ran more than once " +
+                         $"{lateEnds.Count} of its bodies ended after it went on; refusals: {refused.Values.Count(r => r.Count > 0)} runs with RunOwnershipLostException, " +
+                         $"{fenced.Count} commits refused by the store's fence, {renewLost} renewals that found the run taken, {cancelled} commits given up; " +
+                         $"{reruns.Count} bodies ran more than once " +
                          $"({reruns.Count(r => r.Earlier.Any(e => e.Pid == victim.Pid))} after the kill, {reruns.Count(r => r.Earlier.Any(e => e.Pid == sleeper.Pid))} after the stop); " +
                          $"claims lost by live engines: {lost.Count}");
         foreach (var child in alive)
