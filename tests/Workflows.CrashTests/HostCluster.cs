@@ -43,7 +43,8 @@ internal sealed class HostCluster : IAsyncDisposable
     {
         ConnectionString = connectionString;
         Schema = schema;
-        _postgres = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(connectionString) { ApplicationName = "crash-tests" }.ConnectionString);
+        // Unpooled: a test may restart the server (a pooled connection would then be broken) and opens few connections.
+        _postgres = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(connectionString) { ApplicationName = "crash-tests", Pooling = false }.ConnectionString);
     }
 
     /// <summary>

@@ -63,9 +63,13 @@ public sealed class PostgreSqlChaosProcessTests(ITestOutputHelper output)
         {
             output.WriteLine($"{worker.Description}: {all.Count(e => e.Pid == worker.Pid && e.Kind == "end")} bodies");
         }
-        foreach (var line in background.Take(20))
+        foreach (var worker in workers)
         {
-            output.WriteLine(line);
+            output.WriteLine($"--- {worker.Description} (pid {worker.Pid}):");
+            foreach (var line in worker.Lines.Where(l => !l.StartsWith("RESULT ", StringComparison.Ordinal)).Take(60))
+            {
+                output.WriteLine(line);
+            }
         }
         foreach (var group in begun.Where(g => g.Count() > 1).Take(20))
         {

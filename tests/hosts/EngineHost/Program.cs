@@ -62,6 +62,24 @@ catch (Exception e)
     return 1;
 }
 
+// The host's own reads (not the engine's) during an outage of the store: printed, and asked again for up to a minute.
+static async Task<T> WhileUnavailableAsync<T>(string what, Func<Task<T>> read)
+{
+    var until = DateTime.UtcNow + TimeSpan.FromMinutes(1);
+    while (true)
+    {
+        try
+        {
+            return await read();
+        }
+        catch (StoreUnavailableException e) when (DateTime.UtcNow < until)
+        {
+            Output.Line($"UNAVAILABLE {what}: {e.Message}");
+            await Task.Delay(100);
+        }
+    }
+}
+
 // Where a background error came from, on the same line: the innermost exception's first frames in Workflows code.
 static string Origin(Exception e)
 {
@@ -153,7 +171,9 @@ static async Task<int> WorkAsync(HostOptions options)
         {
             // The journal says every run ended once the last commit is in; the executions that made them leave memory
             // (and stop their run spans) a moment later, so wait for both before the spans are printed.
-            while ((await store.ListRunsAsync(RunQuery.Unfinished() with { Limit = 1 })).Count > 0 || engine.RunsInMemory > 0)
+            // (This loop is the host's, not the engine's: a store that is unavailable for a moment is asked again.)
+            while ((await WhileUnavailableAsync("until-all-done", () => store.ListRunsAsync(RunQuery.Unfinished() with { Limit = 1 }).AsTask())).Count > 0
+                   || engine.RunsInMemory > 0)
             {
                 await Task.Delay(100);
             }
@@ -165,7 +185,7 @@ static async Task<int> WorkAsync(HostOptions options)
                 try
                 {
                     await handle.Completion;
-                    var record = await handle.GetRecordAsync();
+                    var record = await WhileUnavailableAsync("result", () => handle.GetRecordAsync());
                     Output.Line($"RESULT {handle.RunId} {record.Status} {record.Output}");
                 }
                 catch (Exception e)
