@@ -491,14 +491,21 @@ internal sealed class HostChild : IAsyncDisposable
 
     /// <summary>
     /// The runs this process (started with --log-store) reported it lost to another engine: a commit refused by the fence or
-    /// dropped after the loss was seen, or a renewal that found another owner. (A renewal that finds no owner at all only
-    /// raced the run's own end or suspension here.)
+    /// dropped after the loss was seen, a renewal that found another owner, or an execution its engine ended because another
+    /// engine holds the run (a RunOwnershipLostException reported as a background error). (A renewal that finds no owner at
+    /// all only raced the run's own end or suspension here.)
     /// </summary>
     public IReadOnlyList<(int Pid, Guid RunId)> LostClaims() => [.. Lines
         .Where(l => l.StartsWith("FENCED run=", StringComparison.Ordinal) || l.StartsWith("COMMIT-CANCELLED run=", StringComparison.Ordinal)
             || (l.StartsWith("RENEW-LOST run=", StringComparison.Ordinal) && !l.EndsWith("current=(none)", StringComparison.Ordinal)))
         .Select(l => (Pid, Guid.Parse(l[(l.IndexOf("run=", StringComparison.Ordinal) + 4)..].Split(' ')[0])))
+        .Concat(Lines
+            .Where(l => l.StartsWith(LostPrefix, StringComparison.Ordinal) && l.Contains(" holds it now.", StringComparison.Ordinal)
+                && !l.Contains("no engine holds it now", StringComparison.Ordinal))
+            .Select(l => (Pid, Guid.Parse(l[(l.IndexOf(" holds run ", StringComparison.Ordinal) + 11)..].Split(':')[0]))))
         .Distinct()];
+
+    private const string LostPrefix = "BACKGROUND RunOwnershipLostException: Engine '";
 
     private void Add(string? line)
     {
