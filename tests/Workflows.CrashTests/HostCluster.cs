@@ -479,6 +479,23 @@ internal sealed class HostChild : IAsyncDisposable
 
     public int ExitCode => _process.ExitCode;
 
+    /// <summary>Whether the process is stopped (SIGSTOP): its state in /proc is 'T'.</summary>
+    public bool IsStopped
+    {
+        get
+        {
+            try
+            {
+                var stat = File.ReadAllText($"/proc/{Pid}/stat");
+                return stat[(stat.LastIndexOf(')') + 2)..].StartsWith('T');
+            }
+            catch (IOException)
+            {
+                return false; // gone
+            }
+        }
+    }
+
     public IReadOnlyList<string> Lines
     {
         get

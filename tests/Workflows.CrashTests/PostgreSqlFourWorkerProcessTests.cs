@@ -29,7 +29,8 @@ public sealed class PostgreSqlFourWorkerProcessTests(ITestOutputHelper output)
         // stopped) has more runs in flight and longer bodies, so that it is stopped inside several and has several late
         // commits to make when it goes on.
         var victim = cluster.Start("work", [.. Worker("w1", 4, 40), "--hang-after-begins", "12"]);
-        var sleeper = cluster.Start("work", Worker("w2", 8, 250));
+        var stopTrigger = cluster.FilePath("stop-w2");
+        var sleeper = cluster.Start("work", [.. Worker("w2", 8, 250), "--stop-on-renew", stopTrigger]);
         var w3 = cluster.Start("work", Worker("w3", 4, 40));
         var w4 = cluster.Start("work", Worker("w4", 4, 40));
         HostChild[] all = [victim, sleeper, w3, w4];
@@ -38,9 +39,11 @@ public sealed class PostgreSqlFourWorkerProcessTests(ITestOutputHelper output)
         await victim.KillAsync();
         HostChild[] alive = [sleeper, w3, w4];
 
-        // w2 inside step bodies of several runs, then stopped outside any transaction.
+        // w2 inside step bodies of several runs, then stopped outside any transaction: it stops itself inside a claim
+        // renewal, once the store renewed its claims and before its engine hears so. Continued, it believes it holds its
+        // runs until its next renewal: the commits it makes meanwhile reach the store's fence.
         await cluster.WaitForLedgerAsync(l => InFlight(l, sleeper.Pid).Count >= 4, "w2 to be inside the bodies of 4 runs", alive);
-        await cluster.StopOutsideTransactionAsync(sleeper);
+        await StopInsideRenewalAsync(cluster, sleeper, stopTrigger);
         var stoppedAt = DateTime.UtcNow.Ticks;
         // Every transaction that wrote a row of w2's before it was stopped has an id below this one.
         var xidAtStop = Convert.ToInt64(cluster.QueryScalar("SELECT pg_current_xact_id()::text::bigint % 4294967296"), CultureInfo.InvariantCulture);
@@ -50,8 +53,8 @@ public sealed class PostgreSqlFourWorkerProcessTests(ITestOutputHelper output)
         // Past w2's lease: the others take every run it held over (w2 cannot renew; it is stopped).
         await HostCluster.Eventually(async () => (await cluster.QueryRowsAsync("SELECT 1 FROM workflow_runs WHERE owner = 'w2'")).Count == 0,
             $"the {heldAtStop.Count} runs w2 held to be taken over", w3, w4);
+        var continuedAt = DateTime.UtcNow.Ticks; // before the signal: w2 goes on before /bin/kill exits
         sleeper.Signal("CONT");
-        var continuedAt = DateTime.UtcNow.Ticks;
 
         foreach (var child in alive)
         {
@@ -78,9 +81,9 @@ public sealed class PostgreSqlFourWorkerProcessTests(ITestOutputHelper output)
             $"run {r.RunId} step {r.Step} ran again: {string.Join(", ", r.Earlier)}"));
 
         // w2's late writes: it went on inside bodies of runs it no longer held. Each of those executions ended refused,
-        // writing nothing: its engine reports RunOwnershipLostException naming w2 and the run. Either the store's fence
-        // refused the commit (FENCED), or w2's first renewal after it went on learned of the takeover first (RENEW-LOST)
-        // and the engine refused the commit itself (COMMIT-CANCELLED, or no store call at all).
+        // writing nothing: its engine reports RunOwnershipLostException naming w2 and the run. The store's fence refused
+        // the commits that came before w2's next renewal (FENCED: at least one); once that renewal learned of the takeover
+        // (RENEW-LOST), the engine refused the rest itself (COMMIT-CANCELLED, or no store call at all).
         var lateEnds = ledger.Where(e => e.Pid == sleeper.Pid && e.Kind == "end" && e.Ticks > continuedAt && heldAtStop.Contains(e.RunId)).ToList();
         Assert.NotEmpty(lateEnds);
         var refused = heldAtStop.ToDictionary(id => id, id => sleeper.Lines.Where(l =>
@@ -89,6 +92,8 @@ public sealed class PostgreSqlFourWorkerProcessTests(ITestOutputHelper output)
             $"w2 ran a body of run {e.RunId} after it went on, and reported no RunOwnershipLostException for the run:\n{sleeper.Output}"));
         Assert.True(refused.Values.Sum(r => r.Count) > 0, $"w2 logged no RunOwnershipLostException:\n{sleeper.Output}");
         var fenced = sleeper.Lines.Where(l => l.StartsWith("FENCED ", StringComparison.Ordinal)).ToList();
+        Assert.True(fenced.Any(l => heldAtStop.Any(id => l.StartsWith($"FENCED run={id:D} ", StringComparison.Ordinal))),
+            $"no commit of w2 in a run it held when stopped was refused by the store's fence:\n{sleeper.Output}");
         Assert.All(fenced, l => Assert.Contains("expected=w2 ", l));
         Assert.All(fenced, l => Assert.Contains("message=Engine 'w2' no longer holds run", l));
         var renewLost = sleeper.Lines.Count(l => l.StartsWith("RENEW-LOST ", StringComparison.Ordinal));
@@ -123,6 +128,30 @@ public sealed class PostgreSqlFourWorkerProcessTests(ITestOutputHelper output)
         {
             output.WriteLine(line);
         }
+    }
+
+    /// <summary>
+    /// Has the child stop itself inside its next claim renewal (--stop-on-renew): the trigger file is created, the child
+    /// prints SELF-STOP and stops; once it is stopped the file is removed (it stops no more when continued). If one of its
+    /// store's backends is inside a transaction at that moment (a claim), or it is inside no step body, it is continued and
+    /// stopped at the next renewal.
+    /// </summary>
+    private static async Task StopInsideRenewalAsync(HostCluster cluster, HostChild child, string trigger)
+    {
+        for (var attempt = 1; attempt <= 20; attempt++)
+        {
+            File.WriteAllText(trigger, "");
+            await child.WaitForLineAsync(l => l.StartsWith($"SELF-STOP {attempt} ", StringComparison.Ordinal), $"SELF-STOP {attempt}");
+            await HostCluster.Eventually(() => Task.FromResult(child.IsStopped), $"'{child.Description}' to be stopped", child);
+            File.Delete(trigger);
+            // Stopped inside bodies (so that it has late commits to make), and outside any transaction.
+            if (InFlight(cluster.Ledger(), child.Pid).Count > 0 && await cluster.BackendsInTransactionAsync(child) == 0)
+            {
+                return;
+            }
+            child.Signal("CONT");
+        }
+        Assert.Fail($"Could not stop '{child.Description}' inside a renewal outside any transaction.");
     }
 
     /// <summary>The bodies a process began and never ended.</summary>

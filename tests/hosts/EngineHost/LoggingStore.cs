@@ -8,8 +8,15 @@ namespace EngineHost;
 /// by the fence (FENCED), a renewal that found the claim gone (RENEW-LOST), a fenced commit given up because the execution
 /// was cancelled before the store took it (COMMIT-CANCELLED).
 /// </summary>
-public sealed class LoggingStore(IWorkflowStore inner) : DelegatingWorkflowStore(inner)
+/// <remarks>
+/// With <paramref name="stopOnRenewFile"/>, while that file exists the process stops itself (a real SIGSTOP) inside each
+/// renewal, once the store has renewed its claims and before the engine hears the answer. Continued after its lease
+/// lapsed and its runs were taken over, the engine believes it still holds them until its next renewal, a third of a
+/// lease later: the commits it makes meanwhile reach the store, whose fence must refuse them.
+/// </remarks>
+public sealed class LoggingStore(IWorkflowStore inner, string? stopOnRenewFile = null) : DelegatingWorkflowStore(inner)
 {
+    private int _selfStops;
 
     public override async ValueTask CommitAsync(IReadOnlyList<JournalWrite> writes, CancellationToken cancellationToken = default)
     {
@@ -32,6 +39,14 @@ public sealed class LoggingStore(IWorkflowStore inner) : DelegatingWorkflowStore
     public override async ValueTask<IReadOnlyList<ClaimState>> RenewClaimsAsync(ClaimRenewal renewal, CancellationToken cancellationToken = default)
     {
         var states = await Inner.RenewClaimsAsync(renewal, cancellationToken).ConfigureAwait(false);
+        if (stopOnRenewFile is not null && File.Exists(stopOnRenewFile))
+        {
+            var stop = Interlocked.Increment(ref _selfStops);
+            Output.Line($"SELF-STOP {stop} held={states.Count(s => s.Held)} runs={string.Join(",", states.Where(s => s.Held).Select(s => s.RunId.ToString("D")))}");
+            using var kill = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("/bin/kill", ["-STOP", Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { UseShellExecute = false })!;
+            kill.WaitForExit();
+            Output.Line($"SELF-CONT {stop}");
+        }
         foreach (var state in states.Where(s => !s.Held))
         {
             Output.Line($"RENEW-LOST run={state.RunId:D} owner={renewal.Owner} current={state.CurrentOwner ?? "(none)"}");

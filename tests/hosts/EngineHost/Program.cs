@@ -34,6 +34,8 @@ using EngineHost;
 //           --body-ms N          every body takes N ms
 //           --print-waiting      print "WAITING inMemory=<n>" once the first started run is suspended
 //           --log-store          print fence refusals, lost renewals and cancelled commits seen at the store
+//           --stop-on-renew F    (with --log-store) while file F exists, the process SIGSTOPs itself inside each claim
+//                                renewal, after the store answered and before the engine reads the answer ("SELF-STOP")
 //           --trace              OpenTelemetry with the in-memory exporter: runs are started under a caller span
 //                                ("TRACE-CALLER <trace id>"); before DONE every exported span of the Workflows source is
 //                                printed ("SPAN <name> <trace id> replayed=<n> status=<s>")
@@ -114,7 +116,7 @@ static async Task<int> WorkAsync(HostOptions options)
     var child = ClusterChildWorkflow.Definition.WithFactory(_ => new ClusterChildWorkflow(behaviour));
     var parent = ClusterParentWorkflow.Definition.WithFactory(_ => new ClusterParentWorkflow(behaviour, child));
 
-    IWorkflowStore store = options.Flag("log-store") ? new LoggingStore(journal.Store) : journal.Store;
+    IWorkflowStore store = options.Flag("log-store") ? new LoggingStore(journal.Store, options.Text("stop-on-renew")) : journal.Store;
     var engine = new WorkflowEngine(store, new WorkflowEngineOptions
     {
         WorkerId = options.Text("worker-id"),
