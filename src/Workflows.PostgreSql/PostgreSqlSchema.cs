@@ -183,6 +183,11 @@ internal static class PostgreSqlSchema
             END
             $fn$;
             """),
+        new(2, "queues: a run's queue and priority", """
+            ALTER TABLE workflow_runs ADD COLUMN queue_name text COLLATE "C" NULL;
+            ALTER TABLE workflow_runs ADD COLUMN priority integer NOT NULL DEFAULT 0;
+            CREATE INDEX ix_workflow_runs_queue ON workflow_runs (queue_name, status, priority, id) WHERE queue_name IS NOT NULL;
+            """),
     ];
 
     /// <summary>The newest schema version this package knows.</summary>
