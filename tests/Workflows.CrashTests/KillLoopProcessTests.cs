@@ -13,14 +13,27 @@ public sealed class KillLoopProcessTests(CrashFreeRuns crashFree, ITestOutputHel
     [Fact]
     public async Task Runs_worked_by_engine_processes_that_are_killed_or_paused_at_random_moments_each_complete_exactly_once()
     {
+        await using var cluster = new HostCluster();
+        await KillLoopAsync(cluster);
+    }
+
+    /// <summary>The same on a PostgreSQL schema (the shared test server, WORKFLOWS_POSTGRES).</summary>
+    [Fact]
+    public async Task On_PostgreSQL_runs_worked_by_engine_processes_that_are_killed_or_paused_at_random_moments_each_complete_exactly_once()
+    {
+        await using var cluster = await HostCluster.OnPostgreSqlAsync();
+        await KillLoopAsync(cluster);
+    }
+
+    private async Task KillLoopAsync(HostCluster cluster)
+    {
         // Longer torture by hand: WORKFLOWS_KILL_ROUNDS=40 WORKFLOWS_KILL_BODY_MS=400 dotnet test ... --filter KillLoop
         var rounds = int.TryParse(Environment.GetEnvironmentVariable("WORKFLOWS_KILL_ROUNDS"), out var n) ? n : 6;
         var bodyMs = int.TryParse(Environment.GetEnvironmentVariable("WORKFLOWS_KILL_BODY_MS"), out var b) ? b : 80;
         var seed = Environment.TickCount;
         var random = new Random(seed);
-        output.WriteLine($"seed {seed}, up to {rounds} kills, bodies up to {bodyMs} ms");
+        output.WriteLine($"seed {seed}, up to {rounds} kills, bodies up to {bodyMs} ms, on {(cluster.IsPostgreSql ? "PostgreSQL" : "SQLite")}");
 
-        await using var cluster = new HostCluster();
         await cluster.RunToEndAsync("create", "--count", "50");
         var killed = new HashSet<int>();
         var alive = new List<HostChild>();
