@@ -8,17 +8,20 @@ namespace Workflows.CrashTests;
 /// An engine process paused (SIGSTOP) inside a step body past its lease: another engine process takes the run over and
 /// records the step itself; when the paused engine goes on (SIGCONT) and its body finishes, its late commit is refused,
 /// and the run's journal is the new owner's. Both while the new owner still holds the run (the refusal names both
-/// engines) and after it completed the run (the refusal finds no owner, and the journal does not change at all).
+/// engines) and after it completed the run (the refusal finds no owner, and the journal does not change at all), on a
+/// SQLite file and on a PostgreSQL schema.
 /// </summary>
 [Collection(ClusterCollection.Name)]
 public sealed class FencingProcessTests(CrashFreeRuns crashFree, ITestOutputHelper output)
 {
     [Theory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public async Task An_engine_stopped_past_its_lease_cannot_commit_after_another_engine_took_its_run_over(bool newOwnerStillHoldsTheRun)
+    [InlineData(true, false)]
+    [InlineData(false, false)]
+    [InlineData(true, true)]
+    [InlineData(false, true)]
+    public async Task An_engine_stopped_past_its_lease_cannot_commit_after_another_engine_took_its_run_over(bool newOwnerStillHoldsTheRun, bool onPostgreSql)
     {
-        await using var cluster = new HostCluster();
+        await using var cluster = onPostgreSql ? await HostCluster.OnPostgreSqlAsync() : new HostCluster();
         var releaseA = cluster.FilePath("release-a");
         var releaseB = cluster.FilePath("release-b");
         string[] common = ["--lease-ms", "2000", "--poll-ms", "100", "--log-store"];
@@ -28,9 +31,14 @@ public sealed class FencingProcessTests(CrashFreeRuns crashFree, ITestOutputHelp
         await cluster.StopOutsideTransactionAsync(a);
 
         // Past A's lease as the journal records it (A cannot renew it: it is stopped).
+        // (SQLite keeps it as round-trip text, PostgreSQL as UTC ticks.)
         await HostCluster.Eventually(() => Task.FromResult(
-            cluster.QueryScalar("SELECT lease_expires_at FROM workflow_runs WHERE owner = 'engine-A'") is string lease
-            && DateTimeOffset.Parse(lease, CultureInfo.InvariantCulture) < DateTimeOffset.UtcNow), "A's lease to lapse");
+            cluster.QueryScalar("SELECT lease_expires_at FROM workflow_runs WHERE owner = 'engine-A'") switch
+            {
+                string lease => DateTimeOffset.Parse(lease, CultureInfo.InvariantCulture) < DateTimeOffset.UtcNow,
+                long ticks => ticks < DateTimeOffset.UtcNow.UtcTicks,
+                _ => false,
+            }), "A's lease to lapse");
 
         // B takes the run over and records s2 (its own attempt) and s3; it then holds the run inside s4, or completes it.
         string[] bArguments = [.. common, "--resume", "--until-all-done", "--worker-id", "engine-B"];
