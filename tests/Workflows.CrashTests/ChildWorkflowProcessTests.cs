@@ -14,10 +14,12 @@ public sealed class ChildWorkflowProcessTests
 {
     private static readonly string[] Common = ["--lease-ms", "2000", "--poll-ms", "100"];
 
-    [Fact]
-    public async Task A_parent_killed_while_its_child_runs_completes_after_the_restart_with_the_one_child_it_started()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_parent_killed_while_its_child_runs_completes_after_the_restart_with_the_one_child_it_started(bool onPostgreSql)
     {
-        await using var cluster = new HostCluster();
+        await using var cluster = await HostCluster.CreateAsync(onPostgreSql);
         var release = cluster.FilePath("release-c1");
 
         var first = cluster.Start("work", [.. Common, "--workflow", "parent", "--start", "1", "--block-step", "c1", "--release-file", release]);
@@ -87,10 +89,12 @@ public sealed class ChildWorkflowProcessTests
         Assert.Equal((parent.Run.Id, second.Pid), (p1.RunId, p1.Pid));
     }
 
-    [Fact]
-    public async Task A_parent_killed_after_its_child_ended_but_before_its_next_step_committed_completes_without_running_the_child_again()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_parent_killed_after_its_child_ended_but_before_its_next_step_committed_completes_without_running_the_child_again(bool onPostgreSql)
     {
-        await using var cluster = new HostCluster();
+        await using var cluster = await HostCluster.CreateAsync(onPostgreSql);
         var release = cluster.FilePath("release-p1");
 
         var first = cluster.Start("work", [.. Common, "--workflow", "parent", "--start", "1", "--block-step", "p1", "--release-file", release]);

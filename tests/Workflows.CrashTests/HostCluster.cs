@@ -74,6 +74,9 @@ internal sealed class HostCluster : IAsyncDisposable
         return cluster;
     }
 
+    /// <summary>A cluster on PostgreSQL (<see cref="OnPostgreSqlAsync"/>, the shared test server) or on a SQLite file.</summary>
+    public static async Task<HostCluster> CreateAsync(bool onPostgreSql) => onPostgreSql ? await OnPostgreSqlAsync() : new HostCluster();
+
     /// <summary>Whether the journal is a PostgreSQL schema (else a SQLite file).</summary>
     [System.Diagnostics.CodeAnalysis.MemberNotNullWhen(true, nameof(ConnectionString), nameof(Schema))]
     public bool IsPostgreSql => ConnectionString is not null;

@@ -10,10 +10,12 @@ namespace Workflows.CrashTests;
 [Collection(ClusterCollection.Name)]
 public sealed class SuspendedRunProcessTests
 {
-    [Fact]
-    public async Task A_run_sleeping_in_a_killed_process_wakes_in_the_next_one_no_earlier_than_its_recorded_wake_time()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_run_sleeping_in_a_killed_process_wakes_in_the_next_one_no_earlier_than_its_recorded_wake_time(bool onPostgreSql)
     {
-        await using var cluster = new HostCluster();
+        await using var cluster = await HostCluster.CreateAsync(onPostgreSql);
         string[] common = ["--lease-ms", "2000", "--poll-ms", "100"];
 
         var first = cluster.Start("work", [.. common, "--workflow", "sleep", "--start", "1", "--sleep-ms", "2000", "--print-waiting"]);

@@ -8,10 +8,12 @@ namespace Workflows.CrashTests;
 [Collection(ClusterCollection.Name)]
 public sealed class TraceProcessTests
 {
-    [Fact]
-    public async Task A_run_resumed_in_a_second_process_continues_the_trace_of_the_caller_in_the_first()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_run_resumed_in_a_second_process_continues_the_trace_of_the_caller_in_the_first(bool onPostgreSql)
     {
-        await using var cluster = new HostCluster();
+        await using var cluster = await HostCluster.CreateAsync(onPostgreSql);
         string[] common = ["--lease-ms", "2000", "--poll-ms", "100", "--trace"];
         var release = cluster.FilePath("release-s3");
 

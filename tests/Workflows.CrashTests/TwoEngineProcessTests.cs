@@ -30,7 +30,7 @@ public sealed class ClusterCollection : ICollectionFixture<CrashFreeRuns>
 }
 
 /// <summary>
-/// Two engines in two processes on one SQLite file resume the same 50 unfinished runs (40 left part-way by a killed
+/// Two engines in two processes on one journal (a SQLite file, or a PostgreSQL schema) resume the same 50 unfinished runs (40 left part-way by a killed
 /// process, each with a step body cut short, and 10 never started): each run completes exactly once, with the output of a
 /// crash-free run, no step record duplicated, and a step body ran twice only where its first owner was killed mid-body.
 /// </summary>
@@ -41,10 +41,12 @@ public sealed class TwoEngineProcessTests(CrashFreeRuns crashFree, ITestOutputHe
     private const int LeftPartWay = 40;
     private const int NeverStarted = 10;
 
-    [Fact]
-    public async Task Two_engine_processes_resume_50_unfinished_runs_and_each_run_completes_exactly_once()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Two_engine_processes_resume_50_unfinished_runs_and_each_run_completes_exactly_once(bool onPostgreSql)
     {
-        await using var cluster = new HostCluster();
+        await using var cluster = await HostCluster.CreateAsync(onPostgreSql);
         var creator = await LeaveFiftyUnfinishedRunsAsync(cluster);
 
         var first = cluster.Start("work", [.. Worker("w1")]);
@@ -71,10 +73,12 @@ public sealed class TwoEngineProcessTests(CrashFreeRuns crashFree, ITestOutputHe
         Assert.All(reruns.Where(r => r.Earlier.Any(e => e.Pid != creator.Pid)), r => Assert.Contains(lost, l => l.RunId == r.RunId));
     }
 
-    [Fact]
-    public async Task When_one_of_two_engine_processes_is_killed_mid_body_the_other_takes_its_runs_over_after_the_lease()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task When_one_of_two_engine_processes_is_killed_mid_body_the_other_takes_its_runs_over_after_the_lease(bool onPostgreSql)
     {
-        await using var cluster = new HostCluster();
+        await using var cluster = await HostCluster.CreateAsync(onPostgreSql);
         var creator = await LeaveFiftyUnfinishedRunsAsync(cluster);
 
         // w1's bodies after its 15th hang, so that the kill finds it inside step bodies, holding live claims.
