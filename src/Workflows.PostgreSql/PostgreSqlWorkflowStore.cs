@@ -52,6 +52,7 @@ public sealed partial class PostgreSqlWorkflowStore : IWorkflowStore
         Schema = options.Schema;
         builder.SearchPath = Schema; // the statements name tables unqualified: every connection resolves them in the schema
         builder.Enlist = false;      // journal commits are the store's own transactions, never an ambient one
+        builder.NoResetOnClose = true; // the store never changes a session's state, so a pooled connection needs no reset
         if (builder.MaxAutoPrepare == 0)
         {
             builder.MaxAutoPrepare = 128; // the hot statements are prepared on each connection after their second use
