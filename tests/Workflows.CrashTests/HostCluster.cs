@@ -326,6 +326,15 @@ internal sealed class HostCluster : IAsyncDisposable
         return (int)(long)(await command.ExecuteScalarAsync())!;
     }
 
+    /// <summary>PostgreSQL mode: how many of the child's store backends are its LISTEN connection (their last statement a LISTEN).</summary>
+    public async Task<long> ListeningConnectionsAsync(HostChild child)
+    {
+        await using var command = _postgres!.CreateCommand(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 AND state = 'idle' AND query LIKE 'LISTEN %'");
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = StoreApplicationName(child) });
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
     /// <summary>PostgreSQL mode: how many backends the child's store has open.</summary>
     public async Task<long> ConnectionCountAsync(HostChild child)
     {

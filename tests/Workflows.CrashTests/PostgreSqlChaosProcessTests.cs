@@ -8,7 +8,8 @@ namespace Workflows.CrashTests;
 /// a PostgreSQL server of this test's own, which is crashed and restarted (pg_ctl restart -m immediate) three times while
 /// runs are under way: the workers ride out each outage (the store reports it unavailable; the engine retries) and every
 /// run completes, Succeeded with the crash-free output, none Failed, Parked or left behind, no step row duplicated.
-/// A connection of the workers terminated by the server (pg_terminate_backend) is the same story, one process at a time.
+/// A connection of the workers terminated by the server (pg_terminate_backend) is the same story, one process at a time
+/// (and its LISTEN connection comes back).
 /// </summary>
 [Collection(ClusterCollection.Name)]
 public sealed class PostgreSqlChaosProcessTests(ITestOutputHelper output)
@@ -35,6 +36,12 @@ public sealed class PostgreSqlChaosProcessTests(ITestOutputHelper output)
             // Work under way since the last restart: 60 more bodies ended (of 1000), and runs still unfinished.
             var before = cluster.Ledger().Count(e => e.Kind == "end");
             await cluster.WaitForLedgerAsync(l => l.Count(e => e.Kind == "end") >= before + 60, $"60 bodies to end before restart {restart + 1}", workers);
+            // Every worker's store listens for wake-ups again (it reconnects its LISTEN connection with back-off).
+            foreach (var worker in workers)
+            {
+                await HostCluster.Eventually(async () => await cluster.ListeningConnectionsAsync(worker) == 1,
+                    restart == 0 ? $"'{worker.Description}' to listen" : $"'{worker.Description}' to listen again after restart {restart}", workers);
+            }
             var ledger = cluster.Ledger();
             bodiesAtRestart.Add(ledger.Count(e => e.Kind == "end"));
             finishedAtRestart.Add(ledger.Where(e => e.Kind == "finish").Select(e => e.RunId).Distinct().Count());
@@ -96,6 +103,9 @@ public sealed class PostgreSqlChaosProcessTests(ITestOutputHelper output)
             var before = cluster.Ledger().Count(e => e.Kind == "end");
             await cluster.WaitForLedgerAsync(l => l.Count(e => e.Kind == "end") >= before + 20, $"20 bodies to end before termination {round + 1}", worker);
             Assert.True(cluster.Ledger().Where(e => e.Kind == "finish").Select(e => e.RunId).Distinct().Count() < runs, "every run had finished already");
+            // The store listens for wake-ups on a connection of its own; after a termination it listens again.
+            await HostCluster.Eventually(async () => await cluster.ListeningConnectionsAsync(worker) == 1,
+                round == 0 ? "the worker's LISTEN connection" : $"the worker to listen again after termination {round}", worker);
             // Whatever the store holds open at that moment: pooled, in a commit, listening.
             terminated.Add(await cluster.TerminateConnectionsAsync(worker));
             Assert.True(terminated[^1] > 0, $"the worker had no connection to terminate in round {round + 1}");
