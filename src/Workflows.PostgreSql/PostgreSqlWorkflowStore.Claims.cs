@@ -35,13 +35,8 @@ public sealed partial class PostgreSqlWorkflowStore
         }
         return await InTransactionAsync<IReadOnlyList<RunRecord>>(async (connection, transaction, ct) =>
         {
-            await using var command = Command(connection, transaction, Sql.ClaimReady(claim.Workflows.Count, claim.Tenants?.Count ?? -1));
-            AddNames(command, "w", claim.Workflows);
-            AddNames(command, "t", claim.Tenants ?? []);
-            D.Bind(command, "owner", SqlValueKind.Text, claim.Owner);
-            D.Bind(command, "now", SqlValueKind.Instant, claim.Now);
-            D.Bind(command, "lease", SqlValueKind.Instant, claim.LeaseExpiresAt);
-            D.Bind(command, "limit", SqlValueKind.Int32, claim.Limit);
+            await using var command = new NpgsqlCommand(null, connection, transaction);
+            Sql.PrepareClaim(command, claim, claim.Limit, queue: null);
             var unreadable = new List<(Guid Id, JournalCorruptException Error)>();
             List<RunRecord> runs;
             await using (var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false))
@@ -60,11 +55,9 @@ public sealed partial class PostgreSqlWorkflowStore
                     await lockQueue.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
                 }
                 int room;
-                await using (var count = Command(connection, transaction, JournalStatements.QueueExecuting))
+                await using (var count = new NpgsqlCommand(null, connection, transaction))
                 {
-                    D.Bind(count, "queue", SqlValueKind.Text, queue.Name);
-                    D.Bind(count, "owner", SqlValueKind.Text, claim.Owner);
-                    D.Bind(count, "now", SqlValueKind.Instant, claim.Now);
+                    Sql.PrepareQueueCount(count, claim, queue.Name);
                     await using var reader = await count.ExecuteReaderAsync(ct).ConfigureAwait(false);
                     await reader.ReadAsync(ct).ConfigureAwait(false);
                     room = Math.Min(claim.Limit - runs.Count, queue.Room(
@@ -72,24 +65,16 @@ public sealed partial class PostgreSqlWorkflowStore
                         Convert.ToInt32(reader.GetValue(1), System.Globalization.CultureInfo.InvariantCulture)));
                 }
                 if (room <= 0) continue;
-                await using var take = Command(connection, transaction, Sql.ClaimQueued(claim.Workflows.Count, claim.Tenants?.Count ?? -1));
-                AddNames(take, "w", claim.Workflows);
-                AddNames(take, "t", claim.Tenants ?? []);
-                D.Bind(take, "queue", SqlValueKind.Text, queue.Name);
-                D.Bind(take, "owner", SqlValueKind.Text, claim.Owner);
-                D.Bind(take, "now", SqlValueKind.Instant, claim.Now);
-                D.Bind(take, "lease", SqlValueKind.Instant, claim.LeaseExpiresAt);
-                D.Bind(take, "limit", SqlValueKind.Int32, room);
+                await using var take = new NpgsqlCommand(null, connection, transaction);
+                Sql.PrepareClaim(take, claim, room, queue.Name);
                 await using var claimed = await take.ExecuteReaderAsync(ct).ConfigureAwait(false);
                 runs.AddRange(ReadClaimed(D, claimed, unreadable));
             }
             runs.Sort((a, b) => a.Id.CompareTo(b.Id));
             foreach (var (id, error) in unreadable)
             {
-                await using var park = Command(connection, transaction, Sql.ParkUnreadable);
-                D.Bind(park, "id", SqlValueKind.Id, id);
-                D.Bind(park, "now", SqlValueKind.Instant, claim.Now);
-                D.Bind(park, "error", SqlValueKind.Text, Json(ErrorInfo.From(ErrorKind.Serialization, error)));
+                await using var park = new NpgsqlCommand(null, connection, transaction);
+                Sql.PrepareParkUnreadable(park, id, claim.Now, error);
                 await park.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
             }
             return runs;
@@ -152,10 +137,8 @@ public sealed partial class PostgreSqlWorkflowStore
         }
         return await UseAsync<DateTimeOffset?>(async (connection, ct) =>
         {
-            await using var command = Command(connection, null, Sql.NextDue(workflows.Count, tenants?.Count ?? -1));
-            AddNames(command, "w", workflows);
-            AddNames(command, "t", tenants ?? []);
-            D.Bind(command, "now", SqlValueKind.Instant, now);
+            await using var command = new NpgsqlCommand(null, connection);
+            Sql.PrepareNextDue(command, workflows, now, tenants);
             var due = await command.ExecuteScalarAsync(ct).ConfigureAwait(false);
             return due is long ticks ? (ticks <= 0 ? DateTimeOffset.MinValue : new DateTimeOffset(ticks, TimeSpan.Zero)) : null;
         }, cancellationToken).ConfigureAwait(false);
@@ -293,15 +276,6 @@ public sealed partial class PostgreSqlWorkflowStore
             deleted.Sort();
             return deleted;
         }, cancellationToken);
-    }
-
-    private static void AddNames(NpgsqlCommand command, string prefix, IReadOnlyCollection<string> names)
-    {
-        var i = 0;
-        foreach (var name in names)
-        {
-            D.Bind(command, prefix + i++.ToString(System.Globalization.CultureInfo.InvariantCulture), SqlValueKind.Text, name);
-        }
     }
 
     private static void AddIds(NpgsqlParameterCollection parameters, Guid[] ids)

@@ -45,13 +45,7 @@ public sealed partial class SqliteWorkflowStore
             LapseGoneOwners(transaction, claim.Now);
             using var command = transaction.Connection!.CreateCommand();
             command.Transaction = transaction;
-            command.CommandText = Sql.ClaimReady(claim.Workflows.Count, claim.Tenants?.Count ?? -1);
-            AddWorkflows(command, claim.Workflows);
-            AddTenants(command, claim.Tenants);
-            D.Bind(command, "owner", SqlValueKind.Text, claim.Owner);
-            D.Bind(command, "now", SqlValueKind.Instant, claim.Now);
-            D.Bind(command, "lease", SqlValueKind.Instant, claim.LeaseExpiresAt);
-            D.Bind(command, "limit", SqlValueKind.Int32, claim.Limit);
+            Sql.PrepareClaim(command, claim, claim.Limit, queue: null);
             var unreadable = new List<(Guid Id, JournalCorruptException Error)>();
             List<RunRecord> runs;
             using (var reader = command.ExecuteReader())
@@ -64,10 +58,7 @@ public sealed partial class SqliteWorkflowStore
                 if (runs.Count >= claim.Limit) break;
                 using var count = transaction.Connection!.CreateCommand();
                 count.Transaction = transaction;
-                count.CommandText = JournalStatements.QueueExecuting;
-                D.Bind(count, "queue", SqlValueKind.Text, queue.Name);
-                D.Bind(count, "owner", SqlValueKind.Text, claim.Owner);
-                D.Bind(count, "now", SqlValueKind.Instant, claim.Now);
+                Sql.PrepareQueueCount(count, claim, queue.Name);
                 int room;
                 using (var reader = count.ExecuteReader())
                 {
@@ -77,14 +68,7 @@ public sealed partial class SqliteWorkflowStore
                 if (room <= 0) continue;
                 using var take = transaction.Connection!.CreateCommand();
                 take.Transaction = transaction;
-                take.CommandText = Sql.ClaimQueued(claim.Workflows.Count, claim.Tenants?.Count ?? -1);
-                AddWorkflows(take, claim.Workflows);
-                AddTenants(take, claim.Tenants);
-                D.Bind(take, "queue", SqlValueKind.Text, queue.Name);
-                D.Bind(take, "owner", SqlValueKind.Text, claim.Owner);
-                D.Bind(take, "now", SqlValueKind.Instant, claim.Now);
-                D.Bind(take, "lease", SqlValueKind.Instant, claim.LeaseExpiresAt);
-                D.Bind(take, "limit", SqlValueKind.Int32, room);
+                Sql.PrepareClaim(take, claim, room, queue.Name);
                 using var claimed = take.ExecuteReader();
                 runs.AddRange(ReadClaimed(D, claimed, unreadable));
             }
@@ -93,10 +77,7 @@ public sealed partial class SqliteWorkflowStore
             {
                 using var park = transaction.Connection!.CreateCommand();
                 park.Transaction = transaction;
-                park.CommandText = Sql.ParkUnreadable;
-                D.Bind(park, "id", SqlValueKind.Id, id);
-                D.Bind(park, "now", SqlValueKind.Instant, claim.Now);
-                D.Bind(park, "error", SqlValueKind.Text, Json(ErrorInfo.From(ErrorKind.Serialization, error)));
+                Sql.PrepareParkUnreadable(park, id, claim.Now, error);
                 park.ExecuteNonQuery();
             }
             return runs;
@@ -158,10 +139,7 @@ public sealed partial class SqliteWorkflowStore
         return await UseConnectionAsync<DateTimeOffset?>(connection =>
         {
             using var command = connection.CreateCommand();
-            command.CommandText = Sql.NextDue(workflows.Count, tenants?.Count ?? -1);
-            AddWorkflows(command, workflows);
-            AddTenants(command, tenants);
-            D.Bind(command, "now", SqlValueKind.Instant, now);
+            Sql.PrepareNextDue(command, workflows, now, tenants);
             using var reader = command.ExecuteReader();
             if (!reader.Read() || reader.IsDBNull(0))
             {
@@ -242,24 +220,6 @@ public sealed partial class SqliteWorkflowStore
         {
             ownerParameter.Value = owner;
             command.ExecuteNonQuery();
-        }
-    }
-
-    private static void AddTenants(SqliteCommand command, IReadOnlyCollection<string>? tenants)
-    {
-        var i = 0;
-        foreach (var tenant in tenants ?? [])
-        {
-            D.Bind(command, "t" + i++.ToString(System.Globalization.CultureInfo.InvariantCulture), SqlValueKind.Text, tenant);
-        }
-    }
-
-    private static void AddWorkflows(SqliteCommand command, IReadOnlyCollection<string> workflows)
-    {
-        var i = 0;
-        foreach (var workflow in workflows)
-        {
-            D.Bind(command, "w" + i++.ToString(System.Globalization.CultureInfo.InvariantCulture), SqlValueKind.Text, workflow);
         }
     }
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Workflows.Journal;
+using Workflows.Serialization;
 using static Workflows.Storage.Sql.JournalRows;
 
 namespace Workflows.Storage.Sql;
@@ -261,6 +262,62 @@ internal sealed class JournalStatements
         DELETE FROM {RunsTable} WHERE id IN (SELECT id FROM picked)
         RETURNING id
         """;
+
+    // ---- claim statements with their parameters ---------------------------------------------------------
+
+    /// <summary>
+    /// Sets up <paramref name="command"/> to claim up to <paramref name="limit"/> ready runs: unqueued ones when
+    /// <paramref name="queue"/> is null, else the queue's (whose room the caller computed with <see cref="PrepareQueueCount"/>).
+    /// </summary>
+    internal void PrepareClaim(System.Data.Common.DbCommand command, ReadyRunsClaim claim, int limit, string? queue)
+    {
+        var tenants = claim.Tenants?.Count ?? -1;
+        command.CommandText = queue is null ? ClaimReady(claim.Workflows.Count, tenants) : ClaimQueued(claim.Workflows.Count, tenants);
+        BindNames(command, "w", claim.Workflows);
+        BindNames(command, "t", claim.Tenants ?? []);
+        _d.Bind(command, "owner", SqlValueKind.Text, claim.Owner);
+        _d.Bind(command, "now", SqlValueKind.Instant, claim.Now);
+        _d.Bind(command, "lease", SqlValueKind.Instant, claim.LeaseExpiresAt);
+        _d.Bind(command, "limit", SqlValueKind.Int32, limit);
+        if (queue is not null) _d.Bind(command, "queue", SqlValueKind.Text, queue);
+    }
+
+    /// <summary>Sets up <paramref name="command"/> to count the queue's executing runs (<see cref="QueueExecuting"/>) for the claim.</summary>
+    internal void PrepareQueueCount(System.Data.Common.DbCommand command, ReadyRunsClaim claim, string queue)
+    {
+        command.CommandText = QueueExecuting;
+        _d.Bind(command, "queue", SqlValueKind.Text, queue);
+        _d.Bind(command, "owner", SqlValueKind.Text, claim.Owner);
+        _d.Bind(command, "now", SqlValueKind.Instant, claim.Now);
+    }
+
+    /// <summary>Sets up <paramref name="command"/> to park a claimed run whose row cannot be read (<see cref="ParkUnreadable"/>).</summary>
+    internal void PrepareParkUnreadable(System.Data.Common.DbCommand command, Guid runId, DateTimeOffset now, JournalCorruptException error)
+    {
+        command.CommandText = ParkUnreadable;
+        _d.Bind(command, "id", SqlValueKind.Id, runId);
+        _d.Bind(command, "now", SqlValueKind.Instant, now);
+        _d.Bind(command, "error", SqlValueKind.Text, Json(ErrorInfo.From(ErrorKind.Serialization, error)));
+    }
+
+    /// <summary>Sets up <paramref name="command"/> to read the earliest due moment (<see cref="NextDue"/>).</summary>
+    internal void PrepareNextDue(System.Data.Common.DbCommand command, IReadOnlyCollection<string> workflows, DateTimeOffset now, IReadOnlyCollection<string>? tenants)
+    {
+        command.CommandText = NextDue(workflows.Count, tenants?.Count ?? -1);
+        BindNames(command, "w", workflows);
+        BindNames(command, "t", tenants ?? []);
+        _d.Bind(command, "now", SqlValueKind.Instant, now);
+    }
+
+    /// <summary>Binds @{prefix}0, @{prefix}1, … to <paramref name="names"/>.</summary>
+    internal void BindNames(System.Data.Common.DbCommand command, string prefix, IReadOnlyCollection<string> names)
+    {
+        var i = 0;
+        foreach (var name in names)
+        {
+            _d.Bind(command, prefix + i++.ToString(CultureInfo.InvariantCulture), SqlValueKind.Text, name);
+        }
+    }
 
     // ---- queries --------------------------------------------------------------------------------------------
 
