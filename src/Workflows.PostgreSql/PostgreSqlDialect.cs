@@ -47,6 +47,13 @@ internal sealed class PostgreSqlDialect : SqlDialect
     internal override void SetId(DbParameterCollection parameters, ref int index, Guid? value) =>
         parameters[index++].Value = value is { } id ? id : DBNull.Value;
 
+    /// <summary>An integer as the parameter's type wants it (Npgsql does not narrow a long into an integer parameter).</summary>
+    internal override void SetInteger(DbParameterCollection parameters, ref int index, long? value)
+    {
+        var parameter = (NpgsqlParameter)parameters[index++];
+        parameter.Value = value is not { } v ? DBNull.Value : parameter.NpgsqlDbType == NpgsqlDbType.Integer ? (object)checked((int)v) : v;
+    }
+
     internal override void SetDecimal(DbParameterCollection parameters, ref int index, decimal? value) =>
         parameters[index++].Value = value is { } v ? v : DBNull.Value;
 

@@ -173,15 +173,20 @@ internal static class PostgreSqlSchema
 
             -- A journal write that must change exactly the rows it expects: anything else raises WF001 with the statement's
             -- label, which aborts the commit's transaction (all of it, in the one round trip that sent it).
-            CREATE FUNCTION workflow_expect(found bigint, expected bigint, label text) RETURNS bigint
+            CREATE FUNCTION workflow_expect(changed bigint, expected bigint, label text) RETURNS bigint
             LANGUAGE plpgsql AS $fn$
             BEGIN
-                IF found IS DISTINCT FROM expected THEN
+                IF changed IS DISTINCT FROM expected THEN
                     RAISE EXCEPTION USING ERRCODE = 'WF001', MESSAGE = label;
                 END IF;
-                RETURN found;
+                RETURN changed;
             END
             $fn$;
+            """),
+        new(2, "queues: a run's queue and priority", """
+            ALTER TABLE workflow_runs ADD COLUMN queue_name text COLLATE "C" NULL;
+            ALTER TABLE workflow_runs ADD COLUMN priority integer NOT NULL DEFAULT 0;
+            CREATE INDEX ix_workflow_runs_queue ON workflow_runs (queue_name, status, priority, id) WHERE queue_name IS NOT NULL;
             """),
     ];
 

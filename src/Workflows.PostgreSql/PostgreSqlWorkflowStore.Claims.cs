@@ -48,6 +48,42 @@ public sealed partial class PostgreSqlWorkflowStore
             {
                 runs = ReadClaimed(D, reader, unreadable);
             }
+            // Then the served queues, each within its room. The count and the claim of a queue run under a transaction-scoped
+            // advisory lock of the queue, so that two workers counting at once cannot both fill the same room; queues are
+            // locked in name order, so that claims never deadlock.
+            foreach (var queue in claim.Queues.OrderBy(q => q.Name, StringComparer.Ordinal))
+            {
+                if (runs.Count >= claim.Limit) break;
+                await using (var lockQueue = Command(connection, transaction, "SELECT pg_advisory_xact_lock(@key)"))
+                {
+                    D.Bind(lockQueue, "key", SqlValueKind.Int64, PostgreSqlSchema.LockKey(Schema + " queue " + queue.Name));
+                    await lockQueue.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+                }
+                int room;
+                await using (var count = Command(connection, transaction, JournalStatements.QueueExecuting))
+                {
+                    D.Bind(count, "queue", SqlValueKind.Text, queue.Name);
+                    D.Bind(count, "owner", SqlValueKind.Text, claim.Owner);
+                    D.Bind(count, "now", SqlValueKind.Instant, claim.Now);
+                    await using var reader = await count.ExecuteReaderAsync(ct).ConfigureAwait(false);
+                    await reader.ReadAsync(ct).ConfigureAwait(false);
+                    room = Math.Min(claim.Limit - runs.Count, queue.Room(
+                        Convert.ToInt32(reader.GetValue(0), System.Globalization.CultureInfo.InvariantCulture),
+                        Convert.ToInt32(reader.GetValue(1), System.Globalization.CultureInfo.InvariantCulture)));
+                }
+                if (room <= 0) continue;
+                await using var take = Command(connection, transaction, Sql.ClaimQueued(claim.Workflows.Count, claim.Tenants?.Count ?? -1));
+                AddNames(take, "w", claim.Workflows);
+                AddNames(take, "t", claim.Tenants ?? []);
+                D.Bind(take, "queue", SqlValueKind.Text, queue.Name);
+                D.Bind(take, "owner", SqlValueKind.Text, claim.Owner);
+                D.Bind(take, "now", SqlValueKind.Instant, claim.Now);
+                D.Bind(take, "lease", SqlValueKind.Instant, claim.LeaseExpiresAt);
+                D.Bind(take, "limit", SqlValueKind.Int32, room);
+                await using var claimed = await take.ExecuteReaderAsync(ct).ConfigureAwait(false);
+                runs.AddRange(ReadClaimed(D, claimed, unreadable));
+            }
+            runs.Sort((a, b) => a.Id.CompareTo(b.Id));
             foreach (var (id, error) in unreadable)
             {
                 await using var park = Command(connection, transaction, Sql.ParkUnreadable);
@@ -86,14 +122,18 @@ public sealed partial class PostgreSqlWorkflowStore
                 var found = new Dictionary<Guid, ClaimState>();
                 await using (var reader = await batch.ExecuteReaderAsync(ct).ConfigureAwait(false))
                 {
-                    await reader.NextResultAsync(ct).ConfigureAwait(false);
-                    while (await reader.ReadAsync(ct).ConfigureAwait(false))
+                    // The renewal returns no rows; the read's are the only ones, wherever the reader starts.
+                    do
                     {
-                        var row = new JournalRowReader(reader, D, RunsTable);
-                        var id = row.Id();
-                        var owner = row.Text();
-                        found[id] = new ClaimState(id, owner == renewal.Owner, owner, row.NullableTimestamp(), row.Text());
+                        while (await reader.ReadAsync(ct).ConfigureAwait(false))
+                        {
+                            var row = new JournalRowReader(reader, D, RunsTable);
+                            var id = row.Id();
+                            var owner = row.Text();
+                            found[id] = new ClaimState(id, owner == renewal.Owner, owner, row.NullableTimestamp(), row.Text());
+                        }
                     }
+                    while (await reader.NextResultAsync(ct).ConfigureAwait(false));
                 }
                 return chunk.Select(id => found.TryGetValue(id, out var state) ? state : new ClaimState(id, false, null, null, null)).ToList();
             }, cancellationToken).ConfigureAwait(false));
@@ -115,6 +155,7 @@ public sealed partial class PostgreSqlWorkflowStore
             await using var command = Command(connection, null, Sql.NextDue(workflows.Count, tenants?.Count ?? -1));
             AddNames(command, "w", workflows);
             AddNames(command, "t", tenants ?? []);
+            D.Bind(command, "now", SqlValueKind.Instant, now);
             var due = await command.ExecuteScalarAsync(ct).ConfigureAwait(false);
             return due is long ticks ? (ticks <= 0 ? DateTimeOffset.MinValue : new DateTimeOffset(ticks, TimeSpan.Zero)) : null;
         }, cancellationToken).ConfigureAwait(false);

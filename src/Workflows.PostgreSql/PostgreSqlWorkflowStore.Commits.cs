@@ -108,7 +108,7 @@ public sealed partial class PostgreSqlWorkflowStore
         }
         catch (PostgresException e) when (e.SqlState == ExpectationFailed && batch is not null)
         {
-            var refused = writes[WriteOf(batch, e.BatchCommand)];
+            var refused = writes[WriteOf(e, writes.Count)];
             if (_unknownOutcome.TryGetValue(writes, out _) && await AppliedAsync(writes, cancellationToken).ConfigureAwait(false))
             {
                 _unknownOutcome.Remove(writes);
@@ -146,9 +146,17 @@ public sealed partial class PostgreSqlWorkflowStore
     internal int CommitsSent => Volatile.Read(ref _commitsSent);
     private int _commitsSent;
 
-    /// <summary>The write whose statement failed: statement i of the batch is write i (the notification comes last).</summary>
-    private static int WriteOf(NpgsqlBatch batch, NpgsqlBatchCommand? command) =>
-        command is null ? 0 : Math.Clamp(batch.BatchCommands.IndexOf(command), 0, batch.BatchCommands.Count - 1);
+    /// <summary>The write whose statement was refused: its label ends with the write's index ("update-run:3").</summary>
+    private static int WriteOf(PostgresException e, int count) =>
+        e.MessageText.LastIndexOf(':') is var colon and >= 0
+        && int.TryParse(e.MessageText.AsSpan(colon + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var index)
+        && index < count
+            ? index
+            : throw new InvalidOperationException($"The PostgreSQL workflow store cannot tell which write was refused: '{e.MessageText}'.", e);
+
+    /// <summary>The write whose statement failed otherwise: statement i of the batch is write i (a notification comes last).</summary>
+    private static int WriteOf(NpgsqlBatch batch, NpgsqlBatchCommand command) =>
+        Math.Clamp(batch.BatchCommands.IndexOf(command), 0, batch.BatchCommands.Count - 1);
 
     /// <summary>The commit as one batch: statement i is write i; a notification of other engines comes last when the commit frees or wakes a run.</summary>
     private NpgsqlBatch Batch(NpgsqlConnection connection, IReadOnlyList<JournalWrite> writes)
@@ -166,7 +174,7 @@ public sealed partial class PostgreSqlWorkflowStore
                     // Locks the run's row until the batch commits, so that no claim can take it over in between.
                     command.CommandText = $"""
                         WITH held AS (SELECT owner FROM {RunsTable} WHERE id = @id AND tenant_id = @tenant_id FOR UPDATE)
-                        SELECT workflow_expect((SELECT count(*) FROM held WHERE owner = @owner), 1, 'fence')
+                        SELECT workflow_expect((SELECT count(*) FROM held WHERE owner = @owner), 1, 'fence:{index.ToString(System.Globalization.CultureInfo.InvariantCulture)}')
                         """;
                     D.Bind(p, "id", SqlValueKind.Id, fence.RunId);
                     D.Bind(p, "tenant_id", SqlValueKind.Text, fence.TenantId);
@@ -180,24 +188,24 @@ public sealed partial class PostgreSqlWorkflowStore
                     notify = true; // a released run that is still claimable (a graceful stop) is ready for another engine
                     break;
                 case InsertStep { Step: var step }:
-                    command.CommandText = Expect(Sql.InsertStep, "insert-step");
+                    command.CommandText = Expect(Sql.InsertStep, "insert-step", index);
                     AddParameters(D, p, StepColumns);
                     BindStep(D, p, step);
                     break;
                 case UpdateStep { Step: var step }:
                     _ = SqlDialect.Name(step.Status, nameof(StepRecord.Status));
-                    command.CommandText = Expect(Sql.UpdateStep(step.Status), "update-step");
+                    command.CommandText = Expect(Sql.UpdateStep(step.Status), "update-step", index);
                     AddParameters(D, p, StepColumns);
                     BindStep(D, p, step);
                     break;
                 case UpdateRun { Run: var run }:
                     _ = SqlDialect.Name(run.Status, nameof(RunRecord.Status));
-                    command.CommandText = Expect(Sql.UpdateRun(run.Status), "update-run");
+                    command.CommandText = Expect(Sql.UpdateRun(run.Status), "update-run", index);
                     AddParameters(D, p, RunColumns);
                     BindRun(D, p, run);
                     break;
                 case ConsumeEvent consume:
-                    command.CommandText = Expect(Sql.ConsumeEvent, "consume-event");
+                    command.CommandText = Expect(Sql.ConsumeEvent, "consume-event", index);
                     D.Bind(p, "id", SqlValueKind.Id, consume.EventId);
                     D.Bind(p, "run_id", SqlValueKind.Id, consume.RunId);
                     D.Bind(p, "tenant_id", SqlValueKind.Text, consume.TenantId);
@@ -224,8 +232,8 @@ public sealed partial class PostgreSqlWorkflowStore
     }
 
     /// <summary>A write that must change exactly one row: anything else raises <see cref="ExpectationFailed"/> with the label.</summary>
-    private static string Expect(string write, string label) =>
-        $"WITH written AS ({write} RETURNING 1) SELECT workflow_expect((SELECT count(*) FROM written), 1, '{label}')";
+    private static string Expect(string write, string label, int index) =>
+        $"WITH written AS ({write} RETURNING 1) SELECT workflow_expect((SELECT count(*) FROM written), 1, '{label}:{index.ToString(System.Globalization.CultureInfo.InvariantCulture)}')";
 
     /// <summary>Why a write was refused, read after the batch rolled back: the typed error of the contract.</summary>
     private async Task<Exception> RefusalAsync(JournalWrite write, CancellationToken cancellationToken) =>

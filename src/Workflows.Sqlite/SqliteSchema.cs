@@ -126,6 +126,11 @@ internal static class SqliteSchema
         new(5, "tracing: the W3C trace context of the caller who started a run", """
             ALTER TABLE workflow_runs ADD COLUMN trace_parent TEXT NULL;
             """),
+        new(6, "queues: a run's queue and priority", """
+            ALTER TABLE workflow_runs ADD COLUMN queue_name TEXT NULL;
+            ALTER TABLE workflow_runs ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
+            CREATE INDEX ix_workflow_runs_queue ON workflow_runs (queue_name, status, priority, id) WHERE queue_name IS NOT NULL;
+            """),
     ];
 
     /// <summary>

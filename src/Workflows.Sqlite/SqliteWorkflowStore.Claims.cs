@@ -58,6 +58,37 @@ public sealed partial class SqliteWorkflowStore
             {
                 runs = ReadClaimed(D, reader, unreadable);
             }
+            // Then the served queues, each within its room (the write lock this transaction holds serializes the counts).
+            foreach (var queue in claim.Queues.OrderBy(q => q.Name, StringComparer.Ordinal))
+            {
+                if (runs.Count >= claim.Limit) break;
+                using var count = transaction.Connection!.CreateCommand();
+                count.Transaction = transaction;
+                count.CommandText = JournalStatements.QueueExecuting;
+                D.Bind(count, "queue", SqlValueKind.Text, queue.Name);
+                D.Bind(count, "owner", SqlValueKind.Text, claim.Owner);
+                D.Bind(count, "now", SqlValueKind.Instant, claim.Now);
+                int room;
+                using (var reader = count.ExecuteReader())
+                {
+                    reader.Read();
+                    room = Math.Min(claim.Limit - runs.Count, queue.Room(reader.GetInt32(0), reader.GetInt32(1)));
+                }
+                if (room <= 0) continue;
+                using var take = transaction.Connection!.CreateCommand();
+                take.Transaction = transaction;
+                take.CommandText = Sql.ClaimQueued(claim.Workflows.Count, claim.Tenants?.Count ?? -1);
+                AddWorkflows(take, claim.Workflows);
+                AddTenants(take, claim.Tenants);
+                D.Bind(take, "queue", SqlValueKind.Text, queue.Name);
+                D.Bind(take, "owner", SqlValueKind.Text, claim.Owner);
+                D.Bind(take, "now", SqlValueKind.Instant, claim.Now);
+                D.Bind(take, "lease", SqlValueKind.Instant, claim.LeaseExpiresAt);
+                D.Bind(take, "limit", SqlValueKind.Int32, room);
+                using var claimed = take.ExecuteReader();
+                runs.AddRange(ReadClaimed(D, claimed, unreadable));
+            }
+            runs.Sort((a, b) => a.Id.CompareTo(b.Id));
             foreach (var (id, error) in unreadable)
             {
                 using var park = transaction.Connection!.CreateCommand();
@@ -130,6 +161,7 @@ public sealed partial class SqliteWorkflowStore
             command.CommandText = Sql.NextDue(workflows.Count, tenants?.Count ?? -1);
             AddWorkflows(command, workflows);
             AddTenants(command, tenants);
+            D.Bind(command, "now", SqlValueKind.Instant, now);
             using var reader = command.ExecuteReader();
             if (!reader.Read() || reader.IsDBNull(0))
             {

@@ -61,7 +61,7 @@ public sealed partial class SqliteWorkflowStoreTests
             foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value);
             return command.ExecuteScalar();
         }
-        Assert.Equal(5L, ScalarOf("SELECT max(version) FROM workflow_migrations", [])); // 4, then 5 (trace context)
+        Assert.Equal(6L, ScalarOf("SELECT max(version) FROM workflow_migrations", [])); // 4, then 5 (trace context), 6 (queues)
         Assert.Equal(1L, ScalarOf("SELECT count(*) FROM workflow_migrations WHERE version = 4", []));
         Assert.Equal("2025-01-02T03:04:05.0000000+00:00", ScalarOf("SELECT applied_at FROM workflow_migrations WHERE version = 3", [])); // not re-applied
         AssertExecutionCoreSchema(ScalarOf);

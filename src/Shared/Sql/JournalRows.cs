@@ -25,6 +25,7 @@ internal static class JournalRows
         new("updated_at", K.Timestamp), new("owner", K.Text), new("lease_expires_at", K.Instant), new("wake_at", K.Instant),
         new("waiting_for", K.Text), new("deadline_at", K.Instant), new("cancel_requested_at", K.Instant), new("cancel_reason", K.Text),
         new("forked_from_run_id", K.Id), new("wake_requested_at", K.Instant), new("trace_parent", K.Text),
+        new("queue_name", K.Text), new("priority", K.Int32),
     ];
 
     internal static readonly JournalColumn[] StepColumns =
@@ -44,7 +45,7 @@ internal static class JournalRows
 
     /// <summary>What a run update never writes: the record's identity, what it was created as, and what only claims, cancel requests and wake-ups change.</summary>
     internal static readonly string[] RunColumnsNotUpdated =
-        ["id", "tenant_id", "workflow", "idempotency_key", "created_at", "owner", "lease_expires_at", "cancel_requested_at", "cancel_reason", "forked_from_run_id", "wake_requested_at", "trace_parent"];
+        ["id", "tenant_id", "workflow", "idempotency_key", "created_at", "owner", "lease_expires_at", "cancel_requested_at", "cancel_reason", "forked_from_run_id", "wake_requested_at", "trace_parent", "queue_name", "priority"];
 
     /// <summary>What a step update never writes: the record's identity and what it was created as.</summary>
     internal static readonly string[] StepColumnsNotUpdated = ["id", "run_id", "tenant_id", "sequence", "name", "kind", "created_at"];
@@ -102,6 +103,8 @@ internal static class JournalRows
         d.SetId(p, ref i, run.ForkedFromRunId);
         d.SetTimestamp(p, ref i, run.WakeRequestedAt, instant: true);
         d.SetText(p, ref i, run.TraceParent);
+        d.SetText(p, ref i, run.Queue);
+        d.SetInteger(p, ref i, run.Priority);
     }
 
     /// <summary>Sets a step's values on parameters created with <see cref="StepColumns"/>, from <paramref name="start"/>.</summary>
@@ -184,6 +187,8 @@ internal static class JournalRows
             ForkedFromRunId = row.NullableId(),
             WakeRequestedAt = row.NullableTimestamp(),
             TraceParent = row.Text(),
+            Queue = row.Text(),
+            Priority = row.Int32(),
         };
     }
 

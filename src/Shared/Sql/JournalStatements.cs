@@ -181,26 +181,54 @@ internal sealed class JournalStatements
           OR (status = 'Waiting' AND {WaitOver} AND ({Unheld} OR owner = @owner)))
         """;
 
-    /// <summary>Claims ready runs of the workflows named @w0, @w1, … (<paramref name="workflows"/> of them), oldest first.</summary>
+    /// <summary>
+    /// Claims ready runs of the workflows named @w0, @w1, … (<paramref name="workflows"/> of them), oldest first. The rows are
+    /// picked once, in a materialized CTE: an IN (… LIMIT …) subquery may be run again by PostgreSQL's recheck of a row
+    /// updated concurrently, and so claim more than the limit.
+    /// </summary>
     internal string ClaimReady(int workflows, int tenants) => $"""
-        UPDATE {RunsTable} SET {ClaimSet}
-        WHERE id IN (
+        WITH picked AS MATERIALIZED (
             SELECT id FROM {RunsTable}
-            WHERE workflow IN ({ParameterList("@w", workflows)}){TenantFilter(tenants)} AND {Ready}
+            WHERE queue_name IS NULL AND workflow IN ({ParameterList("@w", workflows)}){TenantFilter(tenants)} AND {Ready}
             ORDER BY id
             LIMIT @limit{_d.LockSkipLocked})
+        UPDATE {RunsTable} SET {ClaimSet}
+        WHERE id IN (SELECT id FROM picked)
         RETURNING {RunList}
         """;
 
-    /// <summary>The earliest due moment among runs of the named workflows (RunReadiness.DueAt); the dialect's ready-now literal for "now".</summary>
+    /// <summary>How many runs of queue @queue execute now (a live claim), in all and under @owner.</summary>
+    internal const string QueueExecuting = $"""
+        SELECT count(*), COALESCE(SUM(CASE WHEN owner = @owner THEN 1 ELSE 0 END), 0) FROM {RunsTable}
+        WHERE queue_name = @queue AND status = 'Running' AND owner IS NOT NULL AND lease_expires_at > @now
+        """;
+
+    /// <summary>Claims up to @limit ready runs of queue @queue (the caller computed the queue's room), lowest priority value first, then oldest (by creation instant, then id).</summary>
+    internal string ClaimQueued(int workflows, int tenants) => $"""
+        WITH picked AS MATERIALIZED (
+            SELECT id FROM {RunsTable}
+            WHERE queue_name = @queue AND workflow IN ({ParameterList("@w", workflows)}){TenantFilter(tenants)} AND {Ready}
+            ORDER BY priority, {_d.InstantOf("created_at")}, id
+            LIMIT @limit{_d.LockSkipLocked})
+        UPDATE {RunsTable} SET {ClaimSet}
+        WHERE id IN (SELECT id FROM picked)
+        RETURNING {RunList}
+        """;
+
+    /// <summary>
+    /// The earliest due moment among runs of the named workflows at @now (RunReadiness.DueAt(run, now)); the dialect's
+    /// ready-now literal for "now". A queued run counts only with a future moment (its live lease, its wake-up time).
+    /// </summary>
     internal string NextDue(int workflows, int tenants) => $"""
         SELECT MIN(due) FROM (
             SELECT CASE WHEN owner IS NULL OR lease_expires_at IS NULL THEN {_d.ReadyNowLiteral} ELSE lease_expires_at END AS due
             FROM {RunsTable} WHERE status IN ('Pending', 'Running') AND workflow IN ({ParameterList("@w", workflows)}){TenantFilter(tenants)}
+              AND (queue_name IS NULL OR (owner IS NOT NULL AND lease_expires_at > @now))
             UNION ALL
             SELECT CASE WHEN cancel_requested_at IS NOT NULL OR wake_requested_at IS NOT NULL THEN {_d.ReadyNowLiteral} ELSE wake_at END FROM {RunsTable}
             WHERE status = 'Waiting' AND (wake_at IS NOT NULL OR cancel_requested_at IS NOT NULL OR wake_requested_at IS NOT NULL)
-              AND workflow IN ({ParameterList("@w", workflows)}){TenantFilter(tenants)}) AS due_times
+              AND workflow IN ({ParameterList("@w", workflows)}){TenantFilter(tenants)}
+              AND (queue_name IS NULL OR (cancel_requested_at IS NULL AND wake_requested_at IS NULL AND wake_at > @now))) AS due_times
         """;
 
     /// <summary>" AND tenant_id IN (@t0, …)" for an engine that serves <paramref name="tenants"/> tenants; nothing for every tenant (-1).</summary>
@@ -225,11 +253,12 @@ internal sealed class JournalStatements
 
     /// <summary>Retention: one batch of ended runs, deleted with their steps and events (ON DELETE CASCADE).</summary>
     internal string DeleteEndedRuns(bool oneTenant) => $"""
-        DELETE FROM {RunsTable} WHERE id IN (
+        WITH picked AS MATERIALIZED (
             SELECT id FROM {RunsTable}
             WHERE status IN ('Succeeded', 'Failed', 'Cancelled') AND completed_at IS NOT NULL
               AND {_d.InstantOf("completed_at")} < @ended_before{(oneTenant ? " AND tenant_id = @tenant_id" : "")}
             ORDER BY id LIMIT @limit{_d.LockSkipLocked})
+        DELETE FROM {RunsTable} WHERE id IN (SELECT id FROM picked)
         RETURNING id
         """;
 

@@ -100,7 +100,7 @@ internal abstract class SqlDialect
 
     internal void SetText(DbParameterCollection parameters, ref int index, string? value) => parameters[index++].Value = (object?)value ?? DBNull.Value;
 
-    internal void SetInteger(DbParameterCollection parameters, ref int index, long? value) => parameters[index++].Value = value is { } v ? v : DBNull.Value;
+    internal virtual void SetInteger(DbParameterCollection parameters, ref int index, long? value) => parameters[index++].Value = value is { } v ? v : DBNull.Value;
 
     internal abstract void SetDecimal(DbParameterCollection parameters, ref int index, decimal? value);
 

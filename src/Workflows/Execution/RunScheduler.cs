@@ -102,7 +102,7 @@ internal sealed class RunScheduler
         {
             var now = _engine.Clock.GetUtcNow();
             claimed = await _engine.Store.ClaimReadyRunsAsync(
-                new ReadyRunsClaim(_engine.WorkerId, now, now + _engine.Options.LeaseDuration, reserved, names) { Tenants = _engine.ServedTenants },
+                new ReadyRunsClaim(_engine.WorkerId, now, now + _engine.Options.LeaseDuration, reserved, names) { Tenants = _engine.ServedTenants, Queues = _engine.QueueLimits },
                 stopping).ConfigureAwait(false);
         }
         catch

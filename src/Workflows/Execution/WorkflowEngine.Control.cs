@@ -228,7 +228,8 @@ public sealed partial class WorkflowEngine
             return; // another engine's (its workflow or its tenant): left to the engines that serve it
         }
         var now = Clock.GetUtcNow();
-        if (!RunReadiness.IsClaimable(run, WorkerId, now) || ReserveSlots(1) == 0)
+        // A queued run is claimed by the scheduler only, within its queue's limits.
+        if (run.Queue is not null || !RunReadiness.IsClaimable(run, WorkerId, now) || ReserveSlots(1) == 0)
         {
             _scheduler.Signal();
             return;

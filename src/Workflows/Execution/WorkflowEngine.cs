@@ -36,6 +36,7 @@ public sealed partial class WorkflowEngine : IAsyncDisposable, IDisposable
         _options.Validate();
         WorkerId = _options.WorkerId ?? $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid().ToString("N")[..8]}";
         ServedTenants = _options.Tenants is { } tenants ? tenants.ToHashSet(StringComparer.Ordinal) : null;
+        QueueLimits = [.. _options.Queues.OrderBy(q => q.Name, StringComparer.Ordinal).Select(q => new QueueLimit(q.Name, q.Concurrency, q.WorkerConcurrency))];
         _freeSlots = _options.MaxConcurrentRuns;
         _scheduler = new RunScheduler(this);
         Logger = _options.LoggerFactory?.CreateLogger("Workflows.Engine") ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
@@ -66,6 +67,9 @@ public sealed partial class WorkflowEngine : IAsyncDisposable, IDisposable
 
     /// <summary>The tenants this engine executes runs of (<see cref="WorkflowEngineOptions.Tenants"/>); null for every tenant.</summary>
     public IReadOnlySet<string>? ServedTenants { get; }
+
+    /// <summary>The queues this engine serves, with their limits, in name order (the order claims lock them in).</summary>
+    internal IReadOnlyList<QueueLimit> QueueLimits { get; }
 
     /// <summary>Whether this engine executes runs of <paramref name="tenantId"/>.</summary>
     internal bool Serves(string tenantId) => ServedTenants is not { } served || served.Contains(tenantId);
@@ -187,6 +191,12 @@ public sealed partial class WorkflowEngine : IAsyncDisposable, IDisposable
         {
             throw new ArgumentOutOfRangeException(nameof(options), timeout, "StartOptions.Timeout must be positive.");
         }
+        if (options?.Queue is { } queue && !_options.Queues.Any(q => q.Name == queue))
+        {
+            throw new ArgumentException(
+                $"Queue '{queue}' is not one of this engine's queues ({(_options.Queues.Count == 0 ? "it declares none" : string.Join(", ", _options.Queues.Select(q => $"'{q.Name}'")))}): declare it in WorkflowEngineOptions.Queues.",
+                nameof(options));
+        }
 
         var now = Clock.GetUtcNow();
         var run = new RunRecord
@@ -202,6 +212,8 @@ public sealed partial class WorkflowEngine : IAsyncDisposable, IDisposable
             CreatedAt = now,
             UpdatedAt = now,
             TraceParent = CurrentTraceParent(),
+            Queue = options?.Queue,
+            Priority = options?.Queue is null ? 0 : options.Priority,
         };
         var handle = await CreateAndExecuteAsync(run, [], existing =>
         {
@@ -240,7 +252,8 @@ public sealed partial class WorkflowEngine : IAsyncDisposable, IDisposable
     {
         var definition = _definitions[run.Workflow];
         await KeepSchemaAsync(definition, cancellationToken).ConfigureAwait(false);
-        var slot = ReserveSlots(1) == 1;
+        // A queued run is never created claimed: the scheduler claims it when the queue has room.
+        var slot = run.Queue is null && ReserveSlots(1) == 1;
         var now = Clock.GetUtcNow();
         var toCreate = slot ? RunReadiness.Claimed(run, WorkerId, now, now + _options.LeaseDuration) : run;
         CreateRunResult result;

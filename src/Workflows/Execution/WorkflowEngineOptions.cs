@@ -38,6 +38,12 @@ public sealed class WorkflowEngineOptions
     public IReadOnlyList<string>? Tenants { get; init; }
 
     /// <summary>
+    /// The queues this engine serves (<see cref="StartOptions.Queue"/>): it starts runs on them and claims their runs within
+    /// their limits. Runs of a queue the engine does not declare are never claimed by it. None by default.
+    /// </summary>
+    public IReadOnlyList<WorkflowQueue> Queues { get; init; } = [];
+
+    /// <summary>
     /// This engine's identity as the owner of the runs it claims: unique among the engines sharing a store. Null for
     /// <c>{machine}/{process id}/{random}</c>, unique per engine instance.
     /// </summary>
@@ -139,6 +145,17 @@ public sealed class WorkflowEngineOptions
         {
             throw new ArgumentOutOfRangeException(nameof(SuspendThreshold), SuspendThreshold, "WorkflowEngineOptions.SuspendThreshold cannot be negative.");
         }
+        ArgumentNullException.ThrowIfNull(Queues);
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var queue in Queues)
+        {
+            ArgumentNullException.ThrowIfNull(queue, nameof(Queues));
+            queue.Validate();
+            if (!names.Add(queue.Name))
+            {
+                throw new ArgumentException($"Queue '{queue.Name}' is declared twice in WorkflowEngineOptions.Queues.", nameof(Queues));
+            }
+        }
     }
 }
 
@@ -163,6 +180,57 @@ public sealed class StartOptions
 
     /// <summary>The run's deadline, from its creation: past it, the run is cancelled with a <c>Timeout</c> error. Null for none.</summary>
     public TimeSpan? Timeout { get; init; }
+
+    /// <summary>
+    /// The queue to start the run on, one of the engine's <see cref="WorkflowEngineOptions.Queues"/>; null for none. A queued
+    /// run waits <see cref="Journal.RunStatus.Pending"/> until an engine that serves the queue has room for it under the
+    /// queue's limits, and runs in <see cref="Priority"/> then creation order.
+    /// </summary>
+    public string? Queue { get; init; }
+
+    /// <summary>A queued run's priority: lower values start first; 0 by default.</summary>
+    public int Priority { get; init; }
+}
+
+/// <summary>
+/// A named queue: at most <see cref="Concurrency"/> of its runs execute at once across every engine that serves it, and at
+/// most <see cref="WorkerConcurrency"/> in one engine. Every engine that serves a queue should declare the same
+/// <see cref="Concurrency"/>: each applies its own when it claims.
+/// </summary>
+public sealed class WorkflowQueue
+{
+    /// <param name="name">1 to 100 characters, no control characters.</param>
+    /// <param name="concurrency">At least 1.</param>
+    public WorkflowQueue(string name, int concurrency)
+    {
+        Name = name;
+        Concurrency = concurrency;
+    }
+
+    /// <summary>The queue's name (<see cref="StartOptions.Queue"/>).</summary>
+    public string Name { get; }
+
+    /// <summary>The most of the queue's runs executing at once, across all engines.</summary>
+    public int Concurrency { get; }
+
+    /// <summary>The most executing in this engine; null for no limit but <see cref="Concurrency"/>; 0 to enqueue without executing.</summary>
+    public int? WorkerConcurrency { get; init; }
+
+    internal void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(Name) || Name.Length > 100 || Name.Any(char.IsControl))
+        {
+            throw new ArgumentException($"Queue name '{Name}' must be 1 to 100 characters with no control characters.", nameof(WorkflowEngineOptions.Queues));
+        }
+        if (Concurrency < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(WorkflowEngineOptions.Queues), Concurrency, $"Queue '{Name}': Concurrency must be at least 1.");
+        }
+        if (WorkerConcurrency < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(WorkflowEngineOptions.Queues), WorkerConcurrency, $"Queue '{Name}': WorkerConcurrency cannot be negative.");
+        }
+    }
 }
 
 /// <summary>How an engine treats a run recorded under another schema version (<see cref="WorkflowEngineOptions.SchemaChanges"/>).</summary>

@@ -54,4 +54,12 @@ public sealed record RunRecord
     public string? CancelReason { get; init; }
     /// <summary>The run this one was forked from, if any.</summary>
     public Guid? ForkedFromRunId { get; init; }
+    /// <summary>
+    /// The queue the run was started on (<see cref="StartOptions.Queue"/>), or null: a queued run is claimed only by engines
+    /// that serve its queue, within the queue's concurrency limits, in <see cref="Priority"/> then creation order. Written
+    /// when the run is created; a run update never changes it.
+    /// </summary>
+    public string? Queue { get; init; }
+    /// <summary>A queued run's priority: lower values are claimed first (0 by default). Written when the run is created.</summary>
+    public int Priority { get; init; }
 }

@@ -214,6 +214,8 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
                             CreatedAt = stored.CreatedAt,
                             ForkedFromRunId = stored.ForkedFromRunId,
                             TraceParent = stored.TraceParent,
+                            Queue = stored.Queue,
+                            Priority = stored.Priority,
                             Owner = stored.Owner,
                             LeaseExpiresAt = stored.LeaseExpiresAt,
                             CancelRequestedAt = stored.CancelRequestedAt,
@@ -281,12 +283,18 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
         ArgumentNullException.ThrowIfNull(claim);
         lock (_gate)
         {
-            var ready = _runs.Values
+            var candidates = _runs.Values
                 .Where(r => claim.Workflows.Contains(r.Workflow) && (claim.Tenants is not { } tenants || tenants.Contains(r.TenantId))
                     && RunReadiness.IsClaimable(r, claim.Owner, claim.Now, includeOwnClaim: false))
-                .OrderBy(r => r.Id)
-                .Take(Math.Max(0, claim.Limit))
                 .ToList();
+            var ready = candidates.Where(r => r.Queue is null).OrderBy(r => r.Id).Take(Math.Max(0, claim.Limit)).ToList();
+            foreach (var queue in claim.Queues)
+            {
+                var executing = _runs.Values.Where(r => r.Queue == queue.Name && QueueLimit.IsExecuting(r, claim.Now)).ToList();
+                var room = Math.Min(claim.Limit - ready.Count, queue.Room(executing.Count, executing.Count(r => r.Owner == claim.Owner)));
+                ready.AddRange(candidates.Where(r => r.Queue == queue.Name).OrderBy(r => r.Priority).ThenBy(r => r.CreatedAt.UtcTicks).ThenBy(r => r.Id).Take(Math.Max(0, room)));
+            }
+            ready.Sort((a, b) => a.Id.CompareTo(b.Id));
             var claimed = new List<RunRecord>(ready.Count);
             foreach (var run in ready)
             {
@@ -332,7 +340,7 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
             foreach (var run in _runs.Values)
             {
                 if (workflows.Contains(run.Workflow) && (tenants is null || tenants.Contains(run.TenantId))
-                    && RunReadiness.DueAt(run) is { } due && (next is null || due < next))
+                    && RunReadiness.DueAt(run, now) is { } due && (next is null || due < next))
                 {
                     next = due;
                 }

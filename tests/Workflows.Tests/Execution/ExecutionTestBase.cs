@@ -67,7 +67,8 @@ public abstract class ExecutionTestBase : JournalTestBase, IAsyncLifetime
         Action<JournalCommitted>? onJournalCommitted = null,
         SchemaChangePolicy schemaChanges = SchemaChangePolicy.Exact,
         TimeSpan? pollInterval = null,
-        IReadOnlyList<string>? tenants = null)
+        IReadOnlyList<string>? tenants = null,
+        IReadOnlyList<WorkflowQueue>? queues = null)
     {
         var store = await _harness!.OpenAsync();
         var provided = new List<object> { probe ?? new ExecutionProbe() };
@@ -91,6 +92,7 @@ public abstract class ExecutionTestBase : JournalTestBase, IAsyncLifetime
             OnBackgroundError = onBackgroundError,
             SchemaChanges = schemaChanges,
             Tenants = tenants,
+            Queues = queues ?? [],
         };
         var engine = new WorkflowEngine(logCommits ? new LoggingStore(store, workerId ?? "engine", Commits) : store, options);
         foreach (var definition in definitions ?? [])
