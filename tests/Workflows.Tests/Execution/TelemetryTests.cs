@@ -154,6 +154,8 @@ public abstract class TelemetryTests : ExecutionTestBase
         await using var engine = new WorkflowEngine(store, new WorkflowEngineOptions { LoggerFactory = factory, Services = new TestWorkflows.TestServices(probe) });
         var handle = await engine.StartAsync(InterruptibleWorkflow.Definition, "logged");
         await handle.GetResultAsync().WaitAsync(Guard);
+        // The result is there once the final commit is; the execution logs its end a moment later, as it leaves memory.
+        await WaitUntilAsync(() => engine.RunsInMemory == 0, "the execution to leave memory");
 
         var mine = logs.Entries.Where(e => e.Scopes.Any(s => s.Contains(handle.RunId.ToString(), StringComparison.Ordinal))).ToList();
         Assert.Contains(mine, e => e.EventId == 1001); // started
