@@ -112,15 +112,13 @@ public sealed partial class PostgreSqlWorkflowStore
                     {
                         while (await reader.ReadAsync(ct).ConfigureAwait(false))
                         {
-                            var row = new JournalRowReader(reader, D, RunsTable);
-                            var id = row.Id();
-                            var owner = row.Text();
-                            found[id] = new ClaimState(id, owner == renewal.Owner, owner, row.NullableTimestamp(), row.Text());
+                            var state = ReadClaimState(D, reader, renewal.Owner);
+                            found[state.RunId] = state;
                         }
                     }
                     while (await reader.NextResultAsync(ct).ConfigureAwait(false));
                 }
-                return chunk.Select(id => found.TryGetValue(id, out var state) ? state : new ClaimState(id, false, null, null, null)).ToList();
+                return InRenewalOrder(chunk, found);
             }, cancellationToken).ConfigureAwait(false));
         }
         return states;

@@ -193,13 +193,13 @@ public sealed partial class PostgreSqlWorkflowStore
                     BindStep(D, p, step);
                     break;
                 case UpdateStep { Step: var step }:
-                    _ = SqlDialect.Name(step.Status, nameof(StepRecord.Status));
+                    _ = SqlDialect.Name(step.Status, nameof(StepRecord.Status)); // an undefined status is an ArgumentOutOfRangeException, before UpdateStep indexes by it
                     command.CommandText = Expect(Sql.UpdateStep(step.Status), "update-step", index);
                     AddParameters(D, p, StepColumns);
                     BindStep(D, p, step);
                     break;
                 case UpdateRun { Run: var run }:
-                    _ = SqlDialect.Name(run.Status, nameof(RunRecord.Status));
+                    _ = SqlDialect.Name(run.Status, nameof(RunRecord.Status)); // as above, before UpdateRun indexes by it
                     command.CommandText = Expect(Sql.UpdateRun(run.Status), "update-run", index);
                     AddParameters(D, p, RunColumns);
                     BindRun(D, p, run);

@@ -115,13 +115,11 @@ public sealed partial class SqliteWorkflowStore
                 {
                     while (reader.Read())
                     {
-                        var row = new JournalRowReader(reader, D, RunsTable);
-                        var id = row.Id();
-                        var owner = row.Text();
-                        found[id] = new ClaimState(id, owner == renewal.Owner, owner, row.NullableTimestamp(), row.Text());
+                        var state = ReadClaimState(D, reader, renewal.Owner);
+                        found[state.RunId] = state;
                     }
                 }
-                return chunk.Select(id => found.TryGetValue(id, out var state) ? state : new ClaimState(id, false, null, null, null)).ToList();
+                return InRenewalOrder(chunk, found);
             }, cancellationToken).ConfigureAwait(false));
         }
         return states;

@@ -267,6 +267,19 @@ internal static class JournalRows
         return runs;
     }
 
+    /// <summary>A row of <see cref="JournalStatements.ClaimStates"/> as what a renewal by <paramref name="owner"/> found.</summary>
+    internal static ClaimState ReadClaimState(SqlDialect dialect, DbDataReader reader, string owner)
+    {
+        var row = new JournalRowReader(reader, dialect, RunsTable);
+        var id = row.Id();
+        var current = row.Text();
+        return new ClaimState(id, current == owner, current, row.NullableTimestamp(), row.Text());
+    }
+
+    /// <summary>One state per renewed run, in the renewal's order; a run not found is not held.</summary>
+    internal static List<ClaimState> InRenewalOrder(IEnumerable<Guid> runIds, Dictionary<Guid, ClaimState> found) =>
+        [.. runIds.Select(id => found.TryGetValue(id, out var state) ? state : new ClaimState(id, false, null, null, null))];
+
     internal static SchemaRecord ReadSchema(SqlDialect dialect, DbDataReader reader)
     {
         var row = new JournalRowReader(reader, dialect, SchemasTable);
