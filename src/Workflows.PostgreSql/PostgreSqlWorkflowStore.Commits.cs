@@ -78,9 +78,23 @@ public sealed partial class PostgreSqlWorkflowStore
     /// row and checks its owner, and every state-machine write must change exactly one row, or workflow_expect() raises and
     /// the whole batch is rolled back. Only then does the store look at why (a second round trip, on the refusal path only).
     /// </remarks>
-    public async ValueTask CommitAsync(IReadOnlyList<JournalWrite> writes, CancellationToken cancellationToken = default)
+    public ValueTask CommitAsync(IReadOnlyList<JournalWrite> writes, CancellationToken cancellationToken = default) =>
+        CommitAsync(writes, CommitDurability.Flushed, cancellationToken);
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// A buffered commit is the same batch with <c>synchronous_commit</c> off for its transaction only: the server applies it
+    /// and replies without waiting for its write-ahead log to reach the disk (its WAL writer flushes it within
+    /// <c>wal_writer_delay</c>, and any later flushed commit flushes it too, the log being one sequence). A server that
+    /// crashes before that may lose it; a killed worker does not.
+    /// </remarks>
+    public async ValueTask CommitAsync(IReadOnlyList<JournalWrite> writes, CommitDurability durability, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(writes);
+        if (durability is not (CommitDurability.Flushed or CommitDurability.Buffered))
+        {
+            throw new ArgumentOutOfRangeException(nameof(durability), durability, "Not a commit durability.");
+        }
         foreach (var write in writes)
         {
             if (write is not (InsertStep or UpdateStep or UpdateRun or RequireClaim or ReleaseClaim or ConsumeEvent or WakeRun))
@@ -100,7 +114,7 @@ public sealed partial class PostgreSqlWorkflowStore
         try
         {
             await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            batch = Batch(connection, writes);
+            batch = Batch(connection, writes, durability);
             sent = true;
             await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             _unknownOutcome.Remove(writes);
@@ -146,6 +160,10 @@ public sealed partial class PostgreSqlWorkflowStore
     internal int CommitsSent => Volatile.Read(ref _commitsSent);
     private int _commitsSent;
 
+    /// <summary>How many of <see cref="CommitsSent"/> were buffered (<c>synchronous_commit</c> off for the transaction).</summary>
+    internal int BufferedCommitsSent => Volatile.Read(ref _bufferedCommitsSent);
+    private int _bufferedCommitsSent;
+
     /// <summary>The write whose statement was refused: its label ends with the write's index ("update-run:3").</summary>
     private static int WriteOf(PostgresException e, int count) =>
         e.MessageText.LastIndexOf(':') is var colon and >= 0
@@ -159,9 +177,10 @@ public sealed partial class PostgreSqlWorkflowStore
         Math.Clamp(batch.BatchCommands.IndexOf(command), 0, batch.BatchCommands.Count - 1);
 
     /// <summary>The commit as one batch: statement i is write i; a notification of other engines comes last when the commit frees or wakes a run.</summary>
-    private NpgsqlBatch Batch(NpgsqlConnection connection, IReadOnlyList<JournalWrite> writes)
+    private NpgsqlBatch Batch(NpgsqlConnection connection, IReadOnlyList<JournalWrite> writes, CommitDurability durability)
     {
         Interlocked.Increment(ref _commitsSent);
+        if (durability == CommitDurability.Buffered) Interlocked.Increment(ref _bufferedCommitsSent);
         var batch = new NpgsqlBatch(connection);
         var notify = false;
         for (var index = 0; index < writes.Count; index++)
@@ -227,6 +246,11 @@ public sealed partial class PostgreSqlWorkflowStore
             var command = new NpgsqlBatchCommand("SELECT pg_notify(@channel, '')");
             D.Bind(command.Parameters, "channel", SqlValueKind.Text, Channel);
             batch.BatchCommands.Add(command);
+        }
+        if (durability == CommitDurability.Buffered)
+        {
+            // After the writes (statement i stays write i). Local to the batch's implicit transaction, read at its commit.
+            batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT set_config('synchronous_commit', 'off', true)"));
         }
         return batch;
     }

@@ -15,6 +15,8 @@ public sealed partial class SqliteWorkflowStore
     private SqliteCommand? _insertStep;
     private SqliteCommand? _fence;
     private SqliteCommand? _release;
+    private SqliteCommand? _synchronousNormal;
+    private SqliteCommand? _synchronousFull;
     private readonly SqliteCommand?[] _updateStep = new SqliteCommand?[Enum.GetValues<StepStatus>().Length];
     private readonly SqliteCommand?[] _updateRun = new SqliteCommand?[Enum.GetValues<RunStatus>().Length];
     private int _takenCommits;
@@ -91,8 +93,21 @@ public sealed partial class SqliteWorkflowStore
     }
 
     /// <inheritdoc />
-    public async ValueTask CommitAsync(IReadOnlyList<JournalWrite> writes, CancellationToken cancellationToken = default)
+    public ValueTask CommitAsync(IReadOnlyList<JournalWrite> writes, CancellationToken cancellationToken = default) =>
+        CommitAsync(writes, CommitDurability.Flushed, cancellationToken);
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// A buffered commit is a transaction committed at <c>synchronous=NORMAL</c>: in WAL mode it is in the write-ahead log
+    /// (the operating system's cache) when the call returns, so it survives the process being killed, and the next
+    /// <c>synchronous=FULL</c> commit fsyncs the log with it. A group of queued commits is flushed when any of them asks for it.
+    /// </remarks>
+    public async ValueTask CommitAsync(IReadOnlyList<JournalWrite> writes, CommitDurability durability, CancellationToken cancellationToken = default)
     {
+        if (durability is not (CommitDurability.Flushed or CommitDurability.Buffered))
+        {
+            throw new ArgumentOutOfRangeException(nameof(durability), durability, "Not a commit durability.");
+        }
         ArgumentNullException.ThrowIfNull(writes);
         foreach (var write in writes)
         {
@@ -110,7 +125,7 @@ public sealed partial class SqliteWorkflowStore
         // Group commit: concurrent commits (of many runs) queue up, and whoever holds the connection next writes all
         // that are queued in one transaction, one savepoint each, so a refused write undoes only its own commit and
         // one fsync makes them all durable.
-        var pending = new PendingCommit(writes);
+        var pending = new PendingCommit(writes, durability);
         _commits.Enqueue(pending);
         using (cancellationToken.Register(static state => ((PendingCommit)state!).TryCancel(), pending))
         {
@@ -139,6 +154,11 @@ public sealed partial class SqliteWorkflowStore
     /// <summary>How many commits a writer has taken from the queue so far.</summary>
     internal int TakenCommits => Volatile.Read(ref _takenCommits);
 
+    /// <summary>How many group-commit transactions were fsync'd (<c>synchronous=FULL</c>) and how many were buffered: lets tests count durable commits.</summary>
+    internal (int Flushed, int Buffered) CommitTransactions => (Volatile.Read(ref _flushedTransactions), Volatile.Read(ref _bufferedTransactions));
+    private int _flushedTransactions;
+    private int _bufferedTransactions;
+
     /// <summary>Writes every queued commit that was not cancelled first, in one transaction. Called under the gate.</summary>
     private void WriteQueuedCommits()
     {
@@ -154,9 +174,17 @@ public sealed partial class SqliteWorkflowStore
         if (batch.Count == 0) return;
 
         var outcomes = new Exception?[batch.Count];
+        var flushed = batch.Exists(static commit => commit.Durability == CommitDurability.Flushed);
+        var relaxed = false;
         try
         {
             var connection = EnsureOpen();
+            if (!flushed)
+            {
+                // Per connection and read at COMMIT: set for this transaction only, and set back below before any other write.
+                relaxed = true;
+                _synchronousNormal!.ExecuteNonQuery();
+            }
             // BEGIN IMMEDIATE: take the write lock up front (waiting out other writers per busy_timeout) so the
             // transaction cannot fail half-way for want of it. Disposing an uncommitted transaction rolls it back.
             using var transaction = connection.BeginTransaction(System.Data.IsolationLevel.Serializable, deferred: false);
@@ -183,19 +211,37 @@ public sealed partial class SqliteWorkflowStore
                 }
             }
             transaction.Commit();
+            Interlocked.Increment(ref flushed ? ref _flushedTransactions : ref _bufferedTransactions);
         }
         catch (Exception e)
         {
+            RestoreSynchronous(ref relaxed);
             // Nothing of this transaction was written: every commit in it fails with the cause.
             var cause = e is SqliteException sqlite ? Unavailable(sqlite) : e;
             for (var i = 0; i < batch.Count; i++) outcomes[i] ??= cause;
             for (var i = 0; i < batch.Count; i++) batch[i].Fail(outcomes[i]!);
             return;
         }
+        RestoreSynchronous(ref relaxed);
         for (var i = 0; i < batch.Count; i++)
         {
             if (outcomes[i] is { } refused) batch[i].Fail(refused);
             else batch[i].Succeed();
+        }
+    }
+
+    /// <summary>Back to <c>synchronous=FULL</c> after a buffered transaction; a connection that cannot be set back is closed (it reopens at FULL).</summary>
+    private void RestoreSynchronous(ref bool relaxed)
+    {
+        if (!relaxed) return;
+        relaxed = false;
+        try
+        {
+            _synchronousFull!.ExecuteNonQuery();
+        }
+        catch (SqliteException)
+        {
+            CloseConnection();
         }
     }
 
@@ -252,13 +298,15 @@ public sealed partial class SqliteWorkflowStore
     }
 
     /// <summary>One caller's commit waiting in the queue: claimed by a writer, or cancelled by its caller, not both.</summary>
-    private sealed class PendingCommit(IReadOnlyList<JournalWrite> writes)
+    private sealed class PendingCommit(IReadOnlyList<JournalWrite> writes, CommitDurability durability)
     {
         private const int Queued = 0, Claimed = 1, Cancelled = 2;
         private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private int _state;
 
         public IReadOnlyList<JournalWrite> Writes { get; } = writes;
+
+        public CommitDurability Durability { get; } = durability;
 
         public Task Completion => _completion.Task;
 
@@ -390,6 +438,8 @@ public sealed partial class SqliteWorkflowStore
         _fence = Prepare(connection, Sql.OwnerOf, Parameters(("id", SqlValueKind.Id), ("tenant_id", SqlValueKind.Text)));
         _release = Prepare(connection, Sql.Release,
             Parameters(("id", SqlValueKind.Id), ("tenant_id", SqlValueKind.Text), ("owner", SqlValueKind.Text)));
+        _synchronousNormal = Prepare(connection, "PRAGMA synchronous = NORMAL", Parameters());
+        _synchronousFull = Prepare(connection, "PRAGMA synchronous = FULL", Parameters());
         PrepareClaims(connection);
     }
 
@@ -397,6 +447,6 @@ public sealed partial class SqliteWorkflowStore
     {
         Array.Clear(_updateStep);
         Array.Clear(_updateRun);
-        _insertRun = _selectRunById = _selectRunByKey = _getRun = _getSteps = _insertStep = _fence = _release = _claimById = null;
+        _insertRun = _selectRunById = _selectRunByKey = _getRun = _getSteps = _insertStep = _fence = _release = _claimById = _synchronousNormal = _synchronousFull = null;
     }
 }

@@ -8,8 +8,9 @@ using static Workflows.Storage.Sql.JournalRows;
 namespace Workflows.Sqlite;
 
 /// <summary>
-/// The embedded default journal store: one SQLite file in WAL mode with <c>synchronous=FULL</c>, so a commit is
-/// on disk before <see cref="CommitAsync"/> returns, and other processes (a CLI, a dashboard, another engine) can use the
+/// The embedded default journal store: one SQLite file in WAL mode with <c>synchronous=FULL</c>, so a flushed commit is
+/// on disk before <see cref="CommitAsync(IReadOnlyList{JournalWrite}, CommitDurability, CancellationToken)"/> returns (a
+/// buffered one, at <c>synchronous=NORMAL</c>, is in the write-ahead log, flushed with the next), and other processes (a CLI, a dashboard, another engine) can use the
 /// file at the same time.
 /// </summary>
 /// <remarks>

@@ -75,6 +75,8 @@ internal static class PostgresBenchmark
         }
         sequential.Stop();
         var sequentialCommits = store.Commits;
+        var sequentialBuffered = store.BufferedCommits;
+        var sequentialInCommits = store.TimeInCommits;
         var steps = runs * 10;
         var sequentialRate = steps / sequential.Elapsed.TotalSeconds;
 
@@ -89,6 +91,7 @@ internal static class PostgresBenchmark
             });
         concurrent.Stop();
         var concurrentCommits = store.Commits;
+        var concurrentBuffered = store.BufferedCommits;
         var concurrentRate = steps / concurrent.Elapsed.TotalSeconds;
 
         // The journal holds what was measured: every run succeeded with its ten steps.
@@ -99,8 +102,9 @@ internal static class PostgresBenchmark
         string F(double value) => value.ToString("N0", CultureInfo.InvariantCulture);
         string F2(double value) => value.ToString("N2", CultureInfo.InvariantCulture);
         Console.WriteLine($"(1) raw, one INSERT per transaction (autocommit)     {F(rawRate),8} rows/s     ({rawCount} rows in {F2(rawElapsed.TotalSeconds)} s; 22 columns, uuid key, unique (run_id, sequence))");
-        Console.WriteLine($"(2) engine, sequential {runs} runs x 10 steps         {F(sequentialRate),8} steps/s    ({steps} steps in {F2(sequential.Elapsed.TotalSeconds)} s, {F(runs / sequential.Elapsed.TotalSeconds)} runs/s; {sequentialCommits} store commits, {F2(sequentialCommits / (double)steps)} per step)");
-        Console.WriteLine($"(3) engine, {inFlight} in flight, {runs} runs x 10 steps       {F(concurrentRate),8} steps/s    ({steps} steps in {F2(concurrent.Elapsed.TotalSeconds)} s, {F(runs / concurrent.Elapsed.TotalSeconds)} runs/s; {concurrentCommits} store commits, {F2(concurrentCommits / (double)steps)} per step)");
+        Console.WriteLine($"(2) engine, sequential {runs} runs x 10 steps         {F(sequentialRate),8} steps/s    ({steps} steps in {F2(sequential.Elapsed.TotalSeconds)} s, {F(runs / sequential.Elapsed.TotalSeconds)} runs/s; {sequentialCommits} store commits, {F2(sequentialCommits / (double)steps)} per step, {F2((sequentialCommits - sequentialBuffered) / (double)steps)} of them fsync'd)");
+        Console.WriteLine($"(3) engine, {inFlight} in flight, {runs} runs x 10 steps       {F(concurrentRate),8} steps/s    ({steps} steps in {F2(concurrent.Elapsed.TotalSeconds)} s, {F(runs / concurrent.Elapsed.TotalSeconds)} runs/s; {concurrentCommits} store commits, {F2(concurrentCommits / (double)steps)} per step, {F2((concurrentCommits - concurrentBuffered) / (double)steps)} of them fsync'd)");
+        Console.WriteLine($"    sequential: {F(100 * sequentialInCommits.TotalSeconds / sequential.Elapsed.TotalSeconds)} % of the time in store commits, {F(sequentialInCommits.TotalMicroseconds / sequentialCommits)} us per commit (raw insert: {F(rawElapsed.TotalMicroseconds / rawCount)} us)");
         Console.WriteLine();
         Console.WriteLine($"    sequential / raw                                 {F2(sequentialRate / rawRate),8} x");
         Console.WriteLine($"    {inFlight} in flight / raw                                {F2(concurrentRate / rawRate),8} x");

@@ -255,6 +255,14 @@ internal sealed class CountingStore(IWorkflowStore inner) : DelegatingWorkflowSt
     private long _commits;
     private long _runReads;
     private long _calls;
+    private long _buffered;
+    private long _commitTicks;
+
+    /// <summary>How many of <see cref="Commits"/> were <see cref="CommitDurability.Buffered"/> (not fsync'd).</summary>
+    public long BufferedCommits => Interlocked.Read(ref _buffered);
+
+    /// <summary>Wall time spent inside the store's commits (summed over concurrent ones).</summary>
+    public TimeSpan TimeInCommits => System.Diagnostics.Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _commitTicks));
 
     public long Records => Interlocked.Read(ref _records);
     public long Commits => Interlocked.Read(ref _commits);
@@ -267,6 +275,8 @@ internal sealed class CountingStore(IWorkflowStore inner) : DelegatingWorkflowSt
         Interlocked.Exchange(ref _commits, 0);
         Interlocked.Exchange(ref _runReads, 0);
         Interlocked.Exchange(ref _calls, 0);
+        Interlocked.Exchange(ref _buffered, 0);
+        Interlocked.Exchange(ref _commitTicks, 0);
     }
 
     private T Call<T>(T call)
@@ -275,10 +285,13 @@ internal sealed class CountingStore(IWorkflowStore inner) : DelegatingWorkflowSt
         return call;
     }
 
-    public override async ValueTask CommitAsync(IReadOnlyList<JournalWrite> writes, CancellationToken cancellationToken = default)
+    public override async ValueTask CommitAsync(IReadOnlyList<JournalWrite> writes, CommitDurability durability, CancellationToken cancellationToken = default)
     {
         Interlocked.Increment(ref _calls);
-        await Inner.CommitAsync(writes, cancellationToken).ConfigureAwait(false);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        await Inner.CommitAsync(writes, durability, cancellationToken).ConfigureAwait(false);
+        Interlocked.Add(ref _commitTicks, System.Diagnostics.Stopwatch.GetTimestamp() - started);
+        if (durability == CommitDurability.Buffered) Interlocked.Increment(ref _buffered);
         Interlocked.Add(ref _records, writes.Count(w => w is InsertStep or UpdateStep or UpdateRun));
         Interlocked.Increment(ref _commits);
     }

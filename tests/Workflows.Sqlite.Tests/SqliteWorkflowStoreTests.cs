@@ -275,6 +275,53 @@ public sealed partial class SqliteWorkflowStoreTests : WorkflowStoreContractTest
         }
     }
 
+    [Fact]
+    public async Task A_buffered_commit_is_committed_at_normal_synchronous_and_the_connection_is_set_back_to_full()
+    {
+        var run = await CreateAsync(NewRun(RunStatus.Running));
+        var before = SqliteStore.CommitTransactions;
+
+        await SqliteStore.CommitAsync([JournalWrite.Insert(NewStep(run, 1, StepStatus.Running))], CommitDurability.Buffered);
+
+        Assert.Equal((before.Flushed, before.Buffered + 1), SqliteStore.CommitTransactions);
+        Assert.Equal("2", await SqliteStore.ReadPragmaAsync("synchronous")); // back to FULL for every other write
+        Assert.Equal(1L, Scalar("SELECT count(*) FROM workflow_steps")); // committed: another connection reads it
+
+        await SqliteStore.CommitAsync([JournalWrite.Insert(NewStep(run, 2, StepStatus.Running))]);
+        Assert.Equal((before.Flushed + 1, before.Buffered + 1), SqliteStore.CommitTransactions);
+    }
+
+    [Fact]
+    public async Task A_group_of_queued_commits_is_flushed_when_one_of_them_asks_for_it()
+    {
+        await using var store = new SqliteWorkflowStore(new SqliteWorkflowStoreOptions { Path = _path, BusyTimeout = TimeSpan.FromMinutes(2) });
+        await store.InitializeAsync();
+        var runs = new List<RunRecord>();
+        for (var i = 0; i < 4; i++) runs.Add((await store.CreateRunAsync(NewRun(RunStatus.Running))).Run);
+
+        using var blocker = OpenRaw();
+        var exclusive = blocker.BeginTransaction(deferred: false);
+        var first = Task.Run(() => store.CommitAsync([JournalWrite.Insert(NewStep(runs[0], 1))], CommitDurability.Buffered).AsTask());
+        await WaitUntil(() => store.TakenCommits == 1);
+        var before = store.CommitTransactions;
+        var rest = new[]
+        {
+            Task.Run(() => store.CommitAsync([JournalWrite.Insert(NewStep(runs[1], 1))], CommitDurability.Buffered).AsTask()),
+            Task.Run(() => store.CommitAsync([JournalWrite.Insert(NewStep(runs[2], 1))], CommitDurability.Flushed).AsTask()),
+            Task.Run(() => store.CommitAsync([JournalWrite.Insert(NewStep(runs[3], 1))], CommitDurability.Buffered).AsTask()),
+        };
+        await WaitUntil(() => store.QueuedCommits == rest.Length);
+        exclusive.Rollback();
+        exclusive.Dispose();
+        await first;
+        await Task.WhenAll(rest);
+
+        // The first went alone (buffered); the three queued behind it went as one group, flushed for the one that asked.
+        Assert.Equal((before.Flushed + 1, before.Buffered + 1), store.CommitTransactions);
+        Assert.Equal("2", await store.ReadPragmaAsync("synchronous"));
+        foreach (var run in runs) Assert.Single(await store.GetStepsAsync(Tenant, run.Id));
+    }
+
     /// <summary>Polls a condition that other threads will make true; gives up (failing the test) rather than hang.</summary>
     private static async Task WaitUntil(Func<bool> condition)
     {

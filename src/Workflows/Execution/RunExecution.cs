@@ -272,6 +272,7 @@ internal sealed class RunExecution
         var context = new WorkflowContext(_run, steps, _engine.Store, clock, _engine.WorkerId, _engine.Options.SuspendThreshold,
             _engine.Options.MaxInterruptedAttempts, _engine.Options.JournalLimits, token)
         {
+            StepStartDurability = _engine.Options.StepStartDurability,
             Committed = _engine.Committed,
             AdoptSchemaVersion = adoptSchema,
             Engine = _engine,

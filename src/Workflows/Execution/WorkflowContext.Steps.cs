@@ -66,7 +66,7 @@ public sealed partial class WorkflowContext
                     : JournalJson.Write(writeInput, static (writer, write) => write(writer), Limits, $"the input of step {sequence} '{step.Name}' of run {RunId}"),
             };
             TrackRunning(record);
-            await CommitAsync(JournalWrite.Insert(record)).ConfigureAwait(false);
+            await CommitStepStartAsync(JournalWrite.Insert(record)).ConfigureAwait(false);
         }
         else if (recorded.Status == StepStatus.Pending)
         {
@@ -89,7 +89,7 @@ public sealed partial class WorkflowContext
             }
             record = record with { Status = StepStatus.Running, StartedAt = now, CompletedAt = null, UpdatedAt = now };
             TrackRunning(record);
-            await CommitAsync(JournalWrite.Update(record)).ConfigureAwait(false);
+            await CommitStepStartAsync(JournalWrite.Update(record)).ConfigureAwait(false);
         }
         else
         {
@@ -109,7 +109,7 @@ public sealed partial class WorkflowContext
                 UpdatedAt = now,
             };
             TrackRunning(record);
-            await CommitAsync(JournalWrite.Update(record)).ConfigureAwait(false);
+            await CommitStepStartAsync(JournalWrite.Update(record)).ConfigureAwait(false);
         }
 
         while (true)
@@ -177,7 +177,7 @@ public sealed partial class WorkflowContext
                 var begun = _clock.GetUtcNow();
                 record = record with { Status = StepStatus.Running, StartedAt = begun, UpdatedAt = begun };
                 TrackRunning(record);
-                await CommitAsync(JournalWrite.Update(record)).ConfigureAwait(false);
+                await CommitStepStartAsync(JournalWrite.Update(record)).ConfigureAwait(false);
                 continue;
             }
 

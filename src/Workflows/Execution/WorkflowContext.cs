@@ -138,7 +138,8 @@ public sealed partial class WorkflowContext
     /// The store being unavailable is not an error of the run: the commit is retried with backoff until it goes through,
     /// the execution is cancelled, or the claim turns out to be lost.
     /// </summary>
-    internal async Task CommitAsync(IReadOnlyList<JournalWrite> writes, CancellationToken cancellationToken)
+    internal async Task CommitAsync(IReadOnlyList<JournalWrite> writes, CancellationToken cancellationToken,
+        CommitDurability durability = CommitDurability.Flushed)
     {
         if (OwnershipLost is { } lost)
         {
@@ -148,8 +149,13 @@ public sealed partial class WorkflowContext
         lock (_gate)
         {
             batch = new List<JournalWrite>(_pending.Count + writes.Count + 1) { JournalWrite.RequireClaim(RunId, TenantId, _owner) };
-            batch.AddRange(_pending);
-            _pending = [];
+            if (_pending.Count > 0)
+            {
+                // A durable value is an outcome (a step may use it as an idempotency key): it is never only buffered.
+                durability = CommitDurability.Flushed;
+                batch.AddRange(_pending);
+                _pending = [];
+            }
         }
         var adopting = AdoptsSchema && Run.SchemaVersion != AdoptSchemaVersion;
         if (adopting)
@@ -180,7 +186,7 @@ public sealed partial class WorkflowContext
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
-            await StoreRetry.RunAsync(() => _store.CommitAsync(batch, cancellationToken), cancellationToken).ConfigureAwait(false);
+            await StoreRetry.RunAsync(() => _store.CommitAsync(batch, durability, cancellationToken), cancellationToken).ConfigureAwait(false);
             Diagnostics.WorkflowsTelemetry.CommitDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
         catch (RunOwnershipLostException e)
@@ -196,6 +202,15 @@ public sealed partial class WorkflowContext
     }
 
     private Task CommitAsync(JournalWrite write) => CommitAsync([write], CancellationToken);
+
+    /// <summary>
+    /// Commits the marker that an attempt began (its Running record) at <see cref="StepStartDurability"/>: it keeps the
+    /// attempt count across crashes, and losing it with the machine costs at most one count, never an outcome.
+    /// </summary>
+    private Task CommitStepStartAsync(JournalWrite write) => CommitAsync([write], CancellationToken, StepStartDurability);
+
+    /// <summary>How the "step started" markers are committed (<see cref="WorkflowEngineOptions.StepStartDurability"/>).</summary>
+    internal CommitDurability StepStartDurability { get; init; } = CommitDurability.Flushed;
 
     /// <summary>A new journal entry of this run: a first attempt, running since <paramref name="now"/>.</summary>
     private StepRecord NewRecord(int sequence, int position, string name, StepKind kind, DateTimeOffset now) => new()

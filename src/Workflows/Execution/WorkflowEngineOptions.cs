@@ -84,6 +84,15 @@ public sealed class WorkflowEngineOptions
     public int MaxInterruptedAttempts { get; init; } = 10;
 
     /// <summary>
+    /// How the marker that a step's attempt began (its <c>Running</c> record, which keeps attempt counts across crashes) is
+    /// committed. <see cref="Storage.CommitDurability.Buffered"/> (the default) makes one fsync'd commit per step, its outcome:
+    /// the marker survives the process being killed, and a power loss can lose it only together with the step's outcome,
+    /// which then runs again as it would have anyway, with one attempt fewer counted. <see cref="Storage.CommitDurability.Flushed"/>
+    /// fsyncs the marker too (two durable commits per step) when every attempt must be counted across power losses.
+    /// </summary>
+    public Storage.CommitDurability StepStartDurability { get; init; } = Storage.CommitDurability.Buffered;
+
+    /// <summary>
     /// What the engine does with a run recorded under another schema version of its workflow (its steps' or run's types,
     /// names or signatures changed since). <see cref="SchemaChangePolicy.Exact"/> (the default) parks it until someone
     /// resumes it with <c>acceptSchemaChange: true</c>; <see cref="SchemaChangePolicy.AcceptCompatible"/> resumes it when
@@ -136,6 +145,10 @@ public sealed class WorkflowEngineOptions
         if (PollInterval < TimeSpan.FromMilliseconds(10) || PollInterval > TimeSpan.FromHours(1))
         {
             throw new ArgumentOutOfRangeException(nameof(PollInterval), PollInterval, "WorkflowEngineOptions.PollInterval must be 10 ms to 1 hour.");
+        }
+        if (StepStartDurability is not (Storage.CommitDurability.Flushed or Storage.CommitDurability.Buffered))
+        {
+            throw new ArgumentOutOfRangeException(nameof(StepStartDurability), StepStartDurability, "WorkflowEngineOptions.StepStartDurability must be Flushed or Buffered.");
         }
         if (MaxInterruptedAttempts < 1)
         {

@@ -38,8 +38,12 @@ public abstract class DelegatingWorkflowStore : IWorkflowStore, IReadyRunNotific
     public virtual ValueTask<IReadOnlyList<RunRecord>> ListRunsAsync(RunQuery query, CancellationToken cancellationToken = default) =>
         Inner.ListRunsAsync(query, cancellationToken);
 
-    public virtual ValueTask CommitAsync(IReadOnlyList<JournalWrite> writes, CancellationToken cancellationToken = default) =>
-        Inner.CommitAsync(writes, cancellationToken);
+    /// <summary>A flushed commit, through <see cref="CommitAsync(IReadOnlyList{JournalWrite}, CommitDurability, CancellationToken)"/>: override that one.</summary>
+    public ValueTask CommitAsync(IReadOnlyList<JournalWrite> writes, CancellationToken cancellationToken = default) =>
+        CommitAsync(writes, CommitDurability.Flushed, cancellationToken);
+
+    public virtual ValueTask CommitAsync(IReadOnlyList<JournalWrite> writes, CommitDurability durability, CancellationToken cancellationToken = default) =>
+        Inner.CommitAsync(writes, durability, cancellationToken);
 
     public virtual ValueTask<RunRecord?> ClaimRunAsync(RunClaim claim, CancellationToken cancellationToken = default) =>
         Inner.ClaimRunAsync(claim, cancellationToken);

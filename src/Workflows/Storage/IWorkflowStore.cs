@@ -49,6 +49,13 @@ public interface IWorkflowStore : IAsyncDisposable
     ValueTask CommitAsync(IReadOnlyList<JournalWrite> writes, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// <see cref="CommitAsync(IReadOnlyList{JournalWrite}, CancellationToken)"/> at the given durability: a
+    /// <see cref="CommitDurability.Buffered"/> commit survives the process being killed but may be lost with the machine
+    /// (until the next flushed commit). A store that cannot tell the two apart commits both flushed.
+    /// </summary>
+    ValueTask CommitAsync(IReadOnlyList<JournalWrite> writes, CommitDurability durability, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// Claims one run if it is ready (see <see cref="RunReadiness"/>), or already claimed by the same owner: sets it
     /// <see cref="RunStatus.Running"/> under the claim and returns it. Null when the run is not ready or another owner's claim holds.
     /// </summary>

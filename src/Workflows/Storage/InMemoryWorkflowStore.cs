@@ -144,6 +144,12 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
         }
     }
 
+    /// <summary>In memory, nothing is on disk: every durability is the same.</summary>
+    public ValueTask CommitAsync(IReadOnlyList<JournalWrite> writes, CommitDurability durability, CancellationToken cancellationToken = default) =>
+        durability is CommitDurability.Flushed or CommitDurability.Buffered
+            ? CommitAsync(writes, cancellationToken)
+            : throw new ArgumentOutOfRangeException(nameof(durability), durability, "Not a commit durability.");
+
     public ValueTask CommitAsync(IReadOnlyList<JournalWrite> writes, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(writes);

@@ -68,7 +68,8 @@ public abstract class ExecutionTestBase : JournalTestBase, IAsyncLifetime
         SchemaChangePolicy schemaChanges = SchemaChangePolicy.Exact,
         TimeSpan? pollInterval = null,
         IReadOnlyList<string>? tenants = null,
-        IReadOnlyList<WorkflowQueue>? queues = null)
+        IReadOnlyList<WorkflowQueue>? queues = null,
+        CommitDurability stepStartDurability = CommitDurability.Buffered)
     {
         var store = await _harness!.OpenAsync();
         var provided = new List<object> { probe ?? new ExecutionProbe() };
@@ -93,6 +94,7 @@ public abstract class ExecutionTestBase : JournalTestBase, IAsyncLifetime
             SchemaChanges = schemaChanges,
             Tenants = tenants,
             Queues = queues ?? [],
+            StepStartDurability = stepStartDurability,
         };
         var engine = new WorkflowEngine(logCommits ? new LoggingStore(store, workerId ?? "engine", Commits) : store, options);
         foreach (var definition in definitions ?? [])
@@ -201,7 +203,8 @@ public sealed class EarlyTimersClock(int divisor = 2) : TimeProvider
 /// <summary>One commit an engine made through a <see cref="LoggingStore"/>, and how it went.</summary>
 /// <param name="Order">Completion order across every logging store of the test.</param>
 /// <param name="Error">Null when the commit was applied.</param>
-public sealed record LoggedCommit(long Order, string Store, IReadOnlyList<JournalWrite> Writes, Exception? Error)
+/// <param name="Durability">How durable the engine asked the commit to be.</param>
+public sealed record LoggedCommit(long Order, string Store, IReadOnlyList<JournalWrite> Writes, Exception? Error, CommitDurability Durability)
 {
     public bool Applied => Error is null;
 
@@ -226,8 +229,8 @@ public sealed class CommitLog
     private readonly ConcurrentQueue<LoggedCommit> _commits = new();
     private long _order;
 
-    internal void Add(string store, IReadOnlyList<JournalWrite> writes, Exception? error) =>
-        _commits.Enqueue(new LoggedCommit(Interlocked.Increment(ref _order), store, [.. writes], error));
+    internal void Add(string store, IReadOnlyList<JournalWrite> writes, Exception? error, CommitDurability durability = CommitDurability.Flushed) =>
+        _commits.Enqueue(new LoggedCommit(Interlocked.Increment(ref _order), store, [.. writes], error, durability));
 
     public IReadOnlyList<LoggedCommit> All => [.. _commits.OrderBy(c => c.Order)];
 
@@ -237,18 +240,18 @@ public sealed class CommitLog
 /// <summary>A real store with every commit logged (what was written, and whether the store applied it). Not a mock: it only forwards.</summary>
 public sealed class LoggingStore(IWorkflowStore inner, string name, CommitLog log) : DelegatingWorkflowStore(inner)
 {
-    public override async ValueTask CommitAsync(IReadOnlyList<JournalWrite> writes, CancellationToken cancellationToken = default)
+    public override async ValueTask CommitAsync(IReadOnlyList<JournalWrite> writes, CommitDurability durability, CancellationToken cancellationToken = default)
     {
         try
         {
-            await Inner.CommitAsync(writes, cancellationToken);
+            await Inner.CommitAsync(writes, durability, cancellationToken);
         }
         catch (Exception e)
         {
-            log.Add(name, writes, e);
+            log.Add(name, writes, e, durability);
             throw;
         }
-        log.Add(name, writes, null);
+        log.Add(name, writes, null, durability);
     }
 
     /// <summary>The harness owns the inner store and disposes it.</summary>

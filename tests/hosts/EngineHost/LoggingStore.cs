@@ -18,11 +18,11 @@ public sealed class LoggingStore(IWorkflowStore inner, string? stopOnRenewFile =
 {
     private int _selfStops;
 
-    public override async ValueTask CommitAsync(IReadOnlyList<JournalWrite> writes, CancellationToken cancellationToken = default)
+    public override async ValueTask CommitAsync(IReadOnlyList<JournalWrite> writes, CommitDurability durability, CancellationToken cancellationToken = default)
     {
         try
         {
-            await Inner.CommitAsync(writes, cancellationToken).ConfigureAwait(false);
+            await Inner.CommitAsync(writes, durability, cancellationToken).ConfigureAwait(false);
         }
         catch (RunOwnershipLostException e)
         {
