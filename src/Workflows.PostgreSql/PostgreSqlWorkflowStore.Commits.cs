@@ -204,7 +204,9 @@ public sealed partial class PostgreSqlWorkflowStore
                     D.Bind(p, "id", SqlValueKind.Id, release.RunId);
                     D.Bind(p, "tenant_id", SqlValueKind.Text, release.TenantId);
                     D.Bind(p, "owner", SqlValueKind.Text, release.Owner);
-                    notify = true; // a released run that is still claimable (a graceful stop) is ready for another engine
+                    // A released run that is still claimable (a graceful stop) is ready for another engine, a suspended one has a
+                    // new due time, and an ended queued run frees room in its queue; an ended run of no queue wakes nobody.
+                    notify |= !EndsUnqueued(writes, release.RunId);
                     break;
                 case InsertStep { Step: var step }:
                     command.CommandText = Expect(Sql.InsertStep, "insert-step", index);
@@ -253,6 +255,19 @@ public sealed partial class PostgreSqlWorkflowStore
             batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT set_config('synchronous_commit', 'off', true)"));
         }
         return batch;
+    }
+
+    /// <summary>Whether the commit ends run <paramref name="runId"/> (final or parked) and the run is on no queue.</summary>
+    private static bool EndsUnqueued(IReadOnlyList<JournalWrite> writes, Guid runId)
+    {
+        foreach (var write in writes)
+        {
+            if (write is UpdateRun { Run: var run } && run.Id == runId)
+            {
+                return run.Queue is null && (StatusTransitions.IsFinal(run.Status) || run.Status == RunStatus.Parked);
+            }
+        }
+        return false;
     }
 
     /// <summary>A write that must change exactly one row: anything else raises <see cref="ExpectationFailed"/> with the label.</summary>

@@ -4,6 +4,7 @@ using System.Runtime.InteropServices;
 using Npgsql;
 using NpgsqlTypes;
 using Workflows.PostgreSql;
+using Workflows.Storage;
 
 namespace Workflows.Benchmarks;
 
@@ -37,7 +38,15 @@ internal static class PostgresBenchmark
         }
         finally
         {
-            await using var drop = dataSource.CreateCommand($"DROP SCHEMA IF EXISTS \"{schema}\" CASCADE");
+            if (args.Contains("--keep-schema")) Console.WriteLine($"kept schemas {schema} and {schema}_f (--keep-schema)");
+            else await DropAsync(dataSource, schema);
+        }
+    }
+
+    private static async Task DropAsync(NpgsqlDataSource dataSource, string schema)
+    {
+        {
+            await using var drop = dataSource.CreateCommand($"DROP SCHEMA IF EXISTS \"{schema}\" CASCADE; DROP SCHEMA IF EXISTS \"{schema}_f\" CASCADE");
             await drop.ExecuteNonQueryAsync();
         }
     }
@@ -53,70 +62,111 @@ internal static class PostgresBenchmark
         Console.WriteLine($"schema: {schema} (created for this run, dropped at the end)");
         Console.WriteLine();
 
-        // (1) Raw: one INSERT per transaction (autocommit), a row as wide as a journal step row, on the same server.
-        var (rawCount, rawElapsed) = await RawInsertsAsync(dataSource, schema, rawRows);
-        var rawRate = rawCount / rawElapsed.TotalSeconds;
+        // Every measure runs in `rounds` interleaved slices (raw, sequential, sequential with flushed markers, in flight; then
+        // again), summed: the disk's speed drifts (a shared machine), and interleaving exposes all four to the same drift.
+        var rounds = Math.Max(1, Math.Min(IntArg(Environment.GetCommandLineArgs(), "--rounds", 4), runs));
+        var raw = await RawTableAsync(dataSource, schema);
 
         await using var postgres = new PostgreSqlWorkflowStore(new PostgreSqlWorkflowStoreOptions { ConnectionString = connectionString, Schema = schema });
         var store = new CountingStore(postgres);
+        // Its own schema: two engines sharing a journal would also execute each other's runs.
+        await using var flushedPostgres = new PostgreSqlWorkflowStore(new PostgreSqlWorkflowStoreOptions { ConnectionString = connectionString, Schema = schema + "_f" });
+        var flushedStore = new CountingStore(flushedPostgres);
         var backgroundErrors = new System.Collections.Concurrent.ConcurrentQueue<Exception>();
         var options = new WorkflowEngineOptions { OnBackgroundError = backgroundErrors.Enqueue };
         await using var engine = new WorkflowEngine(store, options).Register(TenRecordSteps.Definition);
-        await engine.InitializeAsync();
-        for (var i = 0; i < 5; i++) await engine.RunAsync(TenRecordSteps.Definition, -1 - i); // warm-up: JIT, connections, plans
-
-        // (2) Sequential: one run at a time.
-        store.Reset();
-        var sequential = Stopwatch.StartNew();
-        for (var i = 0; i < runs; i++)
+        await using var flushedEngine = new WorkflowEngine(flushedStore, new WorkflowEngineOptions
         {
-            var result = await engine.RunAsync(TenRecordSteps.Definition, i);
-            if (result.Count != 10) throw new InvalidOperationException($"run {i} returned {result.Count} steps' tallies, not 10");
-        }
-        sequential.Stop();
-        var sequentialCommits = store.Commits;
-        var sequentialBuffered = store.BufferedCommits;
-        var sequentialInCommits = store.TimeInCommits;
-        var steps = runs * 10;
-        var sequentialRate = steps / sequential.Elapsed.TotalSeconds;
+            WorkerId = "bench-flushed", StepStartDurability = CommitDurability.Flushed, OnBackgroundError = backgroundErrors.Enqueue,
+        })
+            .Register(TenRecordSteps.Definition);
+        await engine.InitializeAsync();
+        await flushedEngine.InitializeAsync();
+        for (var i = 0; i < 50; i++) await raw.InsertAsync(); // warm-up: JIT, connections, plans
+        for (var i = 0; i < 5; i++) await engine.RunAsync(TenRecordSteps.Definition, -1 - i);
+        for (var i = 0; i < 5; i++) await flushedEngine.RunAsync(TenRecordSteps.Definition, -100 - i);
 
-        // (3) In flight: `inFlight` runs at a time.
-        store.Reset();
-        var concurrent = Stopwatch.StartNew();
-        await Parallel.ForEachAsync(Enumerable.Range(runs, runs), new ParallelOptions { MaxDegreeOfParallelism = inFlight },
-            async (i, ct) =>
+        var rawElapsed = TimeSpan.Zero;
+        var rawCount = 0;
+        var sequential = new Measure();
+        var flushedSequential = new Measure();
+        var concurrent = new Measure();
+        var next = 0;
+        async Task SequentialAsync(WorkflowEngine on, CountingStore counted, Measure measure, int count)
+        {
+            counted.Reset();
+            var watch = Stopwatch.StartNew();
+            for (var i = 0; i < count; i++)
             {
-                var result = await engine.RunAsync(TenRecordSteps.Definition, i, cancellationToken: ct);
-                if (result.Count != 10) throw new InvalidOperationException($"run {i} returned {result.Count} steps' tallies, not 10");
-            });
-        concurrent.Stop();
-        var concurrentCommits = store.Commits;
-        var concurrentBuffered = store.BufferedCommits;
-        var concurrentRate = steps / concurrent.Elapsed.TotalSeconds;
+                var result = await on.RunAsync(TenRecordSteps.Definition, next++);
+                if (result.Count != 10) throw new InvalidOperationException($"a run returned {result.Count} steps' tallies, not 10");
+            }
+            measure.Add(watch.Elapsed, count, counted);
+        }
+        for (var round = 0; round < rounds; round++)
+        {
+            var slice = runs / rounds + (round < runs % rounds ? 1 : 0);
+            var rawSlice = rawRows / rounds + (round < rawRows % rounds ? 1 : 0);
+
+            // (1) Raw: one INSERT per transaction (autocommit), a row as wide as a journal step row, on the same server.
+            var watch = Stopwatch.StartNew();
+            for (var i = 0; i < rawSlice; i++) await raw.InsertAsync();
+            rawElapsed += watch.Elapsed;
+            rawCount += rawSlice;
+
+            // (2) Sequential: one run at a time; (2') the same with every step-start marker fsync'd too.
+            await SequentialAsync(engine, store, sequential, slice);
+            await SequentialAsync(flushedEngine, flushedStore, flushedSequential, slice);
+
+            // (3) In flight: `inFlight` runs at a time.
+            store.Reset();
+            var first = next;
+            next += slice;
+            watch.Restart();
+            await Parallel.ForEachAsync(Enumerable.Range(first, slice), new ParallelOptions { MaxDegreeOfParallelism = inFlight },
+                async (i, ct) =>
+                {
+                    var result = await engine.RunAsync(TenRecordSteps.Definition, i, cancellationToken: ct);
+                    if (result.Count != 10) throw new InvalidOperationException($"run {i} returned {result.Count} steps' tallies, not 10");
+                });
+            concurrent.Add(watch.Elapsed, slice, store);
+        }
+        var rawRate = rawCount / rawElapsed.TotalSeconds;
+
+        // (4) The store alone, no engine: one claimed run, each step its fenced start (buffered) and outcome (flushed).
+        var (storeSteps, storeElapsed) = await StoreAloneAsync(postgres, rawRows / 2);
 
         // The journal holds what was measured: every run succeeded with its ten steps.
         var succeeded = await ScalarAsync<long>(dataSource, $"SELECT count(*) FROM \"{schema}\".workflow_runs WHERE workflow = 'bench-ten-record-steps' AND status = 'Succeeded'");
         var stepRows = await ScalarAsync<long>(dataSource, $"SELECT count(*) FROM \"{schema}\".workflow_steps s JOIN \"{schema}\".workflow_runs r ON r.id = s.run_id WHERE r.workflow = 'bench-ten-record-steps' AND s.status = 'Succeeded'");
-        var expectedRuns = 2 * runs + 5;
+        succeeded += await ScalarAsync<long>(dataSource, $"SELECT count(*) FROM \"{schema}_f\".workflow_runs WHERE workflow = 'bench-ten-record-steps' AND status = 'Succeeded'");
+        stepRows += await ScalarAsync<long>(dataSource, $"SELECT count(*) FROM \"{schema}_f\".workflow_steps WHERE status = 'Succeeded'");
+        var expectedRuns = 3 * runs + 10;
 
         string F(double value) => value.ToString("N0", CultureInfo.InvariantCulture);
         string F2(double value) => value.ToString("N2", CultureInfo.InvariantCulture);
-        Console.WriteLine($"(1) raw, one INSERT per transaction (autocommit)     {F(rawRate),8} rows/s     ({rawCount} rows in {F2(rawElapsed.TotalSeconds)} s; 22 columns, uuid key, unique (run_id, sequence))");
-        Console.WriteLine($"(2) engine, sequential {runs} runs x 10 steps         {F(sequentialRate),8} steps/s    ({steps} steps in {F2(sequential.Elapsed.TotalSeconds)} s, {F(runs / sequential.Elapsed.TotalSeconds)} runs/s; {sequentialCommits} store commits, {F2(sequentialCommits / (double)steps)} per step, {F2((sequentialCommits - sequentialBuffered) / (double)steps)} of them fsync'd)");
-        Console.WriteLine($"(3) engine, {inFlight} in flight, {runs} runs x 10 steps       {F(concurrentRate),8} steps/s    ({steps} steps in {F2(concurrent.Elapsed.TotalSeconds)} s, {F(runs / concurrent.Elapsed.TotalSeconds)} runs/s; {concurrentCommits} store commits, {F2(concurrentCommits / (double)steps)} per step, {F2((concurrentCommits - concurrentBuffered) / (double)steps)} of them fsync'd)");
-        Console.WriteLine($"    sequential: {F(100 * sequentialInCommits.TotalSeconds / sequential.Elapsed.TotalSeconds)} % of the time in store commits, {F(sequentialInCommits.TotalMicroseconds / sequentialCommits)} us per commit (raw insert: {F(rawElapsed.TotalMicroseconds / rawCount)} us)");
+        string Line(Measure m) =>
+            $"{F(m.StepsPerSecond),8} steps/s    ({m.Steps} steps in {F2(m.Elapsed.TotalSeconds)} s; {F2(m.Commits / (double)m.Steps)} store commits per step, {F2((m.Commits - m.Buffered) / (double)m.Steps)} of them fsync'd)";
+        Console.WriteLine($"{rounds} interleaved rounds of each:");
+        Console.WriteLine($"(1)  raw, one INSERT per transaction (autocommit)          {F(rawRate),8} rows/s     ({rawCount} rows in {F2(rawElapsed.TotalSeconds)} s; 22 columns, uuid key, unique (run_id, sequence))");
+        Console.WriteLine($"(2)  engine, sequential, {runs} runs x 10 steps              {Line(sequential)}");
+        Console.WriteLine($"(2') the same, StepStartDurability = Flushed              {Line(flushedSequential)}");
+        Console.WriteLine($"(3)  engine, {inFlight} in flight, {runs} runs x 10 steps            {Line(concurrent)}");
+        Console.WriteLine($"(4)  the store alone, start + outcome commits per step  {F(storeSteps / storeElapsed.TotalSeconds),8} steps/s    ({storeSteps} steps in {F2(storeElapsed.TotalSeconds)} s; {F(storeElapsed.TotalMicroseconds / (2 * storeSteps))} us per commit)");
+        Console.WriteLine($"     sequential: {F(100 * sequential.InCommits.TotalSeconds / sequential.Elapsed.TotalSeconds)} % of the time in store commits, {F(sequential.InCommits.TotalMicroseconds / sequential.Commits)} us per commit (raw insert: {F(rawElapsed.TotalMicroseconds / rawCount)} us): buffered {F(sequential.InBufferedCommits.TotalMicroseconds / sequential.Buffered)} us, flushed {F((sequential.InCommits - sequential.InBufferedCommits).TotalMicroseconds / (sequential.Commits - sequential.Buffered))} us");
         Console.WriteLine();
-        Console.WriteLine($"    sequential / raw                                 {F2(sequentialRate / rawRate),8} x");
-        Console.WriteLine($"    {inFlight} in flight / raw                                {F2(concurrentRate / rawRate),8} x");
-        Console.WriteLine($"    {inFlight} in flight / sequential                         {F2(concurrentRate / sequentialRate),8} x");
+        Console.WriteLine($"    sequential / raw                                 {F2(sequential.StepsPerSecond / rawRate),8} x");
+        Console.WriteLine($"    sequential / sequential with flushed markers     {F2(sequential.StepsPerSecond / flushedSequential.StepsPerSecond),8} x");
+        Console.WriteLine($"    {inFlight} in flight / raw                                {F2(concurrent.StepsPerSecond / rawRate),8} x");
+        Console.WriteLine($"    {inFlight} in flight / sequential                         {F2(concurrent.StepsPerSecond / sequential.StepsPerSecond),8} x");
         Console.WriteLine($"journal: {succeeded} of {expectedRuns} runs Succeeded, {stepRows} succeeded step rows (expected {expectedRuns * 10})");
         Console.WriteLine($"background errors reported by the engine: {backgroundErrors.Count}{string.Concat(backgroundErrors.GroupBy(e => e.GetType().Name + ": " + e.Message).Take(5).Select(g => $"\n    {g.Count()} x {g.Key}"))}");
         Console.WriteLine();
-        var sequentialPass = sequentialRate >= SequentialGoalRatio * rawRate;
-        var inFlightPass = concurrentRate >= InFlightGoalStepsPerSecond;
+        var sequentialPass = sequential.StepsPerSecond >= SequentialGoalRatio * rawRate;
+        var inFlightPass = concurrent.StepsPerSecond >= InFlightGoalStepsPerSecond;
         Console.WriteLine("goal: sequential >= 0.7x raw, >= 2000 steps/s (4x ~500)");
-        Console.WriteLine($"  sequential >= 0.7x raw:                {(sequentialPass ? "PASS" : "FAIL")}  ({F2(sequentialRate / rawRate)} x: {F(sequentialRate)} steps/s vs {F(rawRate)} rows/s raw)");
-        Console.WriteLine($"  {inFlight} in flight >= 2000 steps/s:          {(inFlightPass ? "PASS" : "FAIL")}  ({F(concurrentRate)} steps/s)");
+        Console.WriteLine($"  sequential >= 0.7x raw:                {(sequentialPass ? "PASS" : "FAIL")}  ({F2(sequential.StepsPerSecond / rawRate)} x: {F(sequential.StepsPerSecond)} steps/s vs {F(rawRate)} rows/s raw)");
+        Console.WriteLine($"  {inFlight} in flight >= 2000 steps/s:          {(inFlightPass ? "PASS" : "FAIL")}  ({F(concurrent.StepsPerSecond)} steps/s)");
         if (succeeded != expectedRuns || stepRows != expectedRuns * 10)
         {
             Console.WriteLine("  journal check:                         FAIL  (the journal does not hold every run and step measured)");
@@ -124,8 +174,63 @@ internal static class PostgresBenchmark
         return 0;
     }
 
-    /// <summary>Autocommit INSERTs (each its own transaction, a durable commit) of rows shaped like a succeeded step.</summary>
-    private static async Task<(int Rows, TimeSpan Elapsed)> RawInsertsAsync(NpgsqlDataSource dataSource, string schema, int rows)
+    /// <summary>The store's hot path without the engine: a claimed run, then per step a buffered start and a flushed outcome, each fenced.</summary>
+    private static async Task<(int Steps, TimeSpan Elapsed)> StoreAloneAsync(PostgreSqlWorkflowStore store, int steps)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var run = new Workflows.Journal.RunRecord
+        {
+            Id = Guid.CreateVersion7(), TenantId = "default", Workflow = "bench-store-alone", SchemaVersion = "1", Status = Workflows.Journal.RunStatus.Running,
+            CreatedAt = now, UpdatedAt = now, StartedAt = now, Owner = "bench-store", LeaseExpiresAt = now.AddHours(1),
+        };
+        await store.CreateRunAsync(run);
+        var fence = JournalWrite.RequireClaim(run.Id, run.TenantId, "bench-store");
+        async Task OneAsync(int sequence)
+        {
+            var at = DateTimeOffset.UtcNow;
+            var step = new Workflows.Journal.StepRecord
+            {
+                Id = Guid.CreateVersion7(), RunId = run.Id, TenantId = run.TenantId, Sequence = sequence, Position = sequence, Name = "tally",
+                Kind = Workflows.Journal.StepKind.Step, Status = Workflows.Journal.StepStatus.Running, Attempt = 1, Input = "[1,2]",
+                CreatedAt = at, StartedAt = at, UpdatedAt = at,
+            };
+            await store.CommitAsync([fence, JournalWrite.Insert(step)], CommitDurability.Buffered);
+            var done = DateTimeOffset.UtcNow;
+            await store.CommitAsync([fence, JournalWrite.Update(step with
+            {
+                Status = Workflows.Journal.StepStatus.Succeeded, Output = "{\"step\":1,\"label\":\"step-1\",\"total\":3}", DurationMs = 0, CompletedAt = done, UpdatedAt = done,
+            })], CommitDurability.Flushed);
+        }
+        for (var i = 1; i <= 20; i++) await OneAsync(i); // warm-up
+        var watch = Stopwatch.StartNew();
+        for (var i = 21; i < 21 + steps; i++) await OneAsync(i);
+        return (steps, watch.Elapsed);
+    }
+
+    /// <summary>One measure summed over its rounds: time, steps, and the store commits counted during them.</summary>
+    private sealed class Measure
+    {
+        public TimeSpan Elapsed { get; private set; }
+        public int Steps { get; private set; }
+        public long Commits { get; private set; }
+        public long Buffered { get; private set; }
+        public TimeSpan InCommits { get; private set; }
+        public TimeSpan InBufferedCommits { get; private set; }
+        public double StepsPerSecond => Steps / Elapsed.TotalSeconds;
+
+        public void Add(TimeSpan elapsed, int runs, CountingStore store)
+        {
+            Elapsed += elapsed;
+            Steps += runs * 10;
+            Commits += store.Commits;
+            Buffered += store.BufferedCommits;
+            InCommits += store.TimeInCommits;
+            InBufferedCommits += store.TimeInBufferedCommits;
+        }
+    }
+
+    /// <summary>The raw loop's table and its prepared autocommit INSERT (each its own transaction, a durable commit) of a row shaped like a succeeded step.</summary>
+    private static async Task<RawInserter> RawTableAsync(NpgsqlDataSource dataSource, string schema)
     {
         await using (var create = dataSource.CreateCommand($"""
             CREATE SCHEMA "{schema}";
@@ -158,8 +263,8 @@ internal static class PostgresBenchmark
         {
             await create.ExecuteNonQueryAsync();
         }
-        await using var connection = await dataSource.OpenConnectionAsync();
-        await using var insert = new NpgsqlCommand($"""
+        var connection = await dataSource.OpenConnectionAsync();
+        var insert = new NpgsqlCommand($"""
             INSERT INTO "{schema}".bench_raw (id, run_id, tenant_id, sequence, position, name, kind, status, attempt, input, output,
                 duration_ms, created_at, created_at_offset, started_at, started_at_offset, completed_at, completed_at_offset, updated_at, updated_at_offset)
             VALUES ($1, $2, 'default', $3, $3, 'tally', 'Step', 'Succeeded', 1, $4, $5, 0, $6, 0, $6, 0, $6, 0, $6, 0)
@@ -171,23 +276,27 @@ internal static class PostgresBenchmark
         var output = insert.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Text });
         var ticks = insert.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Bigint });
         await insert.PrepareAsync();
-        var run = Guid.CreateVersion7();
-        async Task OneAsync(int i)
+        return new RawInserter(insert, id, runId, sequence, input, output, ticks);
+    }
+
+    private sealed class RawInserter(NpgsqlCommand insert, NpgsqlParameter id, NpgsqlParameter runId, NpgsqlParameter sequence,
+        NpgsqlParameter input, NpgsqlParameter output, NpgsqlParameter ticks)
+    {
+        private Guid _run = Guid.CreateVersion7();
+        private int _i;
+
+        public async Task InsertAsync()
         {
-            if (i % 10 == 0) run = Guid.CreateVersion7();
+            var i = _i++;
+            if (i % 10 == 0) _run = Guid.CreateVersion7();
             id.Value = Guid.CreateVersion7();
-            runId.Value = run;
+            runId.Value = _run;
             sequence.Value = i % 10 + 1;
             input.Value = "[" + i.ToString(CultureInfo.InvariantCulture) + "]";
             output.Value = "{\"step\":" + (i % 10).ToString(CultureInfo.InvariantCulture) + ",\"label\":\"step-" + (i % 10).ToString(CultureInfo.InvariantCulture) + "\",\"total\":" + i.ToString(CultureInfo.InvariantCulture) + "}";
             ticks.Value = DateTime.UtcNow.Ticks;
             await insert.ExecuteNonQueryAsync();
         }
-        for (var i = 0; i < 50; i++) await OneAsync(i); // warm-up
-        var watch = Stopwatch.StartNew();
-        for (var i = 50; i < 50 + rows; i++) await OneAsync(i);
-        watch.Stop();
-        return (rows, watch.Elapsed);
     }
 
     private static async Task<T> ScalarAsync<T>(NpgsqlDataSource dataSource, string sql)

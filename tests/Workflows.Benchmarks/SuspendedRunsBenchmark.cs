@@ -257,6 +257,10 @@ internal sealed class CountingStore(IWorkflowStore inner) : DelegatingWorkflowSt
     private long _calls;
     private long _buffered;
     private long _commitTicks;
+    private long _bufferedTicks;
+
+    /// <summary>Wall time spent inside the store's buffered commits.</summary>
+    public TimeSpan TimeInBufferedCommits => System.Diagnostics.Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _bufferedTicks));
 
     /// <summary>How many of <see cref="Commits"/> were <see cref="CommitDurability.Buffered"/> (not fsync'd).</summary>
     public long BufferedCommits => Interlocked.Read(ref _buffered);
@@ -277,6 +281,7 @@ internal sealed class CountingStore(IWorkflowStore inner) : DelegatingWorkflowSt
         Interlocked.Exchange(ref _calls, 0);
         Interlocked.Exchange(ref _buffered, 0);
         Interlocked.Exchange(ref _commitTicks, 0);
+        Interlocked.Exchange(ref _bufferedTicks, 0);
     }
 
     private T Call<T>(T call)
@@ -290,8 +295,13 @@ internal sealed class CountingStore(IWorkflowStore inner) : DelegatingWorkflowSt
         Interlocked.Increment(ref _calls);
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         await Inner.CommitAsync(writes, durability, cancellationToken).ConfigureAwait(false);
-        Interlocked.Add(ref _commitTicks, System.Diagnostics.Stopwatch.GetTimestamp() - started);
-        if (durability == CommitDurability.Buffered) Interlocked.Increment(ref _buffered);
+        var took = System.Diagnostics.Stopwatch.GetTimestamp() - started;
+        Interlocked.Add(ref _commitTicks, took);
+        if (durability == CommitDurability.Buffered)
+        {
+            Interlocked.Increment(ref _buffered);
+            Interlocked.Add(ref _bufferedTicks, took);
+        }
         Interlocked.Add(ref _records, writes.Count(w => w is InsertStep or UpdateStep or UpdateRun));
         Interlocked.Increment(ref _commits);
     }

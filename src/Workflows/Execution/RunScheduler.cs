@@ -95,7 +95,9 @@ internal sealed class RunScheduler
     {
         var names = _engine.WorkflowNames;
         if (names.Count == 0) return false;
-        var reserved = _engine.ReserveSlots(Math.Min(_engine.FreeSlots, 256));
+        // At most half of the free slots (at least one) per pass: a start on this engine while the claim is under way must
+        // still find a slot, or its run is created unclaimed and may go to another engine, its caller waiting on a poll.
+        var reserved = _engine.ReserveSlots(Math.Min(Math.Max(1, _engine.FreeSlots / 2), 256));
         if (reserved == 0) return false;
         IReadOnlyList<RunRecord> claimed;
         try
