@@ -38,17 +38,24 @@ public sealed class QueueProcessTests(ITestOutputHelper output)
         await w1.WaitForLineAsync(l => l == $"STARTED {Runs}", "STARTED");
         var w2 = cluster.Start("work", [.. Worker("w2", OnQueue)]);
         var w3 = cluster.Start("work", [.. Worker("w3", OnQueue)]);
+        var workers = new Dictionary<HostChild, string> { [w1] = "w1", [w2] = "w2", [w3] = "w3" };
         HostChild[] all = [w1, w2, w3];
 
-        // Mid-way (some runs finished), while w1 is inside a step body of a run it holds: SIGKILL. Its runs keep their room
-        // until their leases lapse, then are taken over and finish elsewhere.
-        await cluster.WaitForLedgerAsync(
-            l => l.Count(e => e.Kind == "finish") >= 3 && PostgreSqlFourWorkerProcessTests.InFlight(l, w1.Pid).Count > 0,
-            "three runs to finish with w1 inside a step body", all);
-        await w1.KillAsync();
-        var killedInside = PostgreSqlFourWorkerProcessTests.InFlight(cluster.Ledger(), w1.Pid).Select(b => b.RunId).Distinct().ToList();
-        Assert.NotEmpty(killedInside);
-        HostChild[] alive = [w2, w3];
+        // Mid-way (three runs finished), whichever worker is inside an early step body (s1..s8, so that its run cannot end
+        // before the kill lands) of a run it holds: SIGKILL. Its runs keep their room until their leases lapse, then are
+        // taken over and finish elsewhere.
+        HostChild? victim = null;
+        await cluster.WaitForLedgerAsync(l =>
+        {
+            if (l.Count(e => e.Kind == "finish") < 3) return false;
+            victim = all.FirstOrDefault(c => PostgreSqlFourWorkerProcessTests.InFlight(l, c.Pid).Any(b => b.Step is not ("s9" or "s10")));
+            return victim is not null;
+        }, "three runs to finish with a worker inside an early step body", all);
+        await victim!.KillAsync();
+        var held = (await cluster.QueryRowsAsync($"SELECT id FROM workflow_runs WHERE owner = '{workers[victim]}'")).Select(r => (Guid)r[0]!).ToList();
+        Assert.NotEmpty(held);
+        var finishedBeforeKill = cluster.Ledger().Count(e => e.Kind == "finish");
+        HostChild[] alive = [.. all.Where(c => c != victim)];
         foreach (var child in alive)
         {
             await child.WaitForExitAsync();
@@ -57,27 +64,60 @@ public sealed class QueueProcessTests(ITestOutputHelper output)
 
         var journal = await cluster.ReadJournalAsync();
         Assert.All(journal, r => Assert.Equal(Queue, r.Run.Queue));
-        // Every run Succeeded with its expected output, each of its ten steps once; a body ran twice only where w1 was killed.
+        // Every run Succeeded with its expected output, each of its ten steps once; a body ran twice only where the victim
+        // was killed (or a live worker reported the run lost).
         await TenStepRuns.AssertAllSucceededAsync(cluster, journal, expected);
         var ledger = cluster.Ledger();
         var lost = alive.SelectMany(c => c.LostClaims()).ToList();
-        var reruns = ClusterAssert.EveryRunCompletedOnce(journal, ledger, new HashSet<int> { w1.Pid }, expected, TenStepRuns.StepNames, lost);
-        // The runs w1 was killed inside were finished by the others.
-        Assert.All(killedInside, id => Assert.All(journal.Single(r => r.Run.Id == id).Steps.Where(s => StepOutput.Of(s).Pid != w1.Pid),
-            s => Assert.Contains(StepOutput.Of(s).Pid, alive.Select(c => c.Pid))));
-        Assert.All(killedInside, id => Assert.Contains(journal.Single(r => r.Run.Id == id).Steps, s => StepOutput.Of(s).Pid != w1.Pid));
+        var reruns = ClusterAssert.EveryRunCompletedOnce(journal, ledger, new HashSet<int> { victim.Pid }, expected, TenStepRuns.StepNames, lost);
+        // The runs the victim held when killed were finished by the others: their last step, at least, kept from a live worker.
+        Assert.All(held, id => Assert.Contains(StepOutput.Of(journal.Single(r => r.Run.Id == id).Step("s10")).Pid, alive.Select(c => c.Pid)));
 
         var overlap = QueueOverlap.Max(journal);
         output.WriteLine($"{Runs} runs on '{Queue}' (limit {Limit}); at most {overlap.Count} executing at once (first at {overlap.At:O}); " +
-                         $"w1 killed inside {killedInside.Count} runs; {reruns.Count} bodies ran again; claims lost by live engines: {lost.Count}");
+                         $"{workers[victim]} killed after {finishedBeforeKill} runs finished, holding {held.Count}; {reruns.Count} bodies ran again; " +
+                         $"claims lost by live engines: {lost.Count}");
         foreach (var pid in all.Select(c => c.Pid))
         {
-            output.WriteLine($"pid {pid}: {journal.Count(r => r.Steps.Any(s => StepOutput.Of(s).Pid == pid))} runs with a step kept from it");
+            output.WriteLine($"{workers[all.Single(c => c.Pid == pid)]}: {journal.Count(r => r.Steps.Any(s => StepOutput.Of(s).Pid == pid))} runs with a step kept from it");
         }
         Assert.True(overlap.Count <= Limit, $"{overlap.Count} runs of queue '{Queue}' were executing at {overlap.At:O}: {overlap.Describe()}");
         Assert.True(overlap.Count == Limit, $"the queue never had {Limit} runs executing at once (at most {overlap.Count}): it ran serially");
-        // Across processes: the runs were executed by more than one worker (w1 and whoever took its runs over, at least).
+        // Across processes: the runs were executed by more than one worker (the victim and whoever took its runs over, at least).
         Assert.True(journal.SelectMany(r => r.Steps).Select(s => StepOutput.Of(s).Pid).Distinct().Count() >= 2);
+    }
+
+    [Fact]
+    public async Task A_worker_limit_of_1_caps_each_worker_process_below_the_queues_concurrency()
+    {
+        await using var cluster = await HostCluster.OnPostgreSqlAsync();
+        const int count = 9;
+        var expected = TenStepRuns.ExpectedOutputs(count);
+        // Concurrency 3 across the workers, WorkerConcurrency 1 in each: the one that starts the runs could take three at
+        // once, and takes one. (A longer lease: a worker starved of CPU must not lose a run here, nothing is killed.)
+        string[] queue = ["--queue", Queue, "--queue-limit", "3", "--queue-worker-limit", "1", "--lease-ms", "5000"];
+        var w1 = cluster.Start("work", [.. Worker("w1", queue), "--start", count.ToString(CultureInfo.InvariantCulture)]);
+        await w1.WaitForLineAsync(l => l == $"STARTED {count}", "STARTED");
+        var w2 = cluster.Start("work", [.. Worker("w2", queue)]);
+        var w3 = cluster.Start("work", [.. Worker("w3", queue)]);
+        HostChild[] all = [w1, w2, w3];
+        foreach (var child in all)
+        {
+            await child.WaitForExitAsync();
+            Assert.True(child.ExitCode == 0, $"'{child.Description}' exited {child.ExitCode}:\n{child.Output}");
+        }
+
+        var journal = await cluster.ReadJournalAsync();
+        Assert.All(journal, r => Assert.Equal(Queue, r.Run.Queue));
+        await TenStepRuns.AssertAllSucceededAsync(cluster, journal, expected);
+        Assert.Empty(all.SelectMany(c => c.LostClaims()));
+        var byWorker = journal.GroupBy(r => Assert.Single(r.Steps.Select(s => StepOutput.Of(s).Pid).Distinct())).ToList();
+        var overall = QueueOverlap.Max(journal);
+        output.WriteLine($"{count} runs, at most {overall.Count} executing at once; per worker: " +
+                         string.Join(", ", byWorker.Select(g => $"pid {g.Key}: {g.Count()} runs, at most {QueueOverlap.Max([.. g]).Count} at once")));
+        Assert.All(byWorker, g => Assert.True(QueueOverlap.Max([.. g]).Count == 1,
+            $"pid {g.Key} executed {QueueOverlap.Max([.. g]).Count} of the queue's runs at once: {QueueOverlap.Max([.. g]).Describe()}"));
+        Assert.InRange(overall.Count, 2, 3); // the workers shared the queue's room, within its concurrency
     }
 
     [Fact]
