@@ -9,8 +9,12 @@ namespace Workflows.CrashTests;
 /// to execute many runs at once); the runs' steps take long enough that, without the limit, most of them would execute at
 /// once. Checked from the journal as the store reads it: for each run, the span from its first step's start to its last
 /// step's end lies inside its claim, so at no instant may more than two of those spans overlap, and some instant must have
-/// two (a queue run serially, or not limited at all, fails). The control runs the same check on runs started without the
-/// queue and finds more than two at once, so the checker itself can fail.
+/// two (a queue run serially, or not limited at all, fails). Mid-way one worker is SIGKILLed inside an early step body:
+/// the runs it held keep their room until their leases lapse (2 s), are taken over, and the limit still holds. (The store
+/// keeps no claim history; the step spans are the journal's evidence. A run killed inside a body spans its takeover, so a
+/// store that gave a dead worker's live claim's room away would show three spans at once.) Another test caps each worker
+/// at one run of the queue (WorkerConcurrency 1). The control runs the same check on runs started without the queue and
+/// finds more than two at once, so the checker itself can fail.
 /// </summary>
 [Collection(ClusterCollection.Name)]
 public sealed class QueueProcessTests(ITestOutputHelper output)
