@@ -61,7 +61,13 @@ internal sealed class WorkflowsOptionsBinding(IServiceProvider services) : IConf
     /// </summary>
     private static void BindQueues(IConfiguration section, WorkflowsOptions options)
     {
-        foreach (var queue in section.GetSection(nameof(WorkflowsOptions.Queues)).GetChildren())
+        var queues = section.GetSection(nameof(WorkflowsOptions.Queues));
+        if (queues.Value is { Length: > 0 } list)
+        {
+            options.BindingErrors.Add($"{WorkflowsOptions.SectionName}:{nameof(WorkflowsOptions.Queues)} '{list}' is not a set of queues: declare each as " +
+                $"{WorkflowsOptions.SectionName}:{nameof(WorkflowsOptions.Queues)}:{{name}}:Concurrency.");
+        }
+        foreach (var queue in queues.GetChildren())
         {
             var key = $"{nameof(WorkflowsOptions.Queues)}:{queue.Key}";
             var settings = queue.GetChildren().ToList();

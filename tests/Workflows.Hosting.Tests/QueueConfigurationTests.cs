@@ -169,12 +169,13 @@ public sealed class QueueConfigurationTests : HostingTestBase
     }
 
     [Fact]
-    public async Task A_queue_with_an_empty_name_in_configuration_is_named_by_its_key()
+    public async Task A_queue_with_an_empty_name_and_queues_given_as_a_plain_value_are_named_by_their_keys()
     {
-        using var host = ConfiguredHost(new Probe(), new Dictionary<string, string?> { ["Queues::Concurrency"] = "2" });
+        using var host = ConfiguredHost(new Probe(), new Dictionary<string, string?> { ["Queues::Concurrency"] = "2", ["Queues"] = "emails" });
 
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
 
         Assert.Contains("Workflows:Queues:: '' is not a queue name", error.Message);
+        Assert.Contains("Workflows:Queues 'emails' is not a set of queues", error.Message);
     }
 }
