@@ -52,6 +52,15 @@ public sealed class WorkflowsOptions
     /// </summary>
     public IList<string> Tenants { get; } = [];
 
+    /// <summary>
+    /// See <see cref="WorkflowEngineOptions.Queues"/>: the queues this worker serves, by name (names are case-sensitive, as
+    /// <see cref="StartOptions.Queue"/> is). Configuration declares them under <c>Workflows:Queues:{name}</c>
+    /// (<c>Concurrency</c>, <c>WorkerConcurrency</c>) before the <c>AddWorkflows</c> callback runs, so a queue declared in
+    /// both is merged setting by setting, the code's last: <see cref="AddQueue(string, int, int?)"/> replaces the queue's
+    /// settings, <c>Queues[name].WorkerConcurrency = 1</c> changes one. Empty: no queue.
+    /// </summary>
+    public IDictionary<string, WorkflowsQueueOptions> Queues { get; } = new Dictionary<string, WorkflowsQueueOptions>(StringComparer.Ordinal);
+
     /// <summary>See <see cref="WorkflowEngineOptions.SchemaChanges"/>. Default <see cref="SchemaChangePolicy.Exact"/>.</summary>
     public SchemaChangePolicy SchemaChanges { get; set; } = SchemaChangePolicy.Exact;
 
@@ -123,6 +132,28 @@ public sealed class WorkflowsOptions
         return this;
     }
 
+    /// <summary>
+    /// Declares (or redeclares, replacing what configuration set for it) the queue <paramref name="name"/>: at most
+    /// <paramref name="concurrency"/> of its runs executing at once across every worker, at most
+    /// <paramref name="workerConcurrency"/> in this one (null: no limit of its own; 0: this worker only enqueues). The values
+    /// are checked when the host starts.
+    /// </summary>
+    /// <returns>These options.</returns>
+    public WorkflowsOptions AddQueue(string name, int concurrency, int? workerConcurrency = null)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        Queues[name] = new WorkflowsQueueOptions { Concurrency = concurrency, WorkerConcurrency = workerConcurrency };
+        return this;
+    }
+
+    /// <summary>Declares (or redeclares) the queue <paramref name="queue"/> describes, as <see cref="AddQueue(string, int, int?)"/>.</summary>
+    /// <returns>These options.</returns>
+    public WorkflowsOptions AddQueue(WorkflowQueue queue)
+    {
+        ArgumentNullException.ThrowIfNull(queue);
+        return AddQueue(queue.Name, queue.Concurrency, queue.WorkerConcurrency);
+    }
+
     internal SqliteWorkflowStoreOptions SqliteOptions()
     {
         var sqlite = new SqliteWorkflowStoreOptions { Path = SqlitePath ?? SqliteWorkflowStoreOptions.DefaultPath };
@@ -146,5 +177,21 @@ public sealed class WorkflowsOptions
         Tenants = Tenants is { Count: > 0 } tenants ? [.. tenants] : null,
         SchemaChanges = SchemaChanges,
         MaxInterruptedAttempts = MaxInterruptedAttempts,
+        // Validated before (WorkflowsOptionsValidation): every entry has a name, a concurrency and a worker limit in range.
+        Queues = [.. Queues.OrderBy(q => q.Key, StringComparer.Ordinal)
+            .Select(q => new WorkflowQueue(q.Key, q.Value.Concurrency ?? 0) { WorkerConcurrency = q.Value.WorkerConcurrency })],
     };
+}
+
+/// <summary>
+/// One queue's settings in <see cref="WorkflowsOptions.Queues"/> (configuration: <c>Workflows:Queues:{name}:Concurrency</c>
+/// and <c>Workflows:Queues:{name}:WorkerConcurrency</c>), as <see cref="WorkflowQueue"/> takes them.
+/// </summary>
+public sealed class WorkflowsQueueOptions
+{
+    /// <summary>See <see cref="WorkflowQueue.Concurrency"/>: at least 1. Required: a queue without it stops the host's start.</summary>
+    public int? Concurrency { get; set; }
+
+    /// <summary>See <see cref="WorkflowQueue.WorkerConcurrency"/>: null for no limit of this worker's own, 0 to only enqueue.</summary>
+    public int? WorkerConcurrency { get; set; }
 }

@@ -49,6 +49,50 @@ internal sealed class WorkflowsOptionsBinding(IServiceProvider services) : IConf
         Read<SchemaChangePolicy>(section, nameof(WorkflowsOptions.SchemaChanges), options, ReadPolicy, v => options.SchemaChanges = v);
         Read<TimeSpan>(section, nameof(WorkflowsOptions.RetainEndedRunsFor), options, ReadTimeSpan, v => options.RetainEndedRunsFor = v);
         Read<TimeSpan>(section, nameof(WorkflowsOptions.RetentionInterval), options, ReadTimeSpan, v => options.RetentionInterval = v);
+        BindQueues(section, options);
+    }
+
+    private static readonly string[] QueueSettings = [nameof(WorkflowsQueueOptions.Concurrency), nameof(WorkflowsQueueOptions.WorkerConcurrency)];
+
+    /// <summary>
+    /// <c>Workflows:Queues:{name}:Concurrency</c> and <c>:WorkerConcurrency</c>, onto the entry of that name (created if
+    /// missing; the code's callback runs after this). A key that is not one of the two, or a queue given as a plain value
+    /// instead of a section, is a binding error naming the key. Names and ranges are checked by validation.
+    /// </summary>
+    private static void BindQueues(IConfiguration section, WorkflowsOptions options)
+    {
+        var queues = section.GetSection(nameof(WorkflowsOptions.Queues));
+        if (queues.Value is { Length: > 0 } list)
+        {
+            options.BindingErrors.Add($"{WorkflowsOptions.SectionName}:{nameof(WorkflowsOptions.Queues)} '{list}' is not a set of queues: declare each as " +
+                $"{WorkflowsOptions.SectionName}:{nameof(WorkflowsOptions.Queues)}:{{name}}:Concurrency.");
+        }
+        foreach (var queue in queues.GetChildren())
+        {
+            var key = $"{nameof(WorkflowsOptions.Queues)}:{queue.Key}";
+            var settings = queue.GetChildren().ToList();
+            if (settings.Count == 0)
+            {
+                if (queue.Value is { Length: > 0 } value)
+                {
+                    options.BindingErrors.Add($"{WorkflowsOptions.SectionName}:{key} '{value}' is not a queue's settings: set " +
+                        $"{WorkflowsOptions.SectionName}:{key}:Concurrency (and optionally :WorkerConcurrency).");
+                }
+                continue;
+            }
+            foreach (var unknown in settings.Where(s => !QueueSettings.Contains(s.Key, StringComparer.OrdinalIgnoreCase)))
+            {
+                options.BindingErrors.Add($"{WorkflowsOptions.SectionName}:{key}:{unknown.Key} is not a queue setting (a queue has " +
+                    $"{string.Join(" and ", QueueSettings)}).");
+            }
+            if (!options.Queues.TryGetValue(queue.Key, out var entry) || entry is null)
+            {
+                entry = new WorkflowsQueueOptions();
+                options.Queues[queue.Key] = entry;
+            }
+            Read<int>(section, $"{key}:{nameof(WorkflowsQueueOptions.Concurrency)}", options, ReadInt, v => entry.Concurrency = v);
+            Read<int>(section, $"{key}:{nameof(WorkflowsQueueOptions.WorkerConcurrency)}", options, ReadInt, v => entry.WorkerConcurrency = v);
+        }
     }
 
     private delegate bool Reader<T>(string text, out T value);

@@ -73,6 +73,7 @@ internal sealed class WorkflowsOptionsValidation : IValidateOptions<WorkflowsOpt
         {
             errors.Add($"{S}:SchemaChanges must be {string.Join(" or ", Enum.GetNames<SchemaChangePolicy>())} (was {(int)options.SchemaChanges}).");
         }
+        ValidateQueues(errors, options);
         if (errors.Count == 0 && options.ConfigureSqlite is not null)
         {
             try
@@ -98,6 +99,45 @@ internal sealed class WorkflowsOptionsValidation : IValidateOptions<WorkflowsOpt
             }
         }
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    /// <summary>Each queue as <see cref="WorkflowQueue"/> requires it, named by its configuration key.</summary>
+    private static void ValidateQueues(List<string> errors, WorkflowsOptions options)
+    {
+        // Configuration keys are case-insensitive and queue names are not: an override spelled in another case (an
+        // environment variable, say) would declare a second queue instead of changing the first.
+        foreach (var same in options.Queues.Keys.GroupBy(k => k, StringComparer.OrdinalIgnoreCase).Where(g => g.Count() > 1))
+        {
+            errors.Add($"{string.Join(" and ", same.Order(StringComparer.Ordinal).Select(n => $"{S}:Queues:{n}"))} name queues that differ only in case: " +
+                "queue names are case-sensitive; spell the queue one way.");
+        }
+        foreach (var (name, queue) in options.Queues.OrderBy(q => q.Key, StringComparer.Ordinal))
+        {
+            var key = $"{S}:Queues:{name}";
+            if (string.IsNullOrWhiteSpace(name) || name.Length > 100 || name.Any(char.IsControl))
+            {
+                errors.Add($"{key}: '{name}' is not a queue name (1 to 100 characters with no control characters).");
+            }
+            if (queue is null)
+            {
+                errors.Add($"{key} has no settings (null): declare it with options.AddQueue(name, concurrency) or set {key}:Concurrency.");
+                continue;
+            }
+            // (Set to something that is not a number: a binding error already says so.)
+            var unreadable = options.BindingErrors.Any(e => e.StartsWith($"{key}:Concurrency '", StringComparison.Ordinal));
+            if (queue.Concurrency is not { } concurrency)
+            {
+                if (!unreadable) errors.Add($"{key}:Concurrency is not set: a queue needs the most of its runs executing at once across all workers (at least 1).");
+            }
+            else if (concurrency < 1)
+            {
+                errors.Add($"{key}:Concurrency must be at least 1 (was {concurrency}).");
+            }
+            if (queue.WorkerConcurrency is { } own && own < 0)
+            {
+                errors.Add($"{key}:WorkerConcurrency cannot be negative (was {own}); 0 makes this worker only enqueue, unset means no limit of its own.");
+            }
+        }
     }
 
     private static void Range(List<string> errors, string key, TimeSpan value, TimeSpan min, TimeSpan max, string range)

@@ -164,4 +164,21 @@ public sealed class HostOptions
     public string Required(string name) => Text(name) ?? throw new ArgumentException($"--{name} is required");
 
     public int Int(string name, int fallback) => Text(name) is { } text ? int.Parse(text, CultureInfo.InvariantCulture) : fallback;
+
+    /// <summary>The queue --queue NAME --queue-limit N [--queue-worker-limit N] declares, or null without --queue.</summary>
+    public WorkflowQueue? Queue()
+    {
+        if (Text("queue") is not { } name)
+        {
+            if (Flag("queue-limit") || Flag("queue-worker-limit"))
+            {
+                throw new ArgumentException("--queue-limit and --queue-worker-limit need --queue NAME");
+            }
+            return null;
+        }
+        return new WorkflowQueue(name, int.Parse(Required("queue-limit"), CultureInfo.InvariantCulture))
+        {
+            WorkerConcurrency = Text("queue-worker-limit") is { } own ? int.Parse(own, CultureInfo.InvariantCulture) : null,
+        };
+    }
 }

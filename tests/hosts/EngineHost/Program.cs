@@ -25,7 +25,11 @@ using EngineHost;
 //           --workflow work|ten|sleep|parent  which workflow --start starts (default work); ten: cluster-ten (ten steps);
 //                                --sleep-ms N for the sleep workflow;
 //                                parent: cluster-parent, which runs a cluster-child (step c1) and then its step p1
-//           --start N [--start-from K]  start runs with Index K..K+N-1 (idempotency key run-<index>)
+//           --start N [--start-from K]  start runs with Index K..K+N-1 (idempotency key run-<index>); on the queue
+//                                --queue names, if any, with --priority P (default 0)
+//           --queue NAME --queue-limit N [--queue-worker-limit N]  the engine serves queue NAME: at most N of its runs
+//                                executing across all engines (Concurrency), at most the worker limit in this one
+//                                (WorkerConcurrency; 0: this engine only enqueues)
 //           --resume             ResumeUnfinishedAsync() at start
 //           --until-all-done     exit once the journal holds no unfinished run (else: once the started runs end)
 //           --hang-mod M         in run Index i, the body of step s<(i % M) + 1> blocks forever
@@ -39,7 +43,8 @@ using EngineHost;
 //           --trace              OpenTelemetry with the in-memory exporter: runs are started under a caller span
 //                                ("TRACE-CALLER <trace id>"); before DONE every exported span of the Workflows source is
 //                                printed ("SPAN <name> <trace id> replayed=<n> status=<s>")
-//   create  --count N [--start-from K] [--workflow work|ten]: create Pending runs in the journal, no engine
+//   create  --count N [--start-from K] [--workflow work|ten] [--queue NAME [--priority P]]: create Pending runs in the
+//           journal (on queue NAME if given), no engine
 //   lock    --db F --hold-ms N: hold BEGIN EXCLUSIVE on the file for N ms ("LOCKED", then "UNLOCKED")
 if (args.Length == 0)
 {
@@ -123,6 +128,7 @@ static async Task<int> WorkAsync(HostOptions options)
         LeaseDuration = TimeSpan.FromMilliseconds(options.Int("lease-ms", 2000)),
         PollInterval = TimeSpan.FromMilliseconds(options.Int("poll-ms", 100)),
         MaxConcurrentRuns = options.Int("max-concurrent", 64),
+        Queues = options.Queue() is { } queue ? [queue] : [],
         OnBackgroundError = e => Output.Line($"BACKGROUND {e.GetType().Name}: {e.Message}{Origin(e)}"),
     });
     var exported = new List<Activity>();
@@ -134,7 +140,8 @@ static async Task<int> WorkAsync(HostOptions options)
     {
         engine.Register(work).Register(ten).Register(sleep).Register(child).Register(parent);
         await engine.InitializeAsync();
-        Output.Line($"READY pid={Environment.ProcessId} worker={engine.WorkerId} journal={journal.Description}");
+        var queueName = options.Text("queue");
+        Output.Line($"READY pid={Environment.ProcessId} worker={engine.WorkerId} journal={journal.Description} queue={queueName ?? "(none)"}");
 
         var handles = new List<WorkflowRun>();
         if (options.Flag("resume"))
@@ -151,7 +158,7 @@ static async Task<int> WorkAsync(HostOptions options)
         }
         for (var i = from; i < from + options.Int("start", 0); i++)
         {
-            var start = new StartOptions { IdempotencyKey = $"run-{i}" };
+            var start = new StartOptions { IdempotencyKey = $"run-{i}", Queue = queueName, Priority = options.Int("priority", 0) };
             handles.Add(workflow switch
             {
                 "work" => await engine.StartAsync(work, new WorkInput(i), start),
@@ -262,6 +269,8 @@ static async Task<int> CreateAsync(HostOptions options)
             Workflow = definition.Name,
             SchemaVersion = definition.SchemaVersion,
             Status = RunStatus.Pending,
+            Queue = options.Text("queue"),
+            Priority = options.Int("priority", 0),
             Input = input.Serialize(new WorkInput(i)),
             IdempotencyKey = $"run-{i}",
             CreatedAt = now,
