@@ -92,7 +92,7 @@ public abstract class ServedTenantTests : ExecutionTestBase
         var theirs = await PendingRunAsync("tenant-b", "theirs");
         var seenByA = new System.Collections.Concurrent.ConcurrentBag<Guid>();
         var engineA = await EngineAsync(definitions: [ForkableWorkflow.Definition], workerId: "engine-a", tenants: ["tenant-a"],
-            onJournalCommitted: c => seenByA.Add(c.Run.Id));
+            onJournalCommitted: c => seenByA.Add(c.RunId));
 
         var handles = await engineA.ResumeUnfinishedAsync();
         Assert.Equal([ours.Id], handles.Select(h => h.RunId));
