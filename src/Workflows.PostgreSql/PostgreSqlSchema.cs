@@ -188,6 +188,53 @@ internal static class PostgreSqlSchema
             ALTER TABLE workflow_runs ADD COLUMN priority integer NOT NULL DEFAULT 0;
             CREATE INDEX ix_workflow_runs_queue ON workflow_runs (queue_name, status, priority, id) WHERE queue_name IS NOT NULL;
             """),
+        // The claim history, as SQLite's migration 7 keeps it: a trigger on the run's owner and lease, the database's clock
+        // (UTC ticks, offset 0); the function's search_path is the schema's, whoever's session fires it.
+        new(3, "claim history", """
+            CREATE TABLE workflow_claims (
+                run_id                  uuid     NOT NULL REFERENCES workflow_runs (id) ON DELETE CASCADE,
+                tenant_id               text     COLLATE "C" NOT NULL,
+                number                  integer  NOT NULL,
+                owner                   text     COLLATE "C" NOT NULL,
+                claimed_at              bigint   NOT NULL,
+                claimed_at_offset       smallint NOT NULL CHECK (claimed_at_offset BETWEEN -840 AND 840),
+                lease_expires_at        bigint   NULL,
+                lease_expires_at_offset smallint NULL CHECK (lease_expires_at_offset BETWEEN -840 AND 840),
+                ended_at                bigint   NULL,
+                ended_at_offset         smallint NULL CHECK (ended_at_offset BETWEEN -840 AND 840),
+                ended                   text     COLLATE "C" NULL CHECK (ended IN ('Released', 'TakenOver')),
+                PRIMARY KEY (run_id, number)
+            );
+            CREATE FUNCTION workflow_claims_track() RETURNS trigger
+            LANGUAGE plpgsql SET search_path FROM CURRENT AS $fn$
+            DECLARE
+                now_ticks bigint := (extract(epoch FROM clock_timestamp()) * 10000000)::bigint + 621355968000000000;
+            BEGIN
+                IF TG_OP = 'INSERT' OR OLD.owner IS DISTINCT FROM NEW.owner THEN
+                    IF TG_OP = 'UPDATE' AND OLD.owner IS NOT NULL THEN
+                        UPDATE workflow_claims SET ended_at = now_ticks, ended_at_offset = 0,
+                            ended = CASE WHEN NEW.owner IS NULL THEN 'Released' ELSE 'TakenOver' END
+                        WHERE run_id = NEW.id AND ended_at IS NULL;
+                    END IF;
+                    IF NEW.owner IS NOT NULL THEN
+                        INSERT INTO workflow_claims (run_id, tenant_id, number, owner, claimed_at, claimed_at_offset, lease_expires_at, lease_expires_at_offset)
+                        SELECT NEW.id, NEW.tenant_id, COALESCE(MAX(number), 0) + 1, NEW.owner, now_ticks, 0, NEW.lease_expires_at, NEW.lease_expires_at_offset
+                        FROM workflow_claims WHERE run_id = NEW.id;
+                    END IF;
+                ELSIF NEW.owner IS NOT NULL AND OLD.lease_expires_at IS DISTINCT FROM NEW.lease_expires_at THEN
+                    UPDATE workflow_claims SET lease_expires_at = NEW.lease_expires_at, lease_expires_at_offset = NEW.lease_expires_at_offset
+                    WHERE run_id = NEW.id AND ended_at IS NULL;
+                END IF;
+                RETURN NULL;
+            END
+            $fn$;
+            INSERT INTO workflow_claims (run_id, tenant_id, number, owner, claimed_at, claimed_at_offset, lease_expires_at, lease_expires_at_offset)
+                SELECT id, tenant_id, 1, owner, (extract(epoch FROM clock_timestamp()) * 10000000)::bigint + 621355968000000000, 0,
+                       lease_expires_at, lease_expires_at_offset
+                FROM workflow_runs WHERE owner IS NOT NULL;
+            CREATE TRIGGER workflow_claims_track AFTER INSERT OR UPDATE OF owner, lease_expires_at ON workflow_runs
+                FOR EACH ROW EXECUTE FUNCTION workflow_claims_track();
+            """),
     ];
 
     /// <summary>The newest schema version this package knows.</summary>

@@ -37,6 +37,22 @@ public sealed partial class PostgreSqlWorkflowStore
     }
 
     /// <inheritdoc />
+    public ValueTask<IReadOnlyList<ClaimRecord>> GetClaimsAsync(string tenantId, Guid runId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(tenantId);
+        return UseAsync<IReadOnlyList<ClaimRecord>>(async (connection, ct) =>
+        {
+            await using var command = Command(connection, null, Sql.ClaimsOfRun);
+            D.Bind(command, "run_id", SqlValueKind.Id, runId);
+            D.Bind(command, "tenant_id", SqlValueKind.Text, tenantId);
+            var claims = new List<ClaimRecord>();
+            await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            while (await reader.ReadAsync(ct).ConfigureAwait(false)) claims.Add(ReadClaim(D, reader));
+            return claims;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
     public async ValueTask<IReadOnlyList<RunRecord>> ListRunsAsync(RunQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);

@@ -131,6 +131,43 @@ internal static class SqliteSchema
             ALTER TABLE workflow_runs ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
             CREATE INDEX ix_workflow_runs_queue ON workflow_runs (queue_name, status, priority, id) WHERE queue_name IS NOT NULL;
             """),
+        // The claim history, kept by triggers on the run's owner and lease, so that no claim, release or takeover can miss it;
+        // its times are the database's clock, in the round-trip format the store reads. Runs claimed at the migration start
+        // their history then.
+        new(7, "claim history", """
+            CREATE TABLE workflow_claims (
+                run_id           TEXT    NOT NULL REFERENCES workflow_runs (id) ON DELETE CASCADE,
+                tenant_id        TEXT    NOT NULL,
+                number           INTEGER NOT NULL,
+                owner            TEXT    NOT NULL,
+                claimed_at       TEXT    NOT NULL,
+                lease_expires_at TEXT    NULL,
+                ended_at         TEXT    NULL,
+                ended            TEXT    NULL CHECK (ended IN ('Released', 'TakenOver')),
+                PRIMARY KEY (run_id, number)
+            );
+            INSERT INTO workflow_claims (run_id, tenant_id, number, owner, claimed_at, lease_expires_at)
+                SELECT id, tenant_id, 1, owner, strftime('%Y-%m-%dT%H:%M:%f', 'now') || '0000+00:00', lease_expires_at FROM workflow_runs WHERE owner IS NOT NULL;
+            CREATE TRIGGER workflow_claims_on_create AFTER INSERT ON workflow_runs WHEN NEW.owner IS NOT NULL
+            BEGIN
+                INSERT INTO workflow_claims (run_id, tenant_id, number, owner, claimed_at, lease_expires_at)
+                VALUES (NEW.id, NEW.tenant_id, 1, NEW.owner, strftime('%Y-%m-%dT%H:%M:%f', 'now') || '0000+00:00', NEW.lease_expires_at);
+            END;
+            CREATE TRIGGER workflow_claims_on_owner AFTER UPDATE OF owner ON workflow_runs WHEN OLD.owner IS NOT NEW.owner
+            BEGIN
+                UPDATE workflow_claims SET ended_at = strftime('%Y-%m-%dT%H:%M:%f', 'now') || '0000+00:00', ended = CASE WHEN NEW.owner IS NULL THEN 'Released' ELSE 'TakenOver' END
+                WHERE run_id = NEW.id AND ended_at IS NULL;
+                INSERT INTO workflow_claims (run_id, tenant_id, number, owner, claimed_at, lease_expires_at)
+                SELECT NEW.id, NEW.tenant_id, COALESCE((SELECT MAX(number) FROM workflow_claims WHERE run_id = NEW.id), 0) + 1,
+                       NEW.owner, strftime('%Y-%m-%dT%H:%M:%f', 'now') || '0000+00:00', NEW.lease_expires_at
+                WHERE NEW.owner IS NOT NULL;
+            END;
+            CREATE TRIGGER workflow_claims_on_lease AFTER UPDATE OF lease_expires_at ON workflow_runs
+            WHEN NEW.owner IS NOT NULL AND OLD.owner IS NEW.owner AND OLD.lease_expires_at IS NOT NEW.lease_expires_at
+            BEGIN
+                UPDATE workflow_claims SET lease_expires_at = NEW.lease_expires_at WHERE run_id = NEW.id AND ended_at IS NULL;
+            END;
+            """),
     ];
 
     /// <summary>

@@ -45,6 +45,23 @@ public sealed partial class SqliteWorkflowStore
     }
 
     /// <inheritdoc />
+    public ValueTask<IReadOnlyList<ClaimRecord>> GetClaimsAsync(string tenantId, Guid runId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(tenantId);
+        return UseConnectionAsync<IReadOnlyList<ClaimRecord>>(connection =>
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = Sql.ClaimsOfRun;
+            D.Bind(command, "run_id", SqlValueKind.Id, runId);
+            D.Bind(command, "tenant_id", SqlValueKind.Text, tenantId);
+            var claims = new List<ClaimRecord>();
+            using var reader = command.ExecuteReader();
+            while (reader.Read()) claims.Add(ReadClaim(D, reader));
+            return claims;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
     public async ValueTask<IReadOnlyList<RunRecord>> ListRunsAsync(RunQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);

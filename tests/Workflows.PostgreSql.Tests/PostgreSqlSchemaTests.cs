@@ -7,11 +7,11 @@ namespace Workflows.PostgreSql.Tests;
 public sealed class PostgreSqlSchemaTests : PostgresTestDatabase
 {
     private static readonly string[] Tables =
-        ["workflow_events", "workflow_migrations", "workflow_runs", "workflow_schemas", "workflow_snapshots", "workflow_steps"];
+        ["workflow_claims", "workflow_events", "workflow_migrations", "workflow_runs", "workflow_schemas", "workflow_snapshots", "workflow_steps"];
 
     private static readonly HashSet<string> UuidColumns =
         ["workflow_runs.id", "workflow_runs.parent_run_id", "workflow_runs.forked_from_run_id", "workflow_steps.id",
-         "workflow_steps.run_id", "workflow_events.id", "workflow_events.run_id", "workflow_snapshots.run_id"];
+         "workflow_steps.run_id", "workflow_events.id", "workflow_events.run_id", "workflow_snapshots.run_id", "workflow_claims.run_id"];
 
     [Fact]
     public async Task A_new_database_is_migrated_to_the_sqlite_data_model_in_postgresql_types()
@@ -100,7 +100,7 @@ public sealed class PostgreSqlSchemaTests : PostgresTestDatabase
             JOIN information_schema.referential_constraints rc ON rc.constraint_schema = tc.constraint_schema AND rc.constraint_name = tc.constraint_name
             WHERE tc.constraint_schema = $1 AND tc.constraint_type = 'FOREIGN KEY' ORDER BY tc.table_name
             """, Schema)).Select(r => $"{r[0]}.{r[1]} {r[2]}");
-        Assert.Equal(["workflow_events.run_id CASCADE", "workflow_snapshots.run_id CASCADE", "workflow_steps.run_id CASCADE"], foreignKeys);
+        Assert.Equal(["workflow_claims.run_id CASCADE", "workflow_events.run_id CASCADE", "workflow_snapshots.run_id CASCADE", "workflow_steps.run_id CASCADE"], foreignKeys);
     }
 
     [Fact]

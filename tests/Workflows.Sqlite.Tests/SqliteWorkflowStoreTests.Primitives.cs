@@ -24,6 +24,42 @@ public sealed partial class SqliteWorkflowStoreTests
     }
 
     [Fact]
+    public async Task A_version_6_database_gets_a_claim_history_that_starts_with_the_claims_held_at_the_migration()
+    {
+        var path = Path.Combine(_directory, "version-6.db");
+        var held = Guid.CreateVersion7();
+        var free = Guid.CreateVersion7();
+        using (var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString()))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            var migrations = string.Concat(SqliteSchema.Migrations.Skip(1).Take(5).Select(m => m.Sql + $"""
+                INSERT INTO workflow_migrations (version, name, applied_at) VALUES ({m.Version}, '{m.Name.Replace("'", "''", StringComparison.Ordinal)}', '2025-01-02T03:04:05.0000000+00:00');
+                """));
+            command.CommandText = Version1Schema + migrations + $"""
+                INSERT INTO workflow_runs (id, tenant_id, workflow, schema_version, status, created_at, updated_at, owner, lease_expires_at)
+                VALUES ('{held:D}', '{Tenant}', 'orders', 'schema-1', 'Running', '2025-01-01T00:00:00.0000000+00:00', '2025-01-01T00:00:00.0000000+00:00',
+                    'engine-a', '2999-01-01T00:00:00.0000000+00:00');
+                INSERT INTO workflow_runs (id, tenant_id, workflow, schema_version, status, created_at, updated_at)
+                VALUES ('{free:D}', '{Tenant}', 'orders', 'schema-1', 'Pending', '2025-01-01T00:00:00.0000000+00:00', '2025-01-01T00:00:00.0000000+00:00');
+                """;
+            command.ExecuteNonQuery();
+        }
+
+        await using var store = OpenAnother(path);
+        await store.InitializeAsync();
+
+        var claim = Assert.Single(await store.GetClaimsAsync(Tenant, held));
+        Assert.Equal((1, "engine-a", (ClaimEnd?)null), (claim.Number, claim.Owner, claim.End));
+        Assert.Equal(new DateTimeOffset(2999, 1, 1, 0, 0, 0, TimeSpan.Zero), claim.LeaseExpiresAt);
+        Assert.Empty(await store.GetClaimsAsync(Tenant, free));
+
+        // From then on the triggers keep it: the release ends the claim the migration opened.
+        await store.CommitAsync([JournalWrite.RequireClaim(held, Tenant, "engine-a"), JournalWrite.ReleaseClaim(held, Tenant, "engine-a")]);
+        Assert.Equal(ClaimEnd.Released, Assert.Single(await store.GetClaimsAsync(Tenant, held)).End);
+    }
+
+    [Fact]
     public async Task A_version_3_database_is_migrated_to_version_4_and_its_rows_live_under_the_new_contract()
     {
         var path = Path.Combine(_directory, "version-3.db");
@@ -61,7 +97,7 @@ public sealed partial class SqliteWorkflowStoreTests
             foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value);
             return command.ExecuteScalar();
         }
-        Assert.Equal(6L, ScalarOf("SELECT max(version) FROM workflow_migrations", [])); // 4, then 5 (trace context), 6 (queues)
+        Assert.Equal(7L, ScalarOf("SELECT max(version) FROM workflow_migrations", [])); // 4, then 5 (trace context), 6 (queues), 7 (claim history)
         Assert.Equal(1L, ScalarOf("SELECT count(*) FROM workflow_migrations WHERE version = 4", []));
         Assert.Equal("2025-01-02T03:04:05.0000000+00:00", ScalarOf("SELECT applied_at FROM workflow_migrations WHERE version = 3", [])); // not re-applied
         AssertExecutionCoreSchema(ScalarOf);

@@ -206,7 +206,7 @@ public sealed partial class SqliteWorkflowStoreTests : WorkflowStoreContractTest
     [Fact]
     public void The_schema_has_its_tables_and_indexes()
     {
-        foreach (var table in new[] { "workflow_migrations", "workflow_runs", "workflow_steps", "workflow_events", "workflow_snapshots" })
+        foreach (var table in new[] { "workflow_migrations", "workflow_runs", "workflow_steps", "workflow_events", "workflow_snapshots", "workflow_claims" })
         {
             Assert.Equal(1L, Scalar("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = $name", ("$name", table)));
         }
@@ -214,7 +214,7 @@ public sealed partial class SqliteWorkflowStoreTests : WorkflowStoreContractTest
         Assert.Contains("UNIQUE", idempotency);
         Assert.Contains("idempotency_key IS NOT NULL", idempotency);
         Assert.Equal(1L, Scalar("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'ix_workflow_runs_status'"));
-        foreach (var table in new[] { "workflow_steps", "workflow_events", "workflow_snapshots" })
+        foreach (var table in new[] { "workflow_steps", "workflow_events", "workflow_snapshots", "workflow_claims" })
         {
             Assert.Equal("CASCADE", Scalar($"SELECT on_delete FROM pragma_foreign_key_list('{table}') WHERE \"table\" = 'workflow_runs'"));
             Assert.Equal(1L, Scalar($"SELECT count(*) FROM pragma_table_info('{table}') WHERE name = 'tenant_id'"));

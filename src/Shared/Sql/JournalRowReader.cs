@@ -124,6 +124,14 @@ internal struct JournalRowReader
             : throw Corrupt(o, $"holds '{Cut(text)}', which is not a {typeof(TEnum).Name}");
     }
 
+    internal TEnum? NullableEnum<TEnum>() where TEnum : struct, Enum
+    {
+        var o = _ordinal;
+        return Text() is not { } text ? null
+            : SqlDialect.EnumNames<TEnum>.FromName.TryGetValue(text, out var value) ? value
+            : throw Corrupt(o, $"holds '{Cut(text)}', which is not a {typeof(TEnum).Name}");
+    }
+
     internal ErrorInfo? Error()
     {
         var o = _ordinal;

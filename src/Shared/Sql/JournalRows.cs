@@ -16,6 +16,7 @@ internal static class JournalRows
     internal const string StepsTable = "workflow_steps";
     internal const string EventsTable = "workflow_events";
     internal const string SchemasTable = "workflow_schemas";
+    internal const string ClaimsTable = "workflow_claims";
 
     internal static readonly JournalColumn[] RunColumns =
     [
@@ -41,6 +42,13 @@ internal static class JournalRows
     [
         new("id", K.Id), new("run_id", K.Id), new("tenant_id", K.Text), new("name", K.Text), new("payload", K.Text), new("idempotency_key", K.Text),
         new("created_at", K.Timestamp), new("consumed_at", K.Timestamp), new("consumed_by_sequence", K.Int32),
+    ];
+
+    /// <summary>The claim history's columns, written by the databases' triggers (migrations), only read by the stores.</summary>
+    internal static readonly JournalColumn[] ClaimColumns =
+    [
+        new("run_id", K.Id), new("tenant_id", K.Text), new("number", K.Int32), new("owner", K.Text), new("claimed_at", K.Instant),
+        new("lease_expires_at", K.Instant), new("ended_at", K.Instant), new("ended", K.Text),
     ];
 
     /// <summary>What a run update never writes: the record's identity, what it was created as, and what only claims, cancel requests and wake-ups change.</summary>
@@ -242,6 +250,22 @@ internal static class JournalRows
             CreatedAt = row.Timestamp(),
             ConsumedAt = row.NullableTimestamp(),
             ConsumedBySequence = row.NullableInt32(),
+        };
+    }
+
+    internal static ClaimRecord ReadClaim(SqlDialect dialect, DbDataReader reader)
+    {
+        var row = new JournalRowReader(reader, dialect, ClaimsTable);
+        return new ClaimRecord
+        {
+            RunId = row.Id(),
+            TenantId = row.RequiredText(),
+            Number = row.Int32(),
+            Owner = row.RequiredText(),
+            ClaimedAt = row.Timestamp(),
+            LeaseExpiresAt = row.NullableTimestamp(),
+            EndedAt = row.NullableTimestamp(),
+            End = row.NullableEnum<ClaimEnd>(),
         };
     }
 

@@ -54,6 +54,7 @@ internal sealed class JournalStatements
         RunOfTenant = $"SELECT {RunList} FROM {RunsTable} WHERE id = @id AND tenant_id = @tenant_id";
         RunByKey = $"SELECT {RunList} FROM {RunsTable} WHERE tenant_id = @tenant_id AND workflow = @workflow AND idempotency_key = @key";
         StepsOfRun = $"SELECT {StepList} FROM {StepsTable} WHERE run_id = @run_id AND tenant_id = @tenant_id ORDER BY sequence";
+        ClaimsOfRun = $"SELECT {List(dialect, ClaimColumns)} FROM {ClaimsTable} WHERE run_id = @run_id AND tenant_id = @tenant_id ORDER BY number";
 
         ClaimSet = $"""
             status = 'Running', owner = @owner, {Assign("lease_expires_at", "lease")}, {AssignIfNull("started_at", "now")},
@@ -123,6 +124,7 @@ internal sealed class JournalStatements
     internal string RunOfTenant { get; }
     internal string RunByKey { get; }
     internal string StepsOfRun { get; }
+    internal string ClaimsOfRun { get; }
 
     /// <summary>A run update to <paramref name="target"/>: applies only from one of its legal sources.</summary>
     internal string UpdateRun(RunStatus target) => _updateRun[(int)target];

@@ -35,6 +35,9 @@ public abstract class DelegatingWorkflowStore : IWorkflowStore, IReadyRunNotific
     public virtual ValueTask<IReadOnlyList<StepRecord>> GetStepsAsync(string tenantId, Guid runId, CancellationToken cancellationToken = default) =>
         Inner.GetStepsAsync(tenantId, runId, cancellationToken);
 
+    public virtual ValueTask<IReadOnlyList<ClaimRecord>> GetClaimsAsync(string tenantId, Guid runId, CancellationToken cancellationToken = default) =>
+        Inner.GetClaimsAsync(tenantId, runId, cancellationToken);
+
     public virtual ValueTask<IReadOnlyList<RunRecord>> ListRunsAsync(RunQuery query, CancellationToken cancellationToken = default) =>
         Inner.ListRunsAsync(query, cancellationToken);
 

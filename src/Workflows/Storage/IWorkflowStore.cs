@@ -37,6 +37,12 @@ public interface IWorkflowStore : IAsyncDisposable
     /// <summary>Reads a run's steps in sequence order.</summary>
     ValueTask<IReadOnlyList<StepRecord>> GetStepsAsync(string tenantId, Guid runId, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// The run's claim history (<see cref="ClaimRecord"/>), oldest first: empty when the tenant has no such run. The store
+    /// keeps it as claims, renewals, releases and takeovers change the run's owner and lease, and deletes it with the run.
+    /// </summary>
+    ValueTask<IReadOnlyList<ClaimRecord>> GetClaimsAsync(string tenantId, Guid runId, CancellationToken cancellationToken = default);
+
     /// <summary>Lists runs matching the query in id order (creation order for UUIDv7 ids), after <see cref="RunQuery.AfterId"/>.</summary>
     ValueTask<IReadOnlyList<RunRecord>> ListRunsAsync(RunQuery query, CancellationToken cancellationToken = default);
 

@@ -10,6 +10,7 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
 {
     private readonly Lock _gate = new();
     private readonly Dictionary<Guid, RunRecord> _runs = [];
+    private readonly Dictionary<Guid, List<ClaimRecord>> _claims = [];
     private readonly Dictionary<Guid, SortedList<int, StepRecord>> _steps = [];
     private readonly Dictionary<Guid, (Guid RunId, int Sequence)> _stepIds = [];
     private readonly Dictionary<(string, string), SchemaRecord> _schemas = [];
@@ -55,7 +56,7 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
                 }
                 journal[step.Sequence] = step;
             }
-            _runs[run.Id] = run;
+            Put(run);
             _steps[run.Id] = journal;
             foreach (var step in journal.Values)
             {
@@ -132,6 +133,7 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
             foreach (var id in doomed)
             {
                 _runs.Remove(id);
+                _claims.Remove(id);
                 if (_steps.Remove(id, out var steps))
                 {
                     foreach (var step in steps.Values) _stepIds.Remove(step.Id);
@@ -145,6 +147,50 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
     }
 
     /// <summary>In memory, nothing is on disk: every durability is the same.</summary>
+    /// <summary>
+    /// Stores a run's new record, and keeps its claim history as the database stores keep theirs: a new owner opens a claim
+    /// (ending the previous owner's, taken over), no owner ends the open one (released), a new lease of the same owner is
+    /// the open claim's lease. Under the gate.
+    /// </summary>
+    private void Put(RunRecord run)
+    {
+        var before = _runs.TryGetValue(run.Id, out var stored) ? stored : null;
+        _runs[run.Id] = run;
+        if (before?.Owner == run.Owner)
+        {
+            if (run.Owner is not null && before!.LeaseExpiresAt != run.LeaseExpiresAt && _claims.TryGetValue(run.Id, out var open) && open[^1].EndedAt is null)
+            {
+                open[^1] = open[^1] with { LeaseExpiresAt = run.LeaseExpiresAt };
+            }
+            return;
+        }
+        var now = DateTimeOffset.UtcNow;
+        var claims = _claims.TryGetValue(run.Id, out var list) ? list : _claims[run.Id] = [];
+        if (before?.Owner is not null && claims.Count > 0 && claims[^1].EndedAt is null)
+        {
+            claims[^1] = claims[^1] with { EndedAt = now, End = run.Owner is null ? ClaimEnd.Released : ClaimEnd.TakenOver };
+        }
+        if (run.Owner is { } owner)
+        {
+            claims.Add(new ClaimRecord
+            {
+                RunId = run.Id, TenantId = run.TenantId, Number = claims.Count + 1, Owner = owner, ClaimedAt = now, LeaseExpiresAt = run.LeaseExpiresAt,
+            });
+        }
+    }
+
+    public ValueTask<IReadOnlyList<ClaimRecord>> GetClaimsAsync(string tenantId, Guid runId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(tenantId);
+        lock (_gate)
+        {
+            IReadOnlyList<ClaimRecord> claims = _runs.TryGetValue(runId, out var run) && run.TenantId == tenantId && _claims.TryGetValue(runId, out var list)
+                ? [.. list]
+                : [];
+            return ValueTask.FromResult(claims);
+        }
+    }
+
     public ValueTask CommitAsync(IReadOnlyList<JournalWrite> writes, CommitDurability durability, CancellationToken cancellationToken = default) =>
         durability is CommitDurability.Flushed or CommitDurability.Buffered
             ? CommitAsync(writes, cancellationToken)
@@ -254,7 +300,7 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
             }
             foreach (var run in pendingRuns.Values)
             {
-                _runs[run.Id] = run;
+                Put(run);
             }
             foreach (var step in pendingSteps.Values)
             {
@@ -279,7 +325,7 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
                 return ValueTask.FromResult<RunRecord?>(null);
             }
             var claimed = RunReadiness.Claimed(run, claim.Owner, claim.Now, claim.LeaseExpiresAt);
-            _runs[run.Id] = claimed;
+            Put(claimed);
             return ValueTask.FromResult<RunRecord?>(claimed);
         }
     }
@@ -305,7 +351,7 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
             foreach (var run in ready)
             {
                 var taken = RunReadiness.Claimed(run, claim.Owner, claim.Now, claim.LeaseExpiresAt);
-                _runs[run.Id] = taken;
+                Put(taken);
                 claimed.Add(taken);
             }
             return ValueTask.FromResult<IReadOnlyList<RunRecord>>(claimed);
@@ -328,7 +374,7 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
                 var held = run.Owner == renewal.Owner;
                 if (held)
                 {
-                    _runs[id] = run = run with { LeaseExpiresAt = renewal.LeaseExpiresAt };
+                    Put(run = run with { LeaseExpiresAt = renewal.LeaseExpiresAt });
                 }
                 states.Add(new ClaimState(id, held, run.Owner, run.CancelRequestedAt, run.CancelReason));
             }
@@ -370,10 +416,10 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
             }
             if (RunCancellation.IsHeld(run, request.Now))
             {
-                _runs[run.Id] = run = run with { CancelRequestedAt = request.Now, CancelReason = request.Reason };
+                Put(run = run with { CancelRequestedAt = request.Now, CancelReason = request.Reason });
                 return ValueTask.FromResult(new CancelResult(CancelOutcome.Requested, run));
             }
-            _runs[run.Id] = run = RunCancellation.Cancelled(run, request);
+            Put(run = RunCancellation.Cancelled(run, request));
             var steps = _steps[run.Id];
             foreach (var step in steps.Values.Where(s => !StatusTransitions.IsFinal(s.Status)).ToList())
             {
@@ -426,7 +472,7 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
             }
             _eventIndex[ev.Id] = _events.Count;
             _events.Add(ev);
-            _runs[run.Id] = run with { WakeRequestedAt = ev.CreatedAt };
+            Put(run with { WakeRequestedAt = ev.CreatedAt });
             return ValueTask.FromResult(new SendEventResult(SendEventOutcome.Delivered, ev, run.Status));
         }
     }
