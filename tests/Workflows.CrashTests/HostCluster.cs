@@ -185,7 +185,7 @@ internal sealed class HostCluster : IAsyncDisposable
             var page = await store.ListRunsAsync(new RunQuery { AfterId = after, Limit = RunQuery.MaxLimit });
             foreach (var run in page)
             {
-                result.Add(new JournalRun(run, await store.GetStepsAsync(run.TenantId, run.Id)));
+                result.Add(new JournalRun(run, await store.GetStepsAsync(run.TenantId, run.Id), await store.GetClaimsAsync(run.TenantId, run.Id)));
             }
             if (page.Count < RunQuery.MaxLimit) break;
             after = page[^1].Id;
@@ -415,10 +415,12 @@ internal sealed class HostCluster : IAsyncDisposable
     }
 }
 
-/// <summary>A run of the journal with its steps.</summary>
-internal sealed record JournalRun(RunRecord Run, IReadOnlyList<StepRecord> Steps)
+/// <summary>A run of the journal with its steps and its claim history.</summary>
+internal sealed record JournalRun(RunRecord Run, IReadOnlyList<StepRecord> Steps, IReadOnlyList<ClaimRecord> Claims)
 {
     public string Key => Run.IdempotencyKey ?? Run.Id.ToString();
+
+    public void Deconstruct(out RunRecord run, out IReadOnlyList<StepRecord> steps) => (run, steps) = (Run, Steps);
 
     public StepRecord Step(string name) => Assert.Single(Steps, s => s.Name == name);
 }

@@ -79,6 +79,15 @@ public sealed class QueueProcessTests(ITestOutputHelper output)
         Assert.All(held, id => Assert.Contains(ledger, e => e.Kind == "finish" && e.RunId == id && alive.Any(c => c.Pid == e.Pid)));
 
         var overlap = QueueOverlap.Max(journal);
+        // The claim history says it exactly: at no instant did more than the limit of claims hold runs of the queue (a
+        // claim of the killed worker holds until its lease, then is taken over), and some instant had the limit.
+        var claims = ClaimOverlap.Max(journal);
+        output.WriteLine($"claim history: {journal.Sum(r => r.Claims.Count)} claims, at most {claims.Count} holding at once (at {claims.At:O})");
+        Assert.True(claims.Count <= Limit, $"{claims.Count} claims held runs of queue '{Queue}' at {claims.At:O}: {claims.Describe()}");
+        Assert.True(claims.Count == Limit, $"the claim history never had {Limit} runs held at once (at most {claims.Count})");
+        Assert.All(held, id => Assert.Contains(journal.Single(r => r.Run.Id == id).Claims,
+            c => c.Owner == workers[victim] && c.End == ClaimEnd.TakenOver)); // the killed worker's claims lapsed and were taken over
+        Assert.All(journal, r => Assert.All(r.Claims, c => Assert.NotNull(c.End))); // every claim ended: nothing is held any more
         output.WriteLine($"{Runs} runs on '{Queue}' (limit {Limit}); at most {overlap.Count} executing at once (first at {overlap.At:O}); " +
                          $"{workers[victim]} killed after {finishedBeforeKill} runs finished, holding {held.Count}; {reruns.Count} bodies ran again; " +
                          $"claims lost by live engines: {lost.Count}");
@@ -123,6 +132,10 @@ public sealed class QueueProcessTests(ITestOutputHelper output)
         Assert.All(byWorker, g => Assert.True(QueueOverlap.Max([.. g]).Count == 1,
             $"pid {g.Key} executed {QueueOverlap.Max([.. g]).Count} of the queue's runs at once: {QueueOverlap.Max([.. g]).Describe()}"));
         Assert.InRange(overall.Count, 2, 3); // the workers shared the queue's room, within its concurrency
+        // The same from the claim history: per owner at most one claim held at once, in all at most three.
+        var claimsByOwner = journal.SelectMany(r => r.Claims).GroupBy(c => c.Owner).ToList();
+        Assert.All(claimsByOwner, g => Assert.Equal(1, ClaimOverlap.Max([.. g]).Count));
+        Assert.InRange(ClaimOverlap.Max(journal).Count, 2, 3);
     }
 
     [Fact]
@@ -148,6 +161,8 @@ public sealed class QueueProcessTests(ITestOutputHelper output)
         var overlap = QueueOverlap.Max(journal);
         output.WriteLine($"{count} runs on no queue: at most {overlap.Count} executing at once");
         Assert.True(overlap.Count > Limit, $"without the queue, at most {overlap.Count} runs overlapped: the check could not fail. {overlap.Describe()}");
+        var claims = ClaimOverlap.Max(journal);
+        Assert.True(claims.Count > Limit, $"without the queue, at most {claims.Count} claims were held at once: the claim check could not fail");
     }
 }
 
@@ -186,4 +201,37 @@ internal sealed record QueueOverlap(int Count, DateTimeOffset At, IReadOnlyList<
 
     /// <summary>The spans that contain the instant of the largest overlap.</summary>
     public string Describe() => string.Join("; ", Spans.Where(s => s.From <= At && At < s.To).Select(s => $"{s.RunId} {s.From:HH:mm:ss.fff}-{s.To:HH:mm:ss.fff}"));
+}
+
+/// <summary>
+/// How many claims held runs at once, from the journal's claim history: each claim holds from <see cref="ClaimRecord.ClaimedAt"/>
+/// to <see cref="ClaimRecord.HeldUntil"/> (its release, or its lease when it lapsed). An open claim holds until now.
+/// </summary>
+internal sealed record ClaimOverlap(int Count, DateTimeOffset At, IReadOnlyList<ClaimRecord> Claims)
+{
+    public static ClaimOverlap Max(IReadOnlyList<JournalRun> runs) => Max([.. runs.SelectMany(r => r.Claims)]);
+
+    public static ClaimOverlap Max(IReadOnlyList<ClaimRecord> claims)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var edges = claims.SelectMany(c => new[] { (At: c.ClaimedAt, Delta: 1), (At: c.HeldUntil ?? now, Delta: -1) })
+            .OrderBy(e => e.At.UtcTicks).ThenBy(e => e.Delta);
+        var holding = 0;
+        var max = 0;
+        var at = DateTimeOffset.MinValue;
+        foreach (var edge in edges)
+        {
+            holding += edge.Delta;
+            if (holding > max)
+            {
+                max = holding;
+                at = edge.At;
+            }
+        }
+        return new ClaimOverlap(max, at, claims);
+    }
+
+    /// <summary>The claims holding at the instant of the largest overlap.</summary>
+    public string Describe() => string.Join("; ", Claims.Where(c => c.ClaimedAt <= At && At < (c.HeldUntil ?? DateTimeOffset.MaxValue))
+        .Select(c => $"{c.RunId} #{c.Number} {c.Owner} {c.ClaimedAt:HH:mm:ss.fff}-{c.HeldUntil:HH:mm:ss.fff} {c.End}"));
 }
