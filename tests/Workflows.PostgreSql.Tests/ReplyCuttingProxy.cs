@@ -1,0 +1,486 @@
+using System.Buffers.Binary;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Npgsql;
+
+namespace Workflows.PostgreSql.Tests;
+
+/// <summary>A message from the client (frontend) as the proxy framed it: its type byte and, for Parse ('P') and Query ('Q'), its SQL.</summary>
+public readonly record struct ClientMessage(char Type, string? Sql);
+
+/// <summary>What the proxy did when it cut a connection.</summary>
+/// <param name="Matched">The client message the cut was armed on.</param>
+/// <param name="Swallowed">
+/// The type bytes of the server's messages that never reached the client, in order ("1", "2", "n", "C", ..., "Z"); empty when
+/// the request was dropped before the server saw it.
+/// </param>
+/// <param name="TransactionStatus">
+/// The status byte of the swallowed ReadyForQuery: 'I' when the server ended its transaction (so it committed, unless
+/// <see cref="Swallowed"/> holds an ErrorResponse 'E'); null when the request was dropped before the server saw it.
+/// </param>
+public sealed record CutReport(ClientMessage Matched, string Swallowed, char? TransactionStatus)
+{
+    /// <summary>The server answered with an ErrorResponse: it refused the request (and rolled it back).</summary>
+    public bool ServerReportedError => Swallowed.Contains('E', StringComparison.Ordinal);
+
+    /// <summary>The server applied the request and committed its transaction; only the client never heard of it.</summary>
+    public bool ServerCommitted => TransactionStatus == 'I' && !ServerReportedError;
+}
+
+/// <summary>
+/// A TCP proxy on 127.0.0.1 between Npgsql and PostgreSQL that forwards both ways, framing the wire protocol (v3) as it goes,
+/// and can be armed to cut one connection at a precise point:
+/// <list type="bullet">
+/// <item><see cref="CutReplyTo"/>: the first client message that matches (on any connection) goes to the server with the
+/// rest of its request, but the server's whole reply to it, up to and including ReadyForQuery, is swallowed; then both
+/// sockets are closed. The server received, executed and (for a Sync or a COMMIT, ReadyForQuery 'I') ended the transaction;
+/// the client only sees its connection drop while it waits for CommandComplete/ReadyForQuery: a lost reply.</item>
+/// <item><see cref="DropRequest"/>: the connection is closed instead of forwarding the matching message: the server never
+/// sees the request (nothing applied), the client sees the same dropped connection.</item>
+/// </list>
+/// Waiting for ReadyForQuery instead of cutting at the first reply byte matters: PostgreSQL may flush part of a reply
+/// before Sync (a full output buffer), and a backend whose client went away before it committed rolls back.
+/// </summary>
+public sealed class ReplyCuttingProxy : IAsyncDisposable
+{
+    private const int SslRequestCode = 80877103;
+    private const int GssEncRequestCode = 80877104;
+
+    private readonly TcpListener _listener;
+    private readonly IPEndPoint _upstream;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly List<Connection> _connections = [];
+    private readonly Task _accepting;
+    private Arming? _armed;
+    private int _cuts;
+    private int _accepted;
+
+    private ReplyCuttingProxy(string upstreamConnectionString)
+    {
+        var upstream = new NpgsqlConnectionStringBuilder(upstreamConnectionString);
+        var host = upstream.Host ?? throw new ArgumentException("The upstream connection string names no Host.", nameof(upstreamConnectionString));
+        if (host.Contains(',', StringComparison.Ordinal) || host.StartsWith('/'))
+        {
+            throw new ArgumentException($"The proxy forwards to one TCP host, not '{host}'.", nameof(upstreamConnectionString));
+        }
+        var address = IPAddress.TryParse(host, out var parsed)
+            ? parsed
+            : Dns.GetHostAddresses(host).FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork)
+              ?? throw new ArgumentException($"Host '{host}' has no IPv4 address.", nameof(upstreamConnectionString));
+        _upstream = new IPEndPoint(address, upstream.Port);
+
+        _listener = new TcpListener(IPAddress.Loopback, 0);
+        _listener.Start();
+        Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
+
+        ConnectionString = new NpgsqlConnectionStringBuilder(upstreamConnectionString)
+        {
+            Host = "127.0.0.1",
+            Port = Port,
+            // Every open is a new physical connection through the proxy: a retry after a cut never reuses a connector, and
+            // since no connection lives long enough to auto-prepare a statement, every Parse carries its SQL (what the
+            // armed predicates look at).
+            Pooling = false,
+            // The proxy reads the protocol: no TLS or GSS session encryption between the client and the proxy.
+            SslMode = SslMode.Disable,
+            GssEncryptionMode = GssEncryptionMode.Disable,
+        }.ConnectionString;
+
+        _accepting = AcceptAsync();
+    }
+
+    /// <summary>A proxy to the server <paramref name="upstreamConnectionString"/> names, listening on a free port of 127.0.0.1.</summary>
+    public static ReplyCuttingProxy Start(string upstreamConnectionString) => new(upstreamConnectionString);
+
+    /// <summary>The port the proxy listens on (127.0.0.1).</summary>
+    public int Port { get; }
+
+    /// <summary>The upstream connection string pointed at the proxy: no pooling, no transport encryption.</summary>
+    public string ConnectionString { get; }
+
+    /// <summary>How many connections the proxy has cut.</summary>
+    public int Cuts => Volatile.Read(ref _cuts);
+
+    /// <summary>How many client connections the proxy has accepted.</summary>
+    public int ConnectionsAccepted => Volatile.Read(ref _accepted);
+
+    /// <summary>The first statement of a journal commit batch (a fence or a state-machine write): its SQL calls workflow_expect().</summary>
+    public static bool JournalCommit(ClientMessage message) =>
+        message is { Type: 'P', Sql: { } sql } && sql.Contains("workflow_expect(", StringComparison.Ordinal);
+
+    /// <summary>The COMMIT of an explicit transaction (Npgsql sends it as a simple Query).</summary>
+    public static bool TransactionCommit(ClientMessage message) =>
+        message is { Type: 'Q', Sql: { } sql } && sql.Trim().TrimEnd(';').Equals("COMMIT", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// Arms the proxy: the server's reply to the first client message matching <paramref name="request"/> after
+    /// <paramref name="skip"/> earlier matches is swallowed, up to and including its ReadyForQuery, and the connection is cut.
+    /// The task completes when the cut happened. One arming at a time.
+    /// </summary>
+    public Task<CutReport> CutReplyTo(Func<ClientMessage, bool> request, int skip = 0) => Arm(request, skip, drop: false);
+
+    /// <summary>
+    /// Arms the proxy: the connection that sends the first client message matching <paramref name="request"/> (after
+    /// <paramref name="skip"/> earlier matches) is cut before that message reaches the server.
+    /// </summary>
+    public Task<CutReport> DropRequest(Func<ClientMessage, bool> request, int skip = 0) => Arm(request, skip, drop: true);
+
+    private Task<CutReport> Arm(Func<ClientMessage, bool> request, int skip, bool drop)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentOutOfRangeException.ThrowIfNegative(skip);
+        var arming = new Arming(request, skip, drop);
+        if (Interlocked.CompareExchange(ref _armed, arming, null) is not null)
+        {
+            throw new InvalidOperationException("The proxy is armed already: one cut at a time.");
+        }
+        return arming.Cut.Task;
+    }
+
+    /// <summary>The arming <paramref name="message"/> fires, taken by exactly one caller; null when it does not match.</summary>
+    private Arming? Take(ClientMessage message)
+    {
+        var arming = Volatile.Read(ref _armed);
+        if (arming is null || !arming.Matches(message)) return null;
+        return Interlocked.CompareExchange(ref _armed, null, arming) == arming ? arming : null;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        _listener.Stop();
+        Connection[] open;
+        lock (_connections)
+        {
+            open = [.. _connections];
+        }
+        foreach (var connection in open)
+        {
+            connection.Close();
+        }
+        try
+        {
+            await _accepting;
+        }
+        catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+        {
+            // stopped
+        }
+        Interlocked.Exchange(ref _armed, null)?.Cut.TrySetCanceled();
+        _stop.Dispose();
+    }
+
+    private async Task AcceptAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            Socket client;
+            try
+            {
+                client = await _listener.AcceptSocketAsync(_stop.Token);
+            }
+            catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+            {
+                return;
+            }
+            Interlocked.Increment(ref _accepted);
+            _ = ServeAsync(client);
+        }
+    }
+
+    private async Task ServeAsync(Socket client)
+    {
+        var server = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        client.NoDelay = true;
+        try
+        {
+            await server.ConnectAsync(_upstream, _stop.Token);
+        }
+        catch (Exception)
+        {
+            client.Dispose();
+            server.Dispose();
+            return;
+        }
+        var connection = new Connection(this, client, server);
+        lock (_connections)
+        {
+            _connections.Add(connection);
+        }
+        try
+        {
+            await connection.RunAsync();
+        }
+        finally
+        {
+            lock (_connections)
+            {
+                _connections.Remove(connection);
+            }
+        }
+    }
+
+    private sealed class Arming(Func<ClientMessage, bool> matches, int skip, bool drop)
+    {
+        private int _skip = skip;
+
+        public bool Drop { get; } = drop;
+
+        public TaskCompletionSource<CutReport> Cut { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public bool Matches(ClientMessage message) => matches(message) && Interlocked.Decrement(ref _skip) == -1;
+    }
+
+    /// <summary>A reply being swallowed: the arming that fired and the client message it fired on.</summary>
+    private sealed record Cutting(Arming Arming, ClientMessage Matched);
+
+    /// <summary>One proxied connection: two pumps, each forwarding whole protocol messages only.</summary>
+    private sealed class Connection(ReplyCuttingProxy proxy, Socket client, Socket server)
+    {
+        private readonly StringBuilder _swallowed = new();
+        private Cutting? _cutting; // set by the client pump before the matched message is forwarded
+        private int _rawServerBytes; // one-byte answers the server owes to SSL / GSS encryption requests (not framed)
+        private volatile bool _opaque; // an encrypted session was negotiated: forwarded as bytes, never cut
+        private int _closed;
+
+        public async Task RunAsync()
+        {
+            try
+            {
+                await Task.WhenAll(PumpClientAsync(), PumpServerAsync());
+            }
+            finally
+            {
+                Close();
+            }
+        }
+
+        public void Close()
+        {
+            if (Interlocked.Exchange(ref _closed, 1) != 0) return;
+            foreach (var socket in new[] { client, server })
+            {
+                try
+                {
+                    socket.Shutdown(SocketShutdown.Both);
+                }
+                catch (Exception e) when (e is SocketException or ObjectDisposedException)
+                {
+                    // already gone
+                }
+                socket.Dispose();
+            }
+        }
+
+        private void Cut(Arming arming, ClientMessage matched, char? status)
+        {
+            Close();
+            Interlocked.Increment(ref proxy._cuts);
+            arming.Cut.TrySetResult(new CutReport(matched, _swallowed.ToString(), status));
+        }
+
+        private async Task PumpClientAsync()
+        {
+            var buffer = new Frames();
+            var startup = true; // the first message (and one after an encryption request refused) has no type byte
+            try
+            {
+                while (true)
+                {
+                    var read = await client.ReceiveAsync(buffer.Free(), SocketFlags.None);
+                    if (read == 0) return;
+                    buffer.Advance(read);
+                    if (_opaque)
+                    {
+                        await SendAsync(server, buffer.Memory[..buffer.Count]);
+                        buffer.Consume(buffer.Count);
+                        continue;
+                    }
+                    var offset = 0;
+                    while (Frames.TryFrame(buffer.Span[offset..buffer.Count], startup, out var length))
+                    {
+                        var message = buffer.Span.Slice(offset, length);
+                        if (startup)
+                        {
+                            var code = BinaryPrimitives.ReadInt32BigEndian(message[4..]);
+                            if (code is SslRequestCode or GssEncRequestCode)
+                            {
+                                Interlocked.Increment(ref _rawServerBytes);
+                            }
+                            else
+                            {
+                                startup = false; // a StartupMessage (or a CancelRequest, after which the connection ends)
+                            }
+                        }
+                        else if (proxy.Take(Describe(message)) is { } arming)
+                        {
+                            var matched = Describe(message);
+                            if (arming.Drop)
+                            {
+                                if (offset > 0) await SendAsync(server, buffer.Memory[..offset]);
+                                Cut(arming, matched, status: null);
+                                return;
+                            }
+                            Volatile.Write(ref _cutting, new Cutting(arming, matched)); // before any byte of the request reaches the server
+                        }
+                        offset += length;
+                    }
+                    if (offset > 0)
+                    {
+                        await SendAsync(server, buffer.Memory[..offset]);
+                        buffer.Consume(offset);
+                    }
+                }
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException)
+            {
+                // the connection was cut or closed
+            }
+            finally
+            {
+                Close();
+            }
+        }
+
+        private async Task PumpServerAsync()
+        {
+            var buffer = new Frames();
+            try
+            {
+                while (true)
+                {
+                    var read = await server.ReceiveAsync(buffer.Free(), SocketFlags.None);
+                    if (read == 0) return;
+                    buffer.Advance(read);
+                    var offset = 0;
+                    Cutting? cutting = null;
+                    char? status = null;
+                    while (offset < buffer.Count && !_opaque)
+                    {
+                        if (Volatile.Read(ref _rawServerBytes) > 0)
+                        {
+                            var answer = buffer.Span[offset];
+                            Interlocked.Decrement(ref _rawServerBytes);
+                            if (answer is (byte)'S' or (byte)'G') _opaque = true; // what follows is TLS or GSS: bytes
+                            offset++;
+                            continue;
+                        }
+                        if (!Frames.TryFrame(buffer.Span[offset..buffer.Count], startup: false, out var length)) break;
+                        cutting ??= Volatile.Read(ref _cutting);
+                        if (cutting is not null)
+                        {
+                            // The reply to the matched request: never forwarded.
+                            var type = (char)buffer.Span[offset];
+                            _swallowed.Append(type);
+                            if (type == 'Z')
+                            {
+                                status = (char)buffer.Span[offset + 5];
+                                break;
+                            }
+                            buffer.Consume(length, at: offset);
+                            continue;
+                        }
+                        offset += length;
+                    }
+                    if (_opaque) offset = buffer.Count;
+                    if (offset > 0)
+                    {
+                        await SendAsync(client, buffer.Memory[..offset]);
+                        buffer.Consume(offset);
+                    }
+                    if (status is { } ready && cutting is { } cut)
+                    {
+                        Cut(cut.Arming, cut.Matched, ready);
+                        return;
+                    }
+                }
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException)
+            {
+                // the connection was cut or closed
+            }
+            finally
+            {
+                Close();
+            }
+        }
+
+        private static async Task SendAsync(Socket socket, ReadOnlyMemory<byte> bytes)
+        {
+            while (bytes.Length > 0)
+            {
+                var sent = await socket.SendAsync(bytes, SocketFlags.None);
+                bytes = bytes[sent..];
+            }
+        }
+
+        /// <summary>A typed client message: its type and, for Parse and Query, its SQL text.</summary>
+        private static ClientMessage Describe(ReadOnlySpan<byte> message)
+        {
+            var type = (char)message[0];
+            var body = message[5..];
+            switch (type)
+            {
+                case 'Q':
+                    return new ClientMessage(type, CString(body, out _));
+                case 'P':
+                    CString(body, out var nameLength); // the statement's name
+                    return new ClientMessage(type, CString(body[nameLength..], out _));
+                default:
+                    return new ClientMessage(type, null);
+            }
+        }
+
+        /// <summary>A NUL-terminated UTF-8 string at the start of <paramref name="bytes"/>; <paramref name="length"/> counts the NUL.</summary>
+        private static string CString(ReadOnlySpan<byte> bytes, out int length)
+        {
+            var end = bytes.IndexOf((byte)0);
+            if (end < 0) throw new InvalidDataException("A protocol string has no terminating NUL.");
+            length = end + 1;
+            return Encoding.UTF8.GetString(bytes[..end]);
+        }
+    }
+
+    /// <summary>Bytes received and not forwarded yet, framed into protocol messages.</summary>
+    private sealed class Frames
+    {
+        private byte[] _bytes = new byte[16 * 1024];
+
+        public int Count { get; private set; }
+
+        public Span<byte> Span => _bytes.AsSpan();
+
+        public Memory<byte> Memory => _bytes.AsMemory();
+
+        public Memory<byte> Free()
+        {
+            if (Count == _bytes.Length) Array.Resize(ref _bytes, _bytes.Length * 2);
+            return _bytes.AsMemory(Count);
+        }
+
+        public void Advance(int read) => Count += read;
+
+        /// <summary>Drops <paramref name="length"/> bytes at <paramref name="at"/>, moving what follows down.</summary>
+        public void Consume(int length, int at = 0)
+        {
+            Buffer.BlockCopy(_bytes, at + length, _bytes, at, Count - at - length);
+            Count -= length;
+        }
+
+        /// <summary>
+        /// Whether <paramref name="bytes"/> starts with a whole message, and its length: a startup-phase message is an
+        /// Int32 length (counting itself) and a body; every other message a type byte, then such a length and a body.
+        /// </summary>
+        public static bool TryFrame(ReadOnlySpan<byte> bytes, bool startup, out int length)
+        {
+            length = 0;
+            var header = startup ? 4 : 5;
+            if (bytes.Length < header) return false;
+            var declared = BinaryPrimitives.ReadInt32BigEndian(bytes[(header - 4)..]);
+            if (declared < 4) throw new InvalidDataException($"A protocol message declares length {declared}.");
+            length = header - 4 + declared;
+            return bytes.Length >= length;
+        }
+    }
+}
