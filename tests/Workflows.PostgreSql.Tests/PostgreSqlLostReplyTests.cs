@@ -391,7 +391,7 @@ public sealed class PostgreSqlLostReplyTests : PostgresTestDatabase
         Assert.Equal(1, proxy.Cuts);
         Assert.Equal(Enumerable.Range(0, CountingWorkflow.StepCount).Select(i => (i, 1)), ledger.Runs.OrderBy(p => p.Key).Select(p => (p.Key, p.Value)));
 
-        // Exactly one row per step, at sequences 1.. (0 is the run's own), each recorded once and succeeded on its first attempt.
+        // Exactly one row per step (sequences are numbered from 1), each recorded once and succeeded on its first attempt.
         var steps = await RowsAsync($"SELECT sequence, status, attempt, output FROM \"{Schema}\".workflow_steps WHERE run_id = $1 ORDER BY sequence", run.RunId);
         Assert.Equal(
             Enumerable.Range(0, CountingWorkflow.StepCount).Select(i => new object?[] { i + 1, "Succeeded", 1, (100 + Enumerable.Range(1, i + 1).Sum()).ToString(System.Globalization.CultureInfo.InvariantCulture) }),

@@ -275,9 +275,10 @@ public sealed class ReplyCuttingProxy : IAsyncDisposable
 
         private void Cut(Arming arming, ClientMessage matched, char? status)
         {
-            Close();
+            // Reported before the sockets close: the client fails only after it, so whoever saw the failure sees the report.
             Interlocked.Increment(ref proxy._cuts);
             arming.Cut.TrySetResult(new CutReport(matched, _swallowed.ToString(), status));
+            Close();
         }
 
         private async Task PumpClientAsync()
