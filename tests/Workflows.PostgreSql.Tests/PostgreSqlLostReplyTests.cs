@@ -295,7 +295,7 @@ public sealed class PostgreSqlLostReplyTests : PostgresTestDatabase
         var run = RunReadiness.Claimed(NewRun(), Owner, T0, T0.AddYears(1));
         StepRecord[] steps = [NewStep(run, 0, StepStatus.Succeeded, T0) with { Output = "1" }, NewStep(run, 1, StepStatus.Succeeded, T0) with { Output = "2" }];
 
-        var cut = proxy.CutReplyTo(ReplyCuttingProxy.TransactionCommit);
+        var cut = proxy.CutReplyTo(ReplyCuttingProxy.RunCreationCommit);
         await Assert.ThrowsAsync<StoreUnavailableException>(() => store.CreateRunAsync(run, steps).AsTask());
         AssertCommittedByServer(cut);
 
@@ -398,5 +398,36 @@ public sealed class PostgreSqlLostReplyTests : PostgresTestDatabase
             steps);
         var (status, owner, runOutput, _) = await RunAsync(run.RunId);
         Assert.Equal(("Succeeded", (string?)null, "110"), (status, owner, runOutput));
+    }
+
+    [Fact]
+    public async Task An_engine_start_whose_creation_reply_was_lost_fails_as_unavailable_and_the_retried_start_runs_the_created_run_once()
+    {
+        await using var proxy = ReplyCuttingProxy.Start(ConnectionString);
+        await using var store = await OpenAsync(proxy);
+        var ledger = new Ledger();
+        var definition = CountingWorkflow.Definition.WithFactory(_ => new CountingWorkflow(ledger));
+        await using var engine = new WorkflowEngine(store, new WorkflowEngineOptions { WorkerId = Owner });
+        engine.Register(definition);
+        var start = new StartOptions { RunId = Guid.CreateVersion7() };
+
+        // StartAsync does not retry a creation (only commits of an execution are retried): the caller sees the failure.
+        var cut = proxy.CutReplyTo(ReplyCuttingProxy.RunCreationCommit);
+        await Assert.ThrowsAsync<StoreUnavailableException>(() => engine.StartAsync(definition, 100, start));
+        AssertCommittedByServer(cut);
+        var (createdStatus, createdOwner, _, _) = await RunAsync(start.RunId.Value);
+        Assert.Equal(Owner, createdOwner); // created claimed by this engine, whose execution never started
+        Assert.NotEqual("Succeeded", createdStatus);
+
+        // The caller's retry finds the run (not created by this call) and executes it here, claimed by its own engine.
+        var run = await engine.StartAsync(definition, 100, start);
+        Assert.False(run.Created);
+        Assert.Equal(110, await run.GetResultAsync().WaitAsync(HangGuard));
+
+        Assert.Equal(Enumerable.Range(0, CountingWorkflow.StepCount).Select(i => (i, 1)), ledger.Runs.OrderBy(p => p.Key).Select(p => (p.Key, p.Value)));
+        Assert.Equal(CountingWorkflow.StepCount, (await StepRowsAsync(start.RunId.Value)).Count);
+        Assert.Equal(1L, await ScalarAsync<long>($"SELECT count(*) FROM \"{Schema}\".workflow_runs"));
+        var (status, owner, output, _) = await RunAsync(start.RunId.Value);
+        Assert.Equal(("Succeeded", (string?)null, "110"), (status, owner, output));
     }
 }

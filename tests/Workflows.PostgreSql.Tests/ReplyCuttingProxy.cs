@@ -6,8 +6,13 @@ using Npgsql;
 
 namespace Workflows.PostgreSql.Tests;
 
-/// <summary>A message from the client (frontend) as the proxy framed it: its type byte and, for Parse ('P') and Query ('Q'), its SQL.</summary>
-public readonly record struct ClientMessage(char Type, string? Sql);
+/// <summary>A message from the client (frontend) as the proxy framed it.</summary>
+/// <param name="Type">Its type byte ('P' Parse, 'Q' Query, 'B' Bind, 'E' Execute, 'S' Sync, ...).</param>
+/// <param name="Sql">For Parse and Query, its SQL text; otherwise null.</param>
+/// <param name="Before">
+/// The SQL the connection sent earlier in the same transaction (since the server last reported it idle, ReadyForQuery 'I').
+/// </param>
+public readonly record struct ClientMessage(char Type, string? Sql, IReadOnlyList<string> Before);
 
 /// <summary>What the proxy did when it cut a connection.</summary>
 /// <param name="Matched">The client message the cut was armed on.</param>
@@ -112,6 +117,10 @@ public sealed class ReplyCuttingProxy : IAsyncDisposable
     /// <summary>The COMMIT of an explicit transaction (Npgsql sends it as a simple Query).</summary>
     public static bool TransactionCommit(ClientMessage message) =>
         message is { Type: 'Q', Sql: { } sql } && sql.Trim().TrimEnd(';').Equals("COMMIT", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The COMMIT of a transaction that inserted a run (<c>CreateRunAsync</c>), not of a claim or any other transaction.</summary>
+    public static bool RunCreationCommit(ClientMessage message) =>
+        TransactionCommit(message) && message.Before.Any(sql => sql.TrimStart().StartsWith("INSERT INTO workflow_runs", StringComparison.Ordinal));
 
     /// <summary>
     /// Arms the proxy: the server's reply to the first client message matching <paramref name="request"/> after
@@ -239,6 +248,7 @@ public sealed class ReplyCuttingProxy : IAsyncDisposable
     private sealed class Connection(ReplyCuttingProxy proxy, Socket client, Socket server)
     {
         private readonly StringBuilder _swallowed = new();
+        private readonly List<string> _transaction = []; // SQL sent since the server last said idle (guarded by itself)
         private Cutting? _cutting; // set by the client pump before the matched message is forwarded
         private int _rawServerBytes; // one-byte answers the server owes to SSL / GSS encryption requests (not framed)
         private volatile bool _opaque; // an encrypted session was negotiated: forwarded as bytes, never cut
@@ -314,9 +324,9 @@ public sealed class ReplyCuttingProxy : IAsyncDisposable
                                 startup = false; // a StartupMessage (or a CancelRequest, after which the connection ends)
                             }
                         }
-                        else if (proxy.Take(Describe(message)) is { } arming)
+                        else if (Describe(message) is var described && proxy.Take(described) is { } arming)
                         {
-                            var matched = Describe(message);
+                            var matched = described;
                             if (arming.Drop)
                             {
                                 if (offset > 0) await SendAsync(server, buffer.Memory[..offset]);
@@ -382,6 +392,10 @@ public sealed class ReplyCuttingProxy : IAsyncDisposable
                             buffer.Consume(length, at: offset);
                             continue;
                         }
+                        if (buffer.Span[offset] == (byte)'Z' && buffer.Span[offset + 5] == (byte)'I')
+                        {
+                            TransactionEnded(); // before the client can see it and send its next request
+                        }
                         offset += length;
                     }
                     if (_opaque) offset = buffer.Count;
@@ -416,20 +430,36 @@ public sealed class ReplyCuttingProxy : IAsyncDisposable
             }
         }
 
-        /// <summary>A typed client message: its type and, for Parse and Query, its SQL text.</summary>
-        private static ClientMessage Describe(ReadOnlySpan<byte> message)
+        /// <summary>A typed client message: its type, its SQL text for Parse and Query, and the SQL before it in its transaction.</summary>
+        private ClientMessage Describe(ReadOnlySpan<byte> message)
         {
             var type = (char)message[0];
             var body = message[5..];
+            string? sql = null;
             switch (type)
             {
                 case 'Q':
-                    return new ClientMessage(type, CString(body, out _));
+                    sql = CString(body, out _);
+                    break;
                 case 'P':
                     CString(body, out var nameLength); // the statement's name
-                    return new ClientMessage(type, CString(body[nameLength..], out _));
-                default:
-                    return new ClientMessage(type, null);
+                    sql = CString(body[nameLength..], out _);
+                    break;
+            }
+            lock (_transaction)
+            {
+                var before = _transaction.ToArray();
+                if (sql is not null) _transaction.Add(sql);
+                return new ClientMessage(type, sql, before);
+            }
+        }
+
+        /// <summary>The server said it is idle (ReadyForQuery 'I'): the next request begins another transaction.</summary>
+        private void TransactionEnded()
+        {
+            lock (_transaction)
+            {
+                _transaction.Clear();
             }
         }
 
