@@ -430,4 +430,102 @@ public sealed class PostgreSqlLostReplyTests : PostgresTestDatabase
         var (status, owner, output, _) = await RunAsync(start.RunId.Value);
         Assert.Equal(("Succeeded", (string?)null, "110"), (status, owner, output));
     }
+
+    // ---- a lost reply, then a claim by the same engine before the retry ---------------------------------------------
+
+    /// <summary>A workflow that waits for event "go" (no timeout) and returns its input plus the event's value.</summary>
+    private sealed class WaitingWorkflow
+    {
+        public static readonly WorkflowDefinition<WaitingWorkflow, int, int> Definition = new(
+            "lost-reply-waiting", "v1", [],
+            _ => new WaitingWorkflow(),
+            (_, input, _) => WaitAsync(input),
+            JsonCodecs.Int32, JsonCodecs.Int32);
+
+        private static async Task<int> WaitAsync(int input) => input + await Workflow.WaitForEventAsync("go", JsonCodecs.Int32);
+    }
+
+    /// <summary>The run update of a suspension: an UpdateRun to Waiting (its legal sources are Running and Waiting).</summary>
+    private static bool RunSuspension(ClientMessage message) =>
+        message is { Type: 'P', Sql: { } sql } && sql.Contains("UPDATE workflow_runs SET", StringComparison.Ordinal)
+        && sql.Contains("status IN ('Running', 'Waiting')", StringComparison.Ordinal);
+
+    private static async Task UntilAsync(Func<Task<bool>> condition, string what)
+    {
+        var until = DateTime.UtcNow + HangGuard;
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > until) Assert.Fail($"Not within the hang guard: {what}.");
+            await Task.Delay(20);
+        }
+    }
+
+    private EventRecord NewEvent(Guid runId, string tenant, string name, string payload) =>
+        new() { Id = Guid.CreateVersion7(), RunId = runId, TenantId = tenant, Name = name, Payload = payload, CreatedAt = DateTimeOffset.UtcNow };
+
+    /// <remarks>
+    /// The engine's execution X re-suspends a run on an event wait it already journaled (so the commit is only the fence, the
+    /// run's move to Waiting and the release: nothing in it is refused when it is sent again). Its reply is lost; the store
+    /// remembers it; before X's retry reaches the server, "go" arrives and the engine's own scheduler claims the run (same
+    /// worker id), which takes the run's wake-up request. X's retry then passes the fence (the owner is the same), moves the
+    /// run to Waiting again and releases it. The run must not be left waiting for an event that is already there.
+    /// </remarks>
+    // KNOWN FAILURE, left in on purpose (not skipped) until the engine is fixed; the store's recognition is not at fault here.
+    // The scheduler claims ready runs without leaving out the ones executing here (src/Workflows/Execution/RunScheduler.cs,
+    // ClaimReadyAsync), and WorkflowEngine.StartExecution (src/Workflows/Execution/WorkflowEngine.cs, the TryAdd that fails:
+    // "already executing here") drops that claim as it is: the run stays Running under this worker's lease, its wake-up
+    // request taken, and nobody executes it. X's retried commit ([fence, UpdateRun Waiting, ReleaseClaim], from
+    // WorkflowContext.Durable.cs, the suspension commit) then passes the fence, which checks the owner only
+    // (PostgreSqlWorkflowStore.Commits.cs, RequireClaim), and re-applies itself: Waiting, released, no wake-up request, the
+    // event unconsumed: stuck for good (an event wait without a timeout has no wake_at). Fix: leave the runs executing here
+    // out of the scheduler's claims (so the wake-up request survives until X has ended and the engine's signal claims the
+    // run); as a defence in depth, fence by the claim itself (a claim token written by each claim), not by the worker id.
+    [Fact]
+    public async Task A_resuspension_whose_reply_was_lost_and_whose_retry_follows_a_claim_by_the_same_engine_leaves_the_run_ready()
+    {
+        await using var proxy = ReplyCuttingProxy.Start(ConnectionString);
+        await using var store = await OpenAsync(proxy);
+        // The senders: another process, straight to the server.
+        await using var senders = new PostgreSqlWorkflowStore(new PostgreSqlWorkflowStoreOptions { ConnectionString = ConnectionString, Schema = Schema });
+        await using var engine = new WorkflowEngine(store, new WorkflowEngineOptions { WorkerId = Owner, PollInterval = TimeSpan.FromMilliseconds(200) });
+        engine.Register(WaitingWorkflow.Definition);
+
+        var run = await engine.StartAsync(WaitingWorkflow.Definition, 1);
+        var tenant = engine.DefaultTenantId;
+        await UntilAsync(async () => engine.RunsInMemory == 0 && await RunAsync(run.RunId) is ("Waiting", null, _, _), "the run suspends on its wait for 'go'");
+
+        // Armed in order: the re-suspension's reply is cut; then the next journal commit (X's retry of it) is held at its
+        // first statement, the fence, so that nothing of it (not even the fence's row lock) reaches the server yet.
+        var cut = proxy.CutReplyTo(RunSuspension);
+        var retry = proxy.HoldRequest(ReplyCuttingProxy.JournalCommit);
+
+        // An event of another name wakes the run: X claims it, replays, finds no "go", and suspends again.
+        await senders.SendEventAsync(NewEvent(run.RunId, tenant, "other", "0"));
+        await cut.WaitAsync(HangGuard);
+        AssertCommittedByServer(cut);
+        await retry.Held.WaitAsync(HangGuard);
+        var (suspendedStatus, suspendedOwner, _, _) = await RunAsync(run.RunId);
+        Assert.Equal(("Waiting", (string?)null), (suspendedStatus, suspendedOwner)); // the lost commit was applied
+
+        // "go" arrives; then the engine's scheduler makes a full pass that began after it: each pass claims ready runs, then
+        // asks for the next due time, so between the first two next-due questions sent after the event lies a claim pass
+        // that could see the event (whatever the scheduler then does with the run).
+        await senders.SendEventAsync(NewEvent(run.RunId, tenant, "go", "5"));
+        await proxy.ReplyTo(ReplyCuttingProxy.NextDueQuery, skip: 1).WaitAsync(HangGuard);
+        var (claimedStatus, claimedOwner, _, _) = await RunAsync(run.RunId);
+
+        retry.Release();
+        await retry.Answered.WaitAsync(HangGuard);
+
+        // Whatever the engine did with that claim, the run must not be waiting, unwoken, for an event that is there.
+        var row = Assert.Single(await RowsAsync(
+            $"SELECT status, owner, wake_requested_at, waiting_for FROM \"{Schema}\".workflow_runs WHERE id = $1", run.RunId));
+        var goPending = await ScalarAsync<long>(
+            $"SELECT count(*) FROM \"{Schema}\".workflow_events WHERE run_id = $1 AND name = 'go' AND consumed_at IS NULL", run.RunId);
+        var stuck = (string)row[0]! == "Waiting" && row[1] is null && row[2] is null && goPending == 1;
+        Assert.False(stuck,
+            $"run {run.RunId} is Waiting ({row[3]}), released, with no wake-up request, while its 'go' event is stored unconsumed: " +
+            $"nothing will ever claim it (before X's retry was let through, the run was {claimedStatus}, held by {claimedOwner ?? "no engine"})");
+        Assert.Equal(6, await run.GetResultAsync().WaitAsync(HangGuard));
+    }
 }

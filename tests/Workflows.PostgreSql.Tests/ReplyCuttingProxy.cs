@@ -35,7 +35,8 @@ public sealed record CutReport(ClientMessage Matched, string Swallowed, char? Tr
 
 /// <summary>
 /// A TCP proxy on 127.0.0.1 between Npgsql and PostgreSQL that forwards both ways, framing the wire protocol (v3) as it goes,
-/// and can be armed to cut one connection at a precise point:
+/// and can be armed to act on one connection at a precise point (armings fire one after the other, in the order they were
+/// armed; each on the first client message, on any connection, that matches it after the previous one fired):
 /// <list type="bullet">
 /// <item><see cref="CutReplyTo"/>: the first client message that matches (on any connection) goes to the server with the
 /// rest of its request, but the server's whole reply to it, up to and including ReadyForQuery, is swallowed; then both
@@ -43,6 +44,10 @@ public sealed record CutReport(ClientMessage Matched, string Swallowed, char? Tr
 /// the client only sees its connection drop while it waits for CommandComplete/ReadyForQuery: a lost reply.</item>
 /// <item><see cref="DropRequest"/>: the connection is closed instead of forwarding the matching message: the server never
 /// sees the request (nothing applied), the client sees the same dropped connection.</item>
+/// <item><see cref="HoldRequest"/>: the matching message (and whatever follows it on that connection) is held back until the
+/// test releases it: the request reaches the server only then.</item>
+/// <item><see cref="ReplyTo"/>: nothing is changed; the task completes when the server has answered the matching request and
+/// ended its transaction (ReadyForQuery 'I' forwarded to the client).</item>
 /// </list>
 /// Waiting for ReadyForQuery instead of cutting at the first reply byte matters: PostgreSQL may flush part of a reply
 /// before Sync (a full output buffer), and a backend whose client went away before it committed rolls back.
@@ -57,7 +62,7 @@ public sealed class ReplyCuttingProxy : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Connection> _connections = [];
     private readonly Task _accepting;
-    private Arming? _armed;
+    private readonly Queue<Arming> _armings = new(); // guarded by itself; only the head may fire
     private int _cuts;
     private int _accepted;
 
@@ -122,37 +127,74 @@ public sealed class ReplyCuttingProxy : IAsyncDisposable
     public static bool RunCreationCommit(ClientMessage message) =>
         TransactionCommit(message) && message.Before.Any(sql => sql.TrimStart().StartsWith("INSERT INTO workflow_runs", StringComparison.Ordinal));
 
+    /// <summary>The scheduler's question for the earliest due run (<c>GetNextDueAsync</c>), asked once per scheduling pass, after its claim.</summary>
+    public static bool NextDueQuery(ClientMessage message) =>
+        message is { Type: 'P', Sql: { } sql } && sql.TrimStart().StartsWith("SELECT MIN(due) FROM (", StringComparison.Ordinal);
+
     /// <summary>
     /// Arms the proxy: the server's reply to the first client message matching <paramref name="request"/> after
     /// <paramref name="skip"/> earlier matches is swallowed, up to and including its ReadyForQuery, and the connection is cut.
-    /// The task completes when the cut happened. One arming at a time.
+    /// The task completes when the cut happened.
     /// </summary>
-    public Task<CutReport> CutReplyTo(Func<ClientMessage, bool> request, int skip = 0) => Arm(request, skip, drop: false);
+    public Task<CutReport> CutReplyTo(Func<ClientMessage, bool> request, int skip = 0) => Arm(request, skip, ArmingMode.CutReply).Cut.Task;
 
     /// <summary>
     /// Arms the proxy: the connection that sends the first client message matching <paramref name="request"/> (after
     /// <paramref name="skip"/> earlier matches) is cut before that message reaches the server.
     /// </summary>
-    public Task<CutReport> DropRequest(Func<ClientMessage, bool> request, int skip = 0) => Arm(request, skip, drop: true);
+    public Task<CutReport> DropRequest(Func<ClientMessage, bool> request, int skip = 0) => Arm(request, skip, ArmingMode.Drop).Cut.Task;
 
-    private Task<CutReport> Arm(Func<ClientMessage, bool> request, int skip, bool drop)
+    /// <summary>
+    /// Arms the proxy: the first client message matching <paramref name="request"/> (after <paramref name="skip"/> earlier
+    /// matches), and what follows it on its connection, is held back until <see cref="HeldRequest.Release"/>.
+    /// </summary>
+    public HeldRequest HoldRequest(Func<ClientMessage, bool> request, int skip = 0) => new(Arm(request, skip, ArmingMode.Hold));
+
+    /// <summary>
+    /// Arms the proxy to watch: the task completes when the server has answered the first client message matching
+    /// <paramref name="request"/> (after <paramref name="skip"/> earlier matches) and ended its transaction, and the client
+    /// has been sent that answer.
+    /// </summary>
+    public Task ReplyTo(Func<ClientMessage, bool> request, int skip = 0) => Arm(request, skip, ArmingMode.Observe).Answered.Task;
+
+    private Arming Arm(Func<ClientMessage, bool> request, int skip, ArmingMode mode)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentOutOfRangeException.ThrowIfNegative(skip);
-        var arming = new Arming(request, skip, drop);
-        if (Interlocked.CompareExchange(ref _armed, arming, null) is not null)
+        ObjectDisposedException.ThrowIf(_stop.IsCancellationRequested, this);
+        var arming = new Arming(request, skip, mode);
+        lock (_armings)
         {
-            throw new InvalidOperationException("The proxy is armed already: one cut at a time.");
+            _armings.Enqueue(arming);
         }
-        return arming.Cut.Task;
+        return arming;
     }
 
-    /// <summary>The arming <paramref name="message"/> fires, taken by exactly one caller; null when it does not match.</summary>
+    /// <summary>The arming <paramref name="message"/> fires (the head of the queue, if it matches), taken by exactly one caller.</summary>
     private Arming? Take(ClientMessage message)
     {
-        var arming = Volatile.Read(ref _armed);
-        if (arming is null || !arming.Matches(message)) return null;
-        return Interlocked.CompareExchange(ref _armed, null, arming) == arming ? arming : null;
+        lock (_armings)
+        {
+            if (!_armings.TryPeek(out var head) || !head.Matches(message)) return null;
+            return _armings.Dequeue();
+        }
+    }
+
+    /// <summary>A request the proxy holds back (<see cref="HoldRequest"/>).</summary>
+    public sealed class HeldRequest
+    {
+        private readonly Arming _arming;
+
+        internal HeldRequest(Arming arming) => _arming = arming;
+
+        /// <summary>Completes when the matching message arrived and is being held (the server has not seen it).</summary>
+        public Task Held => _arming.Fired.Task;
+
+        /// <summary>Completes when, once released, the request was answered and its transaction ended (ReadyForQuery 'I' forwarded).</summary>
+        public Task Answered => _arming.Answered.Task;
+
+        /// <summary>Lets the held request go on to the server.</summary>
+        public void Release() => _arming.Released.TrySetResult();
     }
 
     public async ValueTask DisposeAsync()
@@ -176,7 +218,10 @@ public sealed class ReplyCuttingProxy : IAsyncDisposable
         {
             // stopped
         }
-        Interlocked.Exchange(ref _armed, null)?.Cut.TrySetCanceled();
+        lock (_armings)
+        {
+            while (_armings.TryDequeue(out var unfired)) unfired.Cancel();
+        }
         _stop.Dispose();
     }
 
@@ -230,15 +275,36 @@ public sealed class ReplyCuttingProxy : IAsyncDisposable
         }
     }
 
-    private sealed class Arming(Func<ClientMessage, bool> matches, int skip, bool drop)
+    internal enum ArmingMode { CutReply, Drop, Hold, Observe }
+
+    internal sealed class Arming(Func<ClientMessage, bool> matches, int skip, ArmingMode mode)
     {
         private int _skip = skip;
 
-        public bool Drop { get; } = drop;
+        public ArmingMode Mode { get; } = mode;
 
+        /// <summary>CutReply, Drop: the cut happened.</summary>
         public TaskCompletionSource<CutReport> Cut { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public bool Matches(ClientMessage message) => matches(message) && Interlocked.Decrement(ref _skip) == -1;
+        /// <summary>Hold: the matching message is being held.</summary>
+        public TaskCompletionSource Fired { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>Hold: the test let it go.</summary>
+        public TaskCompletionSource Released { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>Hold, Observe: the reply, up to ReadyForQuery 'I', was forwarded to the client.</summary>
+        public TaskCompletionSource Answered { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>Called under the queue's lock, on the head only.</summary>
+        public bool Matches(ClientMessage message) => matches(message) && --_skip == -1;
+
+        public void Cancel()
+        {
+            Cut.TrySetCanceled();
+            Fired.TrySetCanceled();
+            Released.TrySetResult(); // a held request goes on (the connection is closing anyway)
+            Answered.TrySetCanceled();
+        }
     }
 
     /// <summary>A reply being swallowed: the arming that fired and the client message it fired on.</summary>
@@ -250,6 +316,7 @@ public sealed class ReplyCuttingProxy : IAsyncDisposable
         private readonly StringBuilder _swallowed = new();
         private readonly List<string> _transaction = []; // SQL sent since the server last said idle (guarded by itself)
         private Cutting? _cutting; // set by the client pump before the matched message is forwarded
+        private Arming? _observing; // a Hold or Observe arming waiting for the end of its request's transaction
         private int _rawServerBytes; // one-byte answers the server owes to SSL / GSS encryption requests (not framed)
         private volatile bool _opaque; // an encrypted session was negotiated: forwarded as bytes, never cut
         private int _closed;
@@ -327,13 +394,31 @@ public sealed class ReplyCuttingProxy : IAsyncDisposable
                         else if (Describe(message) is var described && proxy.Take(described) is { } arming)
                         {
                             var matched = described;
-                            if (arming.Drop)
+                            if (arming.Mode == ArmingMode.Drop)
                             {
                                 if (offset > 0) await SendAsync(server, buffer.Memory[..offset]);
                                 Cut(arming, matched, status: null);
                                 return;
                             }
-                            Volatile.Write(ref _cutting, new Cutting(arming, matched)); // before any byte of the request reaches the server
+                            if (arming.Mode == ArmingMode.CutReply)
+                            {
+                                Volatile.Write(ref _cutting, new Cutting(arming, matched)); // before any byte of the request reaches the server
+                            }
+                            else
+                            {
+                                Volatile.Write(ref _observing, arming); // before the request reaches the server
+                                if (arming.Mode == ArmingMode.Hold)
+                                {
+                                    if (offset > 0)
+                                    {
+                                        await SendAsync(server, buffer.Memory[..offset]);
+                                        buffer.Consume(offset);
+                                        offset = 0;
+                                    }
+                                    arming.Fired.TrySetResult();
+                                    await arming.Released.Task;
+                                }
+                            }
                         }
                         offset += length;
                     }
@@ -366,6 +451,7 @@ public sealed class ReplyCuttingProxy : IAsyncDisposable
                     buffer.Advance(read);
                     var offset = 0;
                     Cutting? cutting = null;
+                    Arming? answered = null;
                     char? status = null;
                     while (offset < buffer.Count && !_opaque)
                     {
@@ -395,6 +481,7 @@ public sealed class ReplyCuttingProxy : IAsyncDisposable
                         if (buffer.Span[offset] == (byte)'Z' && buffer.Span[offset + 5] == (byte)'I')
                         {
                             TransactionEnded(); // before the client can see it and send its next request
+                            answered ??= Interlocked.Exchange(ref _observing, null);
                         }
                         offset += length;
                     }
@@ -404,6 +491,8 @@ public sealed class ReplyCuttingProxy : IAsyncDisposable
                         await SendAsync(client, buffer.Memory[..offset]);
                         buffer.Consume(offset);
                     }
+                    answered?.Answered.TrySetResult(); // sent: the client has the answer (or is about to read it)
+                    answered = null;
                     if (status is { } ready && cutting is { } cut)
                     {
                         Cut(cut.Arming, cut.Matched, ready);
