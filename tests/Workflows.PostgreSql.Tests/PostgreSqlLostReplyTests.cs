@@ -167,6 +167,30 @@ public sealed class PostgreSqlLostReplyTests : PostgresTestDatabase
     }
 
     [Fact]
+    public async Task A_remembered_step_success_that_never_reached_the_server_is_refused_as_ownership_lost_when_another_engine_took_the_run()
+    {
+        await using var proxy = ReplyCuttingProxy.Start(ConnectionString);
+        await using var store = await OpenAsync(proxy);
+        var run = await CreateClaimedRunAsync(store);
+        var running = NewStep(run, 0, StepStatus.Running, T0.AddSeconds(1));
+        await store.CommitAsync([Fence(run), JournalWrite.Insert(running)]);
+        var succeeded = running with { Status = StepStatus.Succeeded, Output = "42", CompletedAt = T0.AddSeconds(2), UpdatedAt = T0.AddSeconds(2) };
+        IReadOnlyList<JournalWrite> writes = [Fence(run), JournalWrite.Update(succeeded)];
+
+        var dropped = proxy.DropRequest(ReplyCuttingProxy.JournalCommit);
+        await Assert.ThrowsAsync<StoreUnavailableException>(() => store.CommitAsync(writes).AsTask());
+        Assert.True(dropped.IsCompletedSuccessfully, "the proxy dropped no request");
+
+        // The lease lapses and another engine claims the run.
+        var later = T0.AddYears(2);
+        Assert.NotNull(await store.ClaimRunAsync(new RunClaim(run.Id, Tenant, "engine-b", later, later.AddMinutes(1))));
+
+        var lost = await Assert.ThrowsAsync<RunOwnershipLostException>(() => store.CommitAsync(writes).AsTask());
+        Assert.Equal("engine-b", lost.CurrentOwner);
+        Assert.Equal((running.Id, 0, "Running", (string?)null, running.UpdatedAt.UtcTicks), await StepAsync(running.Id));
+    }
+
+    [Fact]
     public async Task A_remembered_commit_that_never_reached_the_server_is_applied_by_its_retry()
     {
         await using var proxy = ReplyCuttingProxy.Start(ConnectionString);
@@ -184,6 +208,36 @@ public sealed class PostgreSqlLostReplyTests : PostgresTestDatabase
 
         Assert.Equal((step.Id, 0, "Running", (string?)null, step.UpdatedAt.UtcTicks), await StepAsync(step.Id));
         Assert.Single(await StepRowsAsync(run.Id));
+    }
+
+    /// <summary>The store's check, after a remembered commit was refused, of whether a step is as the commit wrote it.</summary>
+    private static bool StepAsWrittenCheck(ClientMessage message) =>
+        message is { Type: 'P', Sql: { } sql } && sql.Contains("FROM workflow_steps WHERE id = ", StringComparison.Ordinal);
+
+    [Theory]
+    [InlineData(false)] // the retry's batch is refused by the server (the step is there), and that reply is lost too
+    [InlineData(true)]  // the retry's batch is refused, and the reply of the store's check whether it was applied is lost
+    public async Task A_commit_whose_reply_is_lost_and_whose_retry_loses_a_reply_too_is_recognised_by_the_next_retry(bool checkLost)
+    {
+        await using var proxy = ReplyCuttingProxy.Start(ConnectionString);
+        await using var store = await OpenAsync(proxy);
+        var run = await CreateClaimedRunAsync(store);
+        var step = NewStep(run, 0, StepStatus.Running, T0.AddSeconds(1));
+        IReadOnlyList<JournalWrite> writes = [Fence(run), JournalWrite.Insert(step)];
+
+        await CommitWithReplyCutAsync(proxy, store, writes);
+        var applied = Assert.Single(await StepRowsAsync(run.Id));
+
+        var second = proxy.CutReplyTo(checkLost ? StepAsWrittenCheck : ReplyCuttingProxy.JournalCommit);
+        await Assert.ThrowsAsync<StoreUnavailableException>(() => store.CommitAsync(writes).AsTask());
+        Assert.True(second.IsCompletedSuccessfully, "the proxy cut no second reply");
+        // The retried batch was refused and rolled back (an ErrorResponse); the check is a read, answered without one.
+        Assert.Equal(!checkLost, (await second).ServerReportedError);
+
+        await store.CommitAsync(writes); // still remembered: recognised now
+
+        Assert.Equal(2, proxy.Cuts);
+        Assert.Equal(applied, Assert.Single(await StepRowsAsync(run.Id)));
     }
 
     [Fact]
