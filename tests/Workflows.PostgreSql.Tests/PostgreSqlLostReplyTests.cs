@@ -64,15 +64,20 @@ public sealed class PostgreSqlLostReplyTests : PostgresTestDatabase
         return created.Run;
     }
 
-    /// <summary>Commits <paramref name="writes"/> with its reply cut: the store must say "unavailable", and the server must have committed.</summary>
-    private static async Task<StoreUnavailableException> CommitWithReplyCutAsync(ReplyCuttingProxy proxy, IWorkflowStore store, IReadOnlyList<JournalWrite> writes)
+    /// <summary>
+    /// Commits <paramref name="writes"/> with its reply cut: the store must say "unavailable" (a transient failure the engine
+    /// retries: <see cref="StoreUnavailableException"/> over Npgsql's exception for the dropped connection), and the server
+    /// must have committed.
+    /// </summary>
+    private static async Task CommitWithReplyCutAsync(ReplyCuttingProxy proxy, IWorkflowStore store, IReadOnlyList<JournalWrite> writes)
     {
         var cuts = proxy.Cuts;
         var cut = proxy.CutReplyTo(ReplyCuttingProxy.JournalCommit);
         var lost = await Assert.ThrowsAsync<StoreUnavailableException>(() => store.CommitAsync(writes).AsTask());
+        Assert.IsAssignableFrom<Npgsql.NpgsqlException>(lost.InnerException);
+        Assert.IsNotType<Npgsql.PostgresException>(lost.InnerException); // the client's failure, not a server's error
         AssertCommittedByServer(cut);
         Assert.Equal(cuts + 1, proxy.Cuts);
-        return lost;
     }
 
     private static void AssertCommittedByServer(Task<CutReport> cut)
@@ -300,6 +305,25 @@ public sealed class PostgreSqlLostReplyTests : PostgresTestDatabase
         Assert.Equal(applied, await RunRowAsync(run.Id));
     }
 
+    [Fact]
+    public async Task A_release_whose_reply_was_lost_is_recognised_when_retried()
+    {
+        await using var proxy = ReplyCuttingProxy.Start(ConnectionString);
+        await using var store = await OpenAsync(proxy);
+        var run = await CreateClaimedRunAsync(store);
+        // An engine that stops releases its runs: a commit of a fence and a release only, nothing distinctive to look for.
+        IReadOnlyList<JournalWrite> writes = [Fence(run), JournalWrite.ReleaseClaim(run.Id, run.TenantId, Owner)];
+
+        await CommitWithReplyCutAsync(proxy, store, writes);
+
+        Assert.Equal(("Running", (string?)null, (string?)null, T0.UtcTicks), await RunAsync(run.Id)); // released
+        var applied = await RunRowAsync(run.Id);
+
+        await store.CommitAsync(writes); // the fence finds no owner: the store counts a commit of a fence and a release as applied
+
+        Assert.Equal(applied, await RunRowAsync(run.Id));
+    }
+
     [Theory]
     [InlineData(true)]  // as the engine writes it: the wait's entry, then the consumption (recognised by the entry)
     [InlineData(false)] // the consumption first: recognised by the event's consuming sequence
@@ -319,8 +343,7 @@ public sealed class PostgreSqlLostReplyTests : PostgresTestDatabase
 
         await CommitWithReplyCutAsync(proxy, store, writes);
 
-        var stored = Assert.Single(await store.GetEventsAsync(new EventQuery(Tenant, run.Id) { IncludeConsumed = true }));
-        Assert.Equal(0, stored.ConsumedBySequence); // the server applied it
+        Assert.Equal(0, await ScalarAsync<int>($"SELECT consumed_by_sequence FROM \"{Schema}\".workflow_events WHERE id = $1", ev.Id)); // the server applied it
         Assert.Single(await StepRowsAsync(run.Id));
         var appliedEvent = await EventRowAsync(ev.Id);
         var appliedSteps = await StepRowsAsync(run.Id);
