@@ -440,10 +440,10 @@ public sealed class PostgreSqlLostReplyTests : PostgresTestDatabase
     }
 
     [Theory]
-    [InlineData(1, 0)] // the commit that records step 1 succeeded
-    [InlineData(1, 1)] // the commit after it: step 2's Running entry, before its body
-    [InlineData(3, 1)] // after the last step's success: the run's end with its release
-    public async Task An_engine_whose_commit_reply_is_cut_mid_run_finishes_the_run_with_each_step_once(int armAtStep, int skipCommits)
+    [InlineData(1, 0, "UPDATE workflow_steps SET")] // the commit that records step 1 succeeded
+    [InlineData(1, 1, "INSERT INTO workflow_steps")] // the commit after it: step 2's Running entry, before its body
+    [InlineData(3, 1, "UPDATE workflow_runs SET")]   // after the last step's success: the run's end with its release
+    public async Task An_engine_whose_commit_reply_is_cut_mid_run_finishes_the_run_with_each_step_once(int armAtStep, int skipCommits, string cutWrite)
     {
         await using var proxy = ReplyCuttingProxy.Start(ConnectionString);
         await using var store = await OpenAsync(proxy);
@@ -466,6 +466,11 @@ public sealed class PostgreSqlLostReplyTests : PostgresTestDatabase
         Assert.NotNull(cut);
         AssertCommittedByServer(cut);
         Assert.Equal(1, proxy.Cuts);
+        // The cut commit was the one meant: a fence and that one write (and a release and a notification at the run's end).
+        var statements = (await cut).Statements;
+        var written = statements.Where(sql => sql.Contains("workflow_expect(", StringComparison.Ordinal)).ToList();
+        Assert.True(written.Count == 2 && written[1].Contains(cutWrite, StringComparison.Ordinal),
+            $"the cut commit is not the fence and the '{cutWrite}' meant:\n{string.Join("\n", statements)}");
         Assert.Equal(Enumerable.Range(0, CountingWorkflow.StepCount).Select(i => (i, 1)), ledger.Runs.OrderBy(p => p.Key).Select(p => (p.Key, p.Value)));
 
         // Exactly one row per step (sequences are numbered from 1), each recorded once and succeeded on its first attempt.

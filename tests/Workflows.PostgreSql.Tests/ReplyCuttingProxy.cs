@@ -24,7 +24,8 @@ public readonly record struct ClientMessage(char Type, string? Sql, IReadOnlyLis
 /// The status byte of the swallowed ReadyForQuery: 'I' when the server ended its transaction (so it committed, unless
 /// <see cref="Swallowed"/> holds an ErrorResponse 'E'); null when the request was dropped before the server saw it.
 /// </param>
-public sealed record CutReport(ClientMessage Matched, string Swallowed, char? TransactionStatus)
+/// <param name="Statements">The SQL the connection sent in that transaction (the matched message's and the others).</param>
+public sealed record CutReport(ClientMessage Matched, string Swallowed, char? TransactionStatus, IReadOnlyList<string> Statements)
 {
     /// <summary>The server answered with an ErrorResponse: it refused the request (and rolled it back).</summary>
     public bool ServerReportedError => Swallowed.Contains('E', StringComparison.Ordinal);
@@ -115,9 +116,14 @@ public sealed class ReplyCuttingProxy : IAsyncDisposable
     /// <summary>How many client connections the proxy has accepted.</summary>
     public int ConnectionsAccepted => Volatile.Read(ref _accepted);
 
-    /// <summary>The first statement of a journal commit batch (a fence or a state-machine write): its SQL calls workflow_expect().</summary>
+    /// <summary>
+    /// The first statement of a journal commit batch (a fence or a state-machine write: its SQL calls workflow_expect()), so
+    /// that each commit matches once (its other statements call it too).
+    /// </summary>
     public static bool JournalCommit(ClientMessage message) =>
-        message is { Type: 'P', Sql: { } sql } && sql.Contains("workflow_expect(", StringComparison.Ordinal);
+        message is { Type: 'P', Sql: { } sql } && CallsExpect(sql) && !message.Before.Any(CallsExpect);
+
+    private static bool CallsExpect(string sql) => sql.Contains("workflow_expect(", StringComparison.Ordinal);
 
     /// <summary>The COMMIT of an explicit transaction (Npgsql sends it as a simple Query).</summary>
     public static bool TransactionCommit(ClientMessage message) =>
@@ -354,7 +360,12 @@ public sealed class ReplyCuttingProxy : IAsyncDisposable
         {
             // Reported before the sockets close: the client fails only after it, so whoever saw the failure sees the report.
             Interlocked.Increment(ref proxy._cuts);
-            arming.Cut.TrySetResult(new CutReport(matched, _swallowed.ToString(), status));
+            string[] statements;
+            lock (_transaction)
+            {
+                statements = [.. _transaction];
+            }
+            arming.Cut.TrySetResult(new CutReport(matched, _swallowed.ToString(), status, statements));
             Close();
         }
 
