@@ -64,8 +64,8 @@ public sealed class ReplyCuttingProxy : IAsyncDisposable
     private readonly List<Connection> _connections = [];
     private readonly Task _accepting;
     private readonly Queue<Arming> _armings = new(); // guarded by itself; only the head may fire
+    private readonly System.Collections.Concurrent.ConcurrentQueue<Exception> _faults = new();
     private int _cuts;
-    private int _accepted;
 
     private ReplyCuttingProxy(string upstreamConnectionString)
     {
@@ -112,9 +112,6 @@ public sealed class ReplyCuttingProxy : IAsyncDisposable
 
     /// <summary>How many connections the proxy has cut.</summary>
     public int Cuts => Volatile.Read(ref _cuts);
-
-    /// <summary>How many client connections the proxy has accepted.</summary>
-    public int ConnectionsAccepted => Volatile.Read(ref _accepted);
 
     /// <summary>
     /// The first statement of a journal commit batch (a fence or a state-machine write: its SQL calls workflow_expect()), so
@@ -229,6 +226,10 @@ public sealed class ReplyCuttingProxy : IAsyncDisposable
             while (_armings.TryDequeue(out var unfired)) unfired.Cancel();
         }
         _stop.Dispose();
+        if (!_faults.IsEmpty)
+        {
+            throw new AggregateException("The proxy could not follow the protocol on some connection.", _faults);
+        }
     }
 
     private async Task AcceptAsync()
@@ -244,7 +245,6 @@ public sealed class ReplyCuttingProxy : IAsyncDisposable
             {
                 return;
             }
-            Interlocked.Increment(ref _accepted);
             _ = ServeAsync(client);
         }
     }
@@ -257,9 +257,9 @@ public sealed class ReplyCuttingProxy : IAsyncDisposable
         {
             await server.ConnectAsync(_upstream, _stop.Token);
         }
-        catch (Exception)
+        catch (Exception e) when (e is SocketException or OperationCanceledException)
         {
-            client.Dispose();
+            client.Dispose(); // the client sees its connection refused, as with the server itself down
             server.Dispose();
             return;
         }
@@ -271,6 +271,10 @@ public sealed class ReplyCuttingProxy : IAsyncDisposable
         try
         {
             await connection.RunAsync();
+        }
+        catch (Exception e)
+        {
+            _faults.Enqueue(e); // a stream the proxy could not frame: reported when the proxy is disposed
         }
         finally
         {
@@ -323,8 +327,6 @@ public sealed class ReplyCuttingProxy : IAsyncDisposable
         private readonly List<string> _transaction = []; // SQL sent since the server last said idle (guarded by itself)
         private Cutting? _cutting; // set by the client pump before the matched message is forwarded
         private Arming? _observing; // a Hold or Observe arming waiting for the end of its request's transaction
-        private int _rawServerBytes; // one-byte answers the server owes to SSL / GSS encryption requests (not framed)
-        private volatile bool _opaque; // an encrypted session was negotiated: forwarded as bytes, never cut
         private int _closed;
 
         public async Task RunAsync()
@@ -372,7 +374,7 @@ public sealed class ReplyCuttingProxy : IAsyncDisposable
         private async Task PumpClientAsync()
         {
             var buffer = new Frames();
-            var startup = true; // the first message (and one after an encryption request refused) has no type byte
+            var startup = true; // the first message has no type byte
             try
             {
                 while (true)
@@ -380,12 +382,6 @@ public sealed class ReplyCuttingProxy : IAsyncDisposable
                     var read = await client.ReceiveAsync(buffer.Free(), SocketFlags.None);
                     if (read == 0) return;
                     buffer.Advance(read);
-                    if (_opaque)
-                    {
-                        await SendAsync(server, buffer.Memory[..buffer.Count]);
-                        buffer.Consume(buffer.Count);
-                        continue;
-                    }
                     var offset = 0;
                     while (Frames.TryFrame(buffer.Span[offset..buffer.Count], startup, out var length))
                     {
@@ -395,12 +391,10 @@ public sealed class ReplyCuttingProxy : IAsyncDisposable
                             var code = BinaryPrimitives.ReadInt32BigEndian(message[4..]);
                             if (code is SslRequestCode or GssEncRequestCode)
                             {
-                                Interlocked.Increment(ref _rawServerBytes);
+                                // The server's one-byte answer is not a message, and an encrypted session cannot be read.
+                                throw new InvalidDataException("The client asked the proxy for transport encryption: connect with its ConnectionString (SslMode and GssEncryptionMode Disable).");
                             }
-                            else
-                            {
-                                startup = false; // a StartupMessage (or a CancelRequest, after which the connection ends)
-                            }
+                            startup = false; // a StartupMessage (or a CancelRequest, after which the connection ends)
                         }
                         else if (Describe(message) is var described && proxy.Take(described) is { } arming)
                         {
@@ -464,16 +458,8 @@ public sealed class ReplyCuttingProxy : IAsyncDisposable
                     Cutting? cutting = null;
                     Arming? answered = null;
                     char? status = null;
-                    while (offset < buffer.Count && !_opaque)
+                    while (offset < buffer.Count)
                     {
-                        if (Volatile.Read(ref _rawServerBytes) > 0)
-                        {
-                            var answer = buffer.Span[offset];
-                            Interlocked.Decrement(ref _rawServerBytes);
-                            if (answer is (byte)'S' or (byte)'G') _opaque = true; // what follows is TLS or GSS: bytes
-                            offset++;
-                            continue;
-                        }
                         if (!Frames.TryFrame(buffer.Span[offset..buffer.Count], startup: false, out var length)) break;
                         cutting ??= Volatile.Read(ref _cutting);
                         if (cutting is not null)
@@ -496,14 +482,12 @@ public sealed class ReplyCuttingProxy : IAsyncDisposable
                         }
                         offset += length;
                     }
-                    if (_opaque) offset = buffer.Count;
                     if (offset > 0)
                     {
                         await SendAsync(client, buffer.Memory[..offset]);
                         buffer.Consume(offset);
                     }
                     answered?.Answered.TrySetResult(); // sent: the client has the answer (or is about to read it)
-                    answered = null;
                     if (status is { } ready && cutting is { } cut)
                     {
                         Cut(cut.Arming, cut.Matched, ready);
