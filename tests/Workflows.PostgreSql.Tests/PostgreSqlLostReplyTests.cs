@@ -505,7 +505,8 @@ public sealed class PostgreSqlLostReplyTests : PostgresTestDatabase
         // claim pass held the engine's free slots at that moment; the scheduler may then be executing it already).
         Assert.Equal(1L, await ScalarAsync<long>($"SELECT count(*) FROM \"{Schema}\".workflow_runs WHERE id = $1", start.RunId.Value));
 
-        // The caller's retry finds the run (not created by this call) and executes it here, claimed by its own engine.
+        // The caller's retry finds the run (so not Created by this call) and it runs, once: executed here on the claim this
+        // engine holds (a claim by id takes its own claim), or by the scheduler.
         var run = await engine.StartAsync(definition, 100, start);
         Assert.False(run.Created);
         Assert.Equal(110, await run.GetResultAsync().WaitAsync(HangGuard));
@@ -546,7 +547,7 @@ public sealed class PostgreSqlLostReplyTests : PostgresTestDatabase
         }
     }
 
-    private EventRecord NewEvent(Guid runId, string tenant, string name, string payload) =>
+    private static EventRecord NewEvent(Guid runId, string tenant, string name, string payload) =>
         new() { Id = Guid.CreateVersion7(), RunId = runId, TenantId = tenant, Name = name, Payload = payload, CreatedAt = DateTimeOffset.UtcNow };
 
     /// <remarks>
