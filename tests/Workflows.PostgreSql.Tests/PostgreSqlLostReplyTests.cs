@@ -557,16 +557,9 @@ public sealed class PostgreSqlLostReplyTests : PostgresTestDatabase
     /// worker id), which takes the run's wake-up request. X's retry then passes the fence (the owner is the same), moves the
     /// run to Waiting again and releases it. The run must not be left waiting for an event that is already there.
     /// </remarks>
-    // KNOWN FAILURE, left in on purpose (not skipped) until the engine is fixed; the store's recognition is not at fault here.
-    // The scheduler claims ready runs without leaving out the ones executing here (src/Workflows/Execution/RunScheduler.cs,
-    // ClaimReadyAsync), and WorkflowEngine.StartExecution (src/Workflows/Execution/WorkflowEngine.cs, the TryAdd that fails:
-    // "already executing here") drops that claim as it is: the run stays Running under this worker's lease, its wake-up
-    // request taken, and nobody executes it. X's retried commit ([fence, UpdateRun Waiting, ReleaseClaim], from
-    // WorkflowContext.Durable.cs, the suspension commit) then passes the fence, which checks the owner only
-    // (PostgreSqlWorkflowStore.Commits.cs, RequireClaim), and re-applies itself: Waiting, released, no wake-up request, the
-    // event unconsumed: stuck for good (an event wait without a timeout has no wake_at). Fix: leave the runs executing here
-    // out of the scheduler's claims (so the wake-up request survives until X has ended and the engine's signal claims the
-    // run); as a defence in depth, fence by the claim itself (a claim token written by each claim), not by the worker id.
+    // Found failing by this test: the engine's StartExecution dropped a claim of a run still executing here, and the claim
+    // had taken the run's wake-up request. The engine now hands such a claim back with a wake-up request when the execution
+    // has sent its releasing commit (WorkflowEngine.HandBackAsync), whichever order the hand-back and the retry reach the server.
     [Fact]
     public async Task A_resuspension_whose_reply_was_lost_and_whose_retry_follows_a_claim_by_the_same_engine_leaves_the_run_ready()
     {
@@ -604,15 +597,24 @@ public sealed class PostgreSqlLostReplyTests : PostgresTestDatabase
         retry.Release();
         await retry.Answered.WaitAsync(HangGuard);
 
-        // Whatever the engine did with that claim, the run must not be waiting, unwoken, for an event that is there.
-        var row = Assert.Single(await RowsAsync(
-            $"SELECT status, owner, wake_requested_at, waiting_for FROM \"{Schema}\".workflow_runs WHERE id = $1", run.RunId));
-        var goPending = await ScalarAsync<long>(
-            $"SELECT count(*) FROM \"{Schema}\".workflow_events WHERE run_id = $1 AND name = 'go' AND consumed_at IS NULL", run.RunId);
-        var stuck = (string)row[0]! == "Waiting" && row[1] is null && row[2] is null && goPending == 1;
-        Assert.False(stuck,
-            $"run {run.RunId} is Waiting ({row[3]}), released, with no wake-up request, while its 'go' event is stored unconsumed: " +
-            $"nothing will ever claim it (before X's retry was let through, the run was {claimedStatus}, held by {claimedOwner ?? "no engine"})");
-        Assert.Equal(6, await run.GetResultAsync().WaitAsync(HangGuard));
+        // Whatever the engine did with that claim (it hands it back, with a wake-up request, in a commit of its own that may
+        // reach the server after X's retry), the run ends with the event; if it is left waiting, unwoken, for an event that is
+        // there, nothing ever claims it, and the hang guard says what it was left as.
+        int result;
+        try
+        {
+            result = await run.GetResultAsync().WaitAsync(HangGuard);
+        }
+        catch (TimeoutException)
+        {
+            var row = Assert.Single(await RowsAsync(
+                $"SELECT status, owner, wake_requested_at, waiting_for FROM \"{Schema}\".workflow_runs WHERE id = $1", run.RunId));
+            var goPending = await ScalarAsync<long>(
+                $"SELECT count(*) FROM \"{Schema}\".workflow_events WHERE run_id = $1 AND name = 'go' AND consumed_at IS NULL", run.RunId);
+            Assert.Fail($"run {run.RunId} did not end: it is {row[0]} ({row[3]}), held by {row[1] ?? "no engine"}, wake-up request {row[2] ?? "none"}, " +
+                $"'go' unconsumed: {goPending == 1} (before X's retry was let through, the run was {claimedStatus}, held by {claimedOwner ?? "no engine"})");
+            throw;
+        }
+        Assert.Equal(6, result);
     }
 }

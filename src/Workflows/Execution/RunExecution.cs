@@ -273,6 +273,7 @@ internal sealed class RunExecution
             _engine.Options.MaxInterruptedAttempts, _engine.Options.JournalLimits, token)
         {
             StepStartDurability = _engine.Options.StepStartDurability,
+            Releasing = () => Released = true,
             Committed = _engine.Committed,
             AdoptSchemaVersion = adoptSchema,
             Engine = _engine,
@@ -450,9 +451,17 @@ internal sealed class RunExecution
         return CommitWithoutContextAsync(writes, token);
     }
 
+    /// <summary>
+    /// Whether this execution sent a commit that releases the run: from then on it only finishes, and a claim of the run
+    /// (by this engine's scheduler, the run woken meanwhile) is not its own.
+    /// </summary>
+    internal bool Released { get => Volatile.Read(ref _released); private set => Volatile.Write(ref _released, value); }
+    private bool _released;
+
     private async Task CommitWithoutContextAsync(IReadOnlyList<JournalWrite> writes, CancellationToken token)
     {
         List<JournalWrite> batch = [JournalWrite.RequireClaim(_run.Id, _run.TenantId, _engine.WorkerId), .. writes];
+        if (batch.Exists(static w => w is ReleaseClaim)) Released = true;
         await StoreRetry.RunAsync(() => _engine.Store.CommitAsync(batch, token), token).ConfigureAwait(false);
         _engine.Committed(_run, batch);
     }

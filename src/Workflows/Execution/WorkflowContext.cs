@@ -93,6 +93,9 @@ public sealed partial class WorkflowContext
     /// <summary>Told of every durable commit of this execution (the engine's journal observer).</summary>
     internal Action<RunRecord, IReadOnlyList<JournalWrite>>? Committed { get; init; }
 
+    /// <summary>Called before a commit that releases the run is sent (it may be applied even if its reply is lost).</summary>
+    internal Action? Releasing { get; init; }
+
     /// <summary>The engine's logger (step retries and failures).</summary>
     internal Microsoft.Extensions.Logging.ILogger Logger { get; init; } = Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
 
@@ -182,6 +185,10 @@ public sealed partial class WorkflowContext
         else
         {
             batch.AddRange(writes);
+        }
+        if (Releasing is { } releasing && batch.Exists(static w => w is ReleaseClaim))
+        {
+            releasing();
         }
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try

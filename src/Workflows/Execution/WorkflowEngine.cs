@@ -364,12 +364,50 @@ public sealed partial class WorkflowEngine : IAsyncDisposable, IDisposable
     {
         var execution = new RunExecution(this, definition, claimed);
         _suspendedHere.TryRemove(claimed.Id, out _);
-        if (!_executions.TryAdd(claimed.Id, execution))
+        while (!_executions.TryAdd(claimed.Id, execution))
         {
-            ReleaseSlots(1); // already executing here: one execution per run
+            if (!_executions.TryGetValue(claimed.Id, out var current))
+            {
+                continue; // it left memory meanwhile
+            }
+            ReleaseSlots(1); // one execution per run
+            if (current.Released)
+            {
+                // The execution is finishing after a commit that released the run (it suspended, and an event woke it before
+                // the execution left memory), or that commit's reply was lost and its retry is under way. The claim took the
+                // run's wake-up request: hand the run back with it, so that it is claimed again (here once the execution has
+                // left memory, or by another engine) instead of being left without a wake-up.
+                _ = HandBackAsync(claimed);
+            }
+            // Otherwise it is the execution's own claim, lapsed and taken again (a stall): it goes on under the new lease.
             return;
         }
         execution.Start();
+    }
+
+    /// <summary>
+    /// Gives back a claim taken of a run that is still executing here, with a wake-up request in place of the one the claim
+    /// cleared. Not fenced: the release is a no-op if the run was claimed meanwhile, and the wake-up is what a finishing
+    /// execution's commit may have overwritten (a retried suspension), so it is sent whoever holds the run.
+    /// </summary>
+    private async Task HandBackAsync(RunRecord claimed)
+    {
+        try
+        {
+            var now = Clock.GetUtcNow();
+            await StoreRetry.RunAsync(() => _store.CommitAsync(
+                [JournalWrite.WakeRun(claimed.Id, claimed.TenantId, now), JournalWrite.ReleaseClaim(claimed.Id, claimed.TenantId, WorkerId)],
+                AbortToken), AbortToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (AbortToken.IsCancellationRequested)
+        {
+            // stopping: the claim lapses at its lease, and the run is claimed again then
+        }
+        catch (Exception e)
+        {
+            ReportBackgroundError(e); // the claim lapses at its lease: the run is delayed, not lost
+        }
+        _scheduler.Signal();
     }
 
     internal void ExecutionEnded(RunExecution execution)
