@@ -24,6 +24,10 @@ public sealed partial class PostgreSqlWorkflowStore
         {
             if (step.RunId != run.Id || step.TenantId != run.TenantId) throw JournalRefusals.StepOfOtherRun(step, run);
         }
+        if (steps is null or { Count: 0 })
+        {
+            return CreateRunAloneAsync(run, cancellationToken);
+        }
         return InTransactionAsync(async (connection, transaction, ct) =>
         {
             await using (var insert = Command(connection, transaction, Sql.InsertRun))
@@ -49,27 +53,63 @@ public sealed partial class PostgreSqlWorkflowStore
                 }
             }
 
-            await using (var byId = Command(connection, transaction, Sql.RunById))
-            {
-                D.Bind(byId, "id", SqlValueKind.Id, run.Id);
-                if (await ReadSingleRunAsync(byId, ct).ConfigureAwait(false) is { } sameId)
-                {
-                    return sameId.TenantId == run.TenantId ? new CreateRunResult(sameId, Created: false) : throw JournalRefusals.RunIdOfOtherTenant(run);
-                }
-            }
-            if (run.IdempotencyKey is not null)
-            {
-                await using var byKey = Command(connection, transaction, Sql.RunByKey);
-                D.Bind(byKey, "tenant_id", SqlValueKind.Text, run.TenantId);
-                D.Bind(byKey, "workflow", SqlValueKind.Text, run.Workflow);
-                D.Bind(byKey, "key", SqlValueKind.Text, run.IdempotencyKey);
-                if (await ReadSingleRunAsync(byKey, ct).ConfigureAwait(false) is { } sameKey)
-                {
-                    return new CreateRunResult(sameKey, Created: false);
-                }
-            }
-            throw JournalRefusals.RunNotCreated(run);
+            return await ExistingRunAsync(connection, transaction, run, ct).ConfigureAwait(false);
         }, cancellationToken);
+    }
+
+    /// <summary>
+    /// A run created without steps (every start but a fork's): its insert, and the notification of other engines when it is
+    /// unclaimed, as one batch in one round trip and one implicit transaction. On a conflict, the run that holds the id or the
+    /// key is read after it (ON CONFLICT DO NOTHING waits for a racing insert to commit, so the run found is committed).
+    /// </summary>
+    private ValueTask<CreateRunResult> CreateRunAloneAsync(RunRecord run, CancellationToken cancellationToken) =>
+        UseAsync(async (connection, ct) =>
+        {
+            await using (var batch = new NpgsqlBatch(connection))
+            {
+                var insert = new NpgsqlBatchCommand(Sql.InsertRun);
+                AddParameters(D, insert.Parameters, RunColumns);
+                BindRun(D, insert.Parameters, run);
+                batch.BatchCommands.Add(insert);
+                if (run.Owner is null)
+                {
+                    var notify = new NpgsqlBatchCommand("SELECT pg_notify(@channel, @payload)");
+                    D.Bind(notify.Parameters, "channel", SqlValueKind.Text, Channel);
+                    D.Bind(notify.Parameters, "payload", SqlValueKind.Text, run.Workflow);
+                    batch.BatchCommands.Add(notify);
+                }
+                await batch.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+                if (insert.RecordsAffected == 1)
+                {
+                    return new CreateRunResult(run, Created: true);
+                }
+            }
+            return await ExistingRunAsync(connection, null, run, ct).ConfigureAwait(false);
+        }, cancellationToken);
+
+    /// <summary>The run that kept <paramref name="run"/> from being inserted: the one with its id (of its tenant), else with its key.</summary>
+    private static async Task<CreateRunResult> ExistingRunAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, RunRecord run, CancellationToken ct)
+    {
+        await using (var byId = Command(connection, transaction, Sql.RunById))
+        {
+            D.Bind(byId, "id", SqlValueKind.Id, run.Id);
+            if (await ReadSingleRunAsync(byId, ct).ConfigureAwait(false) is { } sameId)
+            {
+                return sameId.TenantId == run.TenantId ? new CreateRunResult(sameId, Created: false) : throw JournalRefusals.RunIdOfOtherTenant(run);
+            }
+        }
+        if (run.IdempotencyKey is not null)
+        {
+            await using var byKey = Command(connection, transaction, Sql.RunByKey);
+            D.Bind(byKey, "tenant_id", SqlValueKind.Text, run.TenantId);
+            D.Bind(byKey, "workflow", SqlValueKind.Text, run.Workflow);
+            D.Bind(byKey, "key", SqlValueKind.Text, run.IdempotencyKey);
+            if (await ReadSingleRunAsync(byKey, ct).ConfigureAwait(false) is { } sameKey)
+            {
+                return new CreateRunResult(sameKey, Created: false);
+            }
+        }
+        throw JournalRefusals.RunNotCreated(run);
     }
 
     /// <inheritdoc />

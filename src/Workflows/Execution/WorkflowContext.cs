@@ -193,8 +193,27 @@ public sealed partial class WorkflowContext
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
-            await StoreRetry.RunAsync(() => _store.CommitAsync(batch, durability, cancellationToken), cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await StoreRetry.RunAsync(() => _store.CommitAsync(batch, durability, cancellationToken), cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception refused) when (refused is JournalConflictException or IllegalTransitionException && WithStartsAgain(batch) is { } repaired)
+            {
+                // A buffered start marker lost with the database (it crashed, or the machine lost power, before the marker was
+                // flushed): the step's next record finds it missing. Commit the marker again ahead of it, flushed; if that is
+                // refused too, the first refusal was not about a lost marker.
+                try
+                {
+                    await StoreRetry.RunAsync(() => _store.CommitAsync(repaired, CommitDurability.Flushed, cancellationToken), cancellationToken).ConfigureAwait(false);
+                }
+                catch (JournalException)
+                {
+                    System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(refused);
+                }
+                batch = repaired;
+            }
             Diagnostics.WorkflowsTelemetry.CommitDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            ForgetStarts(batch);
         }
         catch (RunOwnershipLostException e)
         {
@@ -214,7 +233,56 @@ public sealed partial class WorkflowContext
     /// Commits the marker that an attempt began (its Running record) at <see cref="StepStartDurability"/>: it keeps the
     /// attempt count across crashes, and losing it with the machine costs at most one count, never an outcome.
     /// </summary>
-    private Task CommitStepStartAsync(JournalWrite write) => CommitAsync([write], CancellationToken, StepStartDurability);
+    private Task CommitStepStartAsync(JournalWrite write)
+    {
+        var step = write switch { InsertStep insert => insert.Step, UpdateStep update => update.Step, _ => null };
+        if (StepStartDurability == CommitDurability.Buffered && step is not null)
+        {
+            lock (_gate) _bufferedStarts[step.Sequence] = write;
+        }
+        return CommitAsync([write], CancellationToken, StepStartDurability);
+    }
+
+    // The buffered start markers of the attempts under way, by sequence, until their next record is committed: what a
+    // database that lost them needs again (WithStartsAgain).
+    private readonly Dictionary<int, JournalWrite> _bufferedStarts = [];
+
+    /// <summary><paramref name="batch"/> with each buffered start marker it follows up put back ahead of its follow-up; null when it follows up none.</summary>
+    private List<JournalWrite>? WithStartsAgain(List<JournalWrite> batch)
+    {
+        lock (_gate)
+        {
+            if (_bufferedStarts.Count == 0) return null;
+            List<JournalWrite>? repaired = null;
+            for (var i = 0; i < batch.Count; i++)
+            {
+                if (batch[i] is UpdateStep { Step: var step } && step.RunId == RunId && _bufferedStarts.TryGetValue(step.Sequence, out var start)
+                    && !ReferenceEquals(start, batch[i]))
+                {
+                    repaired ??= batch[..i];
+                    repaired.Add(start);
+                }
+                repaired?.Add(batch[i]);
+            }
+            return repaired;
+        }
+    }
+
+    /// <summary>Forgets the buffered start markers that <paramref name="batch"/> followed up: they are flushed with it.</summary>
+    private void ForgetStarts(List<JournalWrite> batch)
+    {
+        lock (_gate)
+        {
+            if (_bufferedStarts.Count == 0) return;
+            foreach (var write in batch)
+            {
+                if (write is UpdateStep { Step: var step } && _bufferedStarts.TryGetValue(step.Sequence, out var start) && !ReferenceEquals(start, write))
+                {
+                    _bufferedStarts.Remove(step.Sequence);
+                }
+            }
+        }
+    }
 
     /// <summary>How the "step started" markers are committed (<see cref="WorkflowEngineOptions.StepStartDurability"/>).</summary>
     internal CommitDurability StepStartDurability { get; init; } = CommitDurability.Flushed;

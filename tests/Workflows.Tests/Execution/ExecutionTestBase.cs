@@ -69,7 +69,8 @@ public abstract class ExecutionTestBase : JournalTestBase, IAsyncLifetime
         TimeSpan? pollInterval = null,
         IReadOnlyList<string>? tenants = null,
         IReadOnlyList<WorkflowQueue>? queues = null,
-        CommitDurability stepStartDurability = CommitDurability.Buffered)
+        CommitDurability stepStartDurability = CommitDurability.Buffered,
+        Func<IWorkflowStore, IWorkflowStore>? wrapStore = null)
     {
         var store = await _harness!.OpenAsync();
         var provided = new List<object> { probe ?? new ExecutionProbe() };
@@ -96,7 +97,8 @@ public abstract class ExecutionTestBase : JournalTestBase, IAsyncLifetime
             Queues = queues ?? [],
             StepStartDurability = stepStartDurability,
         };
-        var engine = new WorkflowEngine(logCommits ? new LoggingStore(store, workerId ?? "engine", Commits) : store, options);
+        var wrapped = wrapStore?.Invoke(store) ?? store;
+        var engine = new WorkflowEngine(logCommits ? new LoggingStore(wrapped, workerId ?? "engine", Commits) : wrapped, options);
         foreach (var definition in definitions ?? [])
         {
             engine.Register(definition);
