@@ -498,7 +498,7 @@ public sealed class PostgreSqlLostReplyTests : PostgresTestDatabase
         var start = new StartOptions { RunId = Guid.CreateVersion7() };
 
         // StartAsync does not retry a creation (only commits of an execution are retried): the caller sees the failure.
-        var cut = proxy.CutReplyTo(ReplyCuttingProxy.RunCreationCommit);
+        var cut = proxy.CutReplyTo(ReplyCuttingProxy.RunCreation);
         await Assert.ThrowsAsync<StoreUnavailableException>(() => engine.StartAsync(definition, 100, start));
         AssertCommittedByServer(cut);
         // The run was created: claimed by this engine, whose execution never started (or Pending, for the scheduler, when a

@@ -130,6 +130,15 @@ public sealed class ReplyCuttingProxy : IAsyncDisposable
     public static bool RunCreationCommit(ClientMessage message) =>
         TransactionCommit(message) && message.Before.Any(sql => sql.TrimStart().StartsWith("INSERT INTO workflow_runs", StringComparison.Ordinal));
 
+    /// <summary>
+    /// What commits a run's creation: the run's INSERT sent as a batch of its own (a run created without steps, one implicit
+    /// transaction), or the COMMIT of the explicit transaction that inserted a run with its steps.
+    /// </summary>
+    public static bool RunCreation(ClientMessage message) =>
+        RunCreationCommit(message)
+        || (message is { Type: 'P', Sql: { } sql } && sql.TrimStart().StartsWith("INSERT INTO workflow_runs", StringComparison.Ordinal)
+            && !message.Before.Any(before => before.TrimStart().StartsWith("BEGIN", StringComparison.OrdinalIgnoreCase)));
+
     /// <summary>The scheduler's question for the earliest due run (<c>GetNextDueAsync</c>), asked once per scheduling pass, after its claim.</summary>
     public static bool NextDueQuery(ClientMessage message) =>
         message is { Type: 'P', Sql: { } sql } && sql.TrimStart().StartsWith("SELECT MIN(due) FROM (", StringComparison.Ordinal);
