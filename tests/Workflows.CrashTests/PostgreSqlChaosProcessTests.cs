@@ -61,7 +61,10 @@ public sealed class PostgreSqlChaosProcessTests(ITestOutputHelper output)
         // No process died: a body ran again only in a run whose first worker lost it (an outage longer than its lease lets
         // the claim lapse, and whoever reaches the server first takes it), with that worker's evidence.
         var lost = workers.SelectMany(w => w.LostClaims()).ToList();
-        var reruns = ClusterAssert.EveryRunCompletedOnce(journal, cluster.Ledger(), new HashSet<int>(), expected, TenStepRuns.StepNames, lost);
+        // Immediate restarts are database crashes: a start marker (buffered) may be lost after its body began, and its outcome
+        // then commits it again; nothing else is allowed.
+        var reruns = ClusterAssert.EveryRunCompletedOnce(journal, cluster.Ledger(), new HashSet<int>(), expected, TenStepRuns.StepNames, lost,
+            startMarkersMayBeLost: true);
 
         var all = cluster.Ledger();
         var begun = all.Where(e => e.Kind == "begin").GroupBy(e => (e.RunId, e.Step)).ToList();

@@ -182,21 +182,31 @@ internal sealed record QueueOverlap(int Count, DateTimeOffset At, IReadOnlyList<
                 $"run {r.Run.Id} has a step without its start or end time");
             return (r.Run.Id, From: r.Steps.Min(s => s.StartedAt!.Value), To: r.Steps.Max(s => s.CompletedAt!.Value));
         }).ToList();
-        var edges = spans.SelectMany(s => new[] { (At: s.From, Delta: 1), (At: s.To, Delta: -1) })
+        var (max, at) = MostAtOnce(spans.Select(s => (s.From, s.To)));
+        return new QueueOverlap(max, at, spans);
+    }
+
+    /// <summary>
+    /// The largest number of <paramref name="intervals"/> that contain one instant, and the first such instant. An interval
+    /// holds from its start up to, not including, its end: two that only touch do not overlap.
+    /// </summary>
+    public static (int Count, DateTimeOffset At) MostAtOnce(IEnumerable<(DateTimeOffset From, DateTimeOffset To)> intervals)
+    {
+        var edges = intervals.SelectMany(i => new[] { (At: i.From, Delta: 1), (At: i.To, Delta: -1) })
             .OrderBy(e => e.At.UtcTicks).ThenBy(e => e.Delta);
-        var executing = 0;
+        var inside = 0;
         var max = 0;
         var at = DateTimeOffset.MinValue;
         foreach (var edge in edges)
         {
-            executing += edge.Delta;
-            if (executing > max)
+            inside += edge.Delta;
+            if (inside > max)
             {
-                max = executing;
+                max = inside;
                 at = edge.At;
             }
         }
-        return new QueueOverlap(max, at, spans);
+        return (max, at);
     }
 
     /// <summary>The spans that contain the instant of the largest overlap.</summary>
@@ -214,20 +224,7 @@ internal sealed record ClaimOverlap(int Count, DateTimeOffset At, IReadOnlyList<
     public static ClaimOverlap Max(IReadOnlyList<ClaimRecord> claims)
     {
         var now = DateTimeOffset.UtcNow;
-        var edges = claims.SelectMany(c => new[] { (At: c.ClaimedAt, Delta: 1), (At: c.HeldUntil ?? now, Delta: -1) })
-            .OrderBy(e => e.At.UtcTicks).ThenBy(e => e.Delta);
-        var holding = 0;
-        var max = 0;
-        var at = DateTimeOffset.MinValue;
-        foreach (var edge in edges)
-        {
-            holding += edge.Delta;
-            if (holding > max)
-            {
-                max = holding;
-                at = edge.At;
-            }
-        }
+        var (max, at) = QueueOverlap.MostAtOnce(claims.Select(c => (c.ClaimedAt, c.HeldUntil ?? now)));
         return new ClaimOverlap(max, at, claims);
     }
 

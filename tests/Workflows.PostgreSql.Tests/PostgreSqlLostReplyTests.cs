@@ -113,6 +113,18 @@ public sealed class PostgreSqlLostReplyTests : PostgresTestDatabase
 
     // ---- the write kinds -------------------------------------------------------------------------------------------
 
+    /// <summary>
+    /// Commits <paramref name="writes"/> with the proxy dropping the request before it reaches the server: the store fails as
+    /// unavailable and remembers the commit's outcome as unknown, though the server never saw it.
+    /// </summary>
+    private static async Task CommitDroppedAsync(ReplyCuttingProxy proxy, PostgreSqlWorkflowStore store, IReadOnlyList<JournalWrite> writes)
+    {
+        var dropped = proxy.DropRequest(ReplyCuttingProxy.JournalCommit);
+        await Assert.ThrowsAsync<StoreUnavailableException>(() => store.CommitAsync(writes).AsTask());
+        Assert.True(dropped.IsCompletedSuccessfully, "the proxy dropped no request");
+        Assert.Null((await dropped).TransactionStatus); // the server never saw it
+    }
+
     [Fact]
     public async Task A_step_insert_whose_reply_was_lost_is_recognised_when_retried_and_another_insert_at_its_sequence_is_still_refused()
     {
@@ -154,10 +166,7 @@ public sealed class PostgreSqlLostReplyTests : PostgresTestDatabase
         var step = NewStep(run, 0, StepStatus.Running, T0.AddSeconds(1));
         IReadOnlyList<JournalWrite> writes = [Fence(run), JournalWrite.Insert(step)];
 
-        var dropped = proxy.DropRequest(ReplyCuttingProxy.JournalCommit);
-        await Assert.ThrowsAsync<StoreUnavailableException>(() => store.CommitAsync(writes).AsTask());
-        Assert.True(dropped.IsCompletedSuccessfully, "the proxy dropped no request");
-        Assert.Null((await dropped).TransactionStatus); // the server never saw it
+        await CommitDroppedAsync(proxy, store, writes);
         Assert.Empty(await StepRowsAsync(run.Id));
 
         // Meanwhile another commit takes sequence 0 with another step.
@@ -182,9 +191,7 @@ public sealed class PostgreSqlLostReplyTests : PostgresTestDatabase
         var succeeded = running with { Status = StepStatus.Succeeded, Output = "42", CompletedAt = T0.AddSeconds(2), UpdatedAt = T0.AddSeconds(2) };
         IReadOnlyList<JournalWrite> writes = [Fence(run), JournalWrite.Update(succeeded)];
 
-        var dropped = proxy.DropRequest(ReplyCuttingProxy.JournalCommit);
-        await Assert.ThrowsAsync<StoreUnavailableException>(() => store.CommitAsync(writes).AsTask());
-        Assert.True(dropped.IsCompletedSuccessfully, "the proxy dropped no request");
+        await CommitDroppedAsync(proxy, store, writes);
 
         // The lease lapses and another engine claims the run.
         var later = T0.AddYears(2);
@@ -204,9 +211,7 @@ public sealed class PostgreSqlLostReplyTests : PostgresTestDatabase
         var step = NewStep(run, 0, StepStatus.Running, T0.AddSeconds(1));
         IReadOnlyList<JournalWrite> writes = [Fence(run), JournalWrite.Insert(step)];
 
-        var dropped = proxy.DropRequest(ReplyCuttingProxy.JournalCommit);
-        await Assert.ThrowsAsync<StoreUnavailableException>(() => store.CommitAsync(writes).AsTask());
-        Assert.True(dropped.IsCompletedSuccessfully, "the proxy dropped no request");
+        await CommitDroppedAsync(proxy, store, writes);
         Assert.Empty(await StepRowsAsync(run.Id));
 
         await store.CommitAsync(writes);
