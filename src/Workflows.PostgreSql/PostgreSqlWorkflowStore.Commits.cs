@@ -289,6 +289,17 @@ public sealed partial class PostgreSqlWorkflowStore
             D.Bind(command.Parameters, "channel", SqlValueKind.Text, Channel);
             batch.BatchCommands.Add(command);
         }
+        foreach (var write in writes)
+        {
+            // A run's end (or parking) tells the handles waiting for it in other engines; the schedulers ignore it.
+            if (write is UpdateRun { Run: var ended } && (StatusTransitions.IsFinal(ended.Status) || ended.Status == RunStatus.Parked))
+            {
+                var command = new NpgsqlBatchCommand("SELECT pg_notify(@channel, @payload)");
+                D.Bind(command.Parameters, "channel", SqlValueKind.Text, Channel);
+                D.Bind(command.Parameters, "payload", SqlValueKind.Text, EndedPayload + ended.Id.ToString("D"));
+                batch.BatchCommands.Add(command);
+            }
+        }
         if (durability == CommitDurability.Buffered)
         {
             // After the writes (statement i stays write i). Local to the batch's implicit transaction, read at its commit.

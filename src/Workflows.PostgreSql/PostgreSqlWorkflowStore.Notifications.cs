@@ -11,14 +11,18 @@ namespace Workflows.PostgreSql;
 /// listening; it reconnects with back-off when the connection drops or the server restarts, and tells its subscribers
 /// after every (re)connection, since anything sent while it was not listening was missed. Polling stays the fallback.
 /// </summary>
-public sealed partial class PostgreSqlWorkflowStore : IReadyRunNotifications
+public sealed partial class PostgreSqlWorkflowStore : IReadyRunNotifications, IRunEndNotifications
 {
+    /// <summary>The payload prefix of a run's end: "end:" and the run id (the engines' handles; the schedulers ignore it).</summary>
+    internal const string EndedPayload = "end:";
+
     private static readonly TimeSpan FirstReconnectDelay = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan MaxReconnectDelay = TimeSpan.FromSeconds(5);
 
     private readonly string _listenConnectionString;
     private readonly Lock _listenGate = new();
     private Action[] _subscribers = [];
+    private Action<Guid>[] _endedSubscribers = [];
     private CancellationTokenSource? _listening;
     private Task _listener = Task.CompletedTask;
     private int _listenConnections;
@@ -37,22 +41,67 @@ public sealed partial class PostgreSqlWorkflowStore : IReadyRunNotifications
         lock (_listenGate)
         {
             _subscribers = [.. _subscribers, onReady];
-            if (_listening is null)
-            {
-                _listening = new CancellationTokenSource();
-                var stop = _listening.Token;
-                _listener = Task.Run(() => ListenAsync(stop), CancellationToken.None);
-            }
+            ListenLocked();
         }
-        return new Subscription(this, onReady);
+        return new Subscription(() => Unsubscribe(ref _subscribers, onReady));
     }
 
-    private void Unsubscribe(Action onReady)
+    /// <inheritdoc />
+    public IDisposable SubscribeEnded(Action<Guid> onEnded)
+    {
+        ArgumentNullException.ThrowIfNull(onEnded);
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        lock (_listenGate)
+        {
+            _endedSubscribers = [.. _endedSubscribers, onEnded];
+            ListenLocked();
+        }
+        return new Subscription(() => Unsubscribe(ref _endedSubscribers, onEnded));
+    }
+
+    /// <summary>Starts the listening connection unless it runs. Under the gate.</summary>
+    private void ListenLocked()
+    {
+        if (_listening is null)
+        {
+            _listening = new CancellationTokenSource();
+            var stop = _listening.Token;
+            _listener = Task.Run(() => ListenAsync(stop), CancellationToken.None);
+        }
+    }
+
+    private void Unsubscribe<T>(ref T[] subscribers, T subscriber) where T : class
     {
         lock (_listenGate)
         {
-            var index = Array.IndexOf(_subscribers, onReady);
-            if (index >= 0) _subscribers = [.. _subscribers[..index], .. _subscribers[(index + 1)..]];
+            var index = Array.IndexOf(subscribers, subscriber);
+            if (index >= 0) subscribers = [.. subscribers[..index], .. subscribers[(index + 1)..]];
+        }
+    }
+
+    /// <summary>A notification: a run's end for the ended-subscribers, anything else (readiness) for the ready-subscribers.</summary>
+    private void Dispatch(string payload)
+    {
+        if (payload.StartsWith(EndedPayload, StringComparison.Ordinal))
+        {
+            if (Guid.TryParse(payload.AsSpan(EndedPayload.Length), out var runId)) RaiseEnded(runId);
+            return;
+        }
+        Raise();
+    }
+
+    private void RaiseEnded(Guid runId)
+    {
+        foreach (var subscriber in Volatile.Read(ref _endedSubscribers))
+        {
+            try
+            {
+                subscriber(runId);
+            }
+            catch (Exception)
+            {
+                // A subscriber's failure is its own; the others are still told.
+            }
         }
     }
 
@@ -98,7 +147,7 @@ public sealed partial class PostgreSqlWorkflowStore : IReadyRunNotifications
             {
                 await InitializeAsync(stop).ConfigureAwait(false);
                 await using var connection = await source.OpenConnectionAsync(stop).ConfigureAwait(false);
-                connection.Notification += (_, _) => Raise();
+                connection.Notification += (_, e) => Dispatch(e.Payload);
                 await using (var listen = new NpgsqlCommand($"LISTEN \"{Channel}\"", connection))
                 {
                     await listen.ExecuteNonQueryAsync(stop).ConfigureAwait(false);
@@ -106,6 +155,7 @@ public sealed partial class PostgreSqlWorkflowStore : IReadyRunNotifications
                 Interlocked.Increment(ref _listenConnections);
                 delay = FirstReconnectDelay;
                 Raise(); // whatever was sent while nobody listened
+                RaiseEnded(Guid.Empty);
                 while (true)
                 {
                     await connection.WaitAsync(stop).ConfigureAwait(false);
@@ -140,13 +190,13 @@ public sealed partial class PostgreSqlWorkflowStore : IReadyRunNotifications
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private sealed class Subscription(PostgreSqlWorkflowStore store, Action onReady) : IDisposable
+    private sealed class Subscription(Action unsubscribe) : IDisposable
     {
         private int _disposed;
 
         public void Dispose()
         {
-            if (Interlocked.Exchange(ref _disposed, 1) == 0) store.Unsubscribe(onReady);
+            if (Interlocked.Exchange(ref _disposed, 1) == 0) unsubscribe();
         }
     }
 }

@@ -77,6 +77,55 @@ public sealed class PostgreSqlWakeUpTests : PostgresTestDatabase
     }
 
     [Fact]
+    public async Task A_runs_end_is_told_to_ended_subscribers_by_id_and_wakes_no_scheduler_unless_its_run_is_queued()
+    {
+        await using var listener = Open();
+        await using var other = Open();
+        await listener.InitializeAsync();
+        var ready = new Calls();
+        var ended = new System.Collections.Concurrent.ConcurrentQueue<Guid>();
+        using var readySubscription = listener.SubscribeReady(ready.Call);
+        using var endedSubscription = listener.SubscribeEnded(ended.Enqueue);
+        await WaitConnectedAsync(listener, 1);
+        await WaitForAsync(() => ended.Contains(Guid.Empty), "the 'anything may have ended' call after the listening connection was established");
+
+        async Task EndAsync(RunRecord run, RunStatus status)
+        {
+            await other.CreateRunAsync(run);
+            var seenReady = ready.Count;
+            await other.CommitAsync([JournalWrite.RequireClaim(run.Id, "t", "engine-a"),
+                JournalWrite.Update(run with { Status = status, CompletedAt = T0, UpdatedAt = T0 }), JournalWrite.ReleaseClaim(run.Id, "t", "engine-a")]);
+            await WaitForAsync(() => ended.Contains(run.Id), $"the end ({status}) of run {run.Id} told by id");
+            // The notifications of one commit arrive in the order it sent them: a readiness call would have come first.
+            if (run.Queue is null) Assert.Equal(seenReady, ready.Count);
+            else await ready.WaitBeyondAsync(seenReady, "a queued run's end, which frees room in its queue");
+        }
+        RunRecord Held() => NewRun(RunStatus.Running) with { Owner = "engine-a", LeaseExpiresAt = T0.AddYears(1) };
+        await EndAsync(Held(), RunStatus.Succeeded);
+        await EndAsync(Held(), RunStatus.Parked);
+        await EndAsync(Held() with { Queue = "q" }, RunStatus.Failed);
+
+        // A suspension is no end.
+        var suspended = Held();
+        await other.CreateRunAsync(suspended);
+        var seen = ready.Count;
+        await other.CommitAsync([JournalWrite.RequireClaim(suspended.Id, "t", "engine-a"),
+            JournalWrite.Update(suspended with { Status = RunStatus.Waiting, WakeAt = T0.AddYears(5), UpdatedAt = T0 }), JournalWrite.ReleaseClaim(suspended.Id, "t", "engine-a")]);
+        await ready.WaitBeyondAsync(seen, "a suspension, which gives the run a new due time");
+        Assert.DoesNotContain(suspended.Id, ended);
+    }
+
+    private static async Task WaitForAsync(Func<bool> condition, string what)
+    {
+        var until = DateTime.UtcNow + Guard;
+        while (!condition())
+        {
+            if (DateTime.UtcNow > until) Assert.Fail($"Gave up waiting for {what}.");
+            await Task.Delay(10);
+        }
+    }
+
+    [Fact]
     public async Task A_store_whose_listening_connection_is_killed_reconnects_and_tells_its_subscribers()
     {
         await using var listener = Open();

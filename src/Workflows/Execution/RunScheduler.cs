@@ -121,9 +121,37 @@ internal sealed class RunScheduler
     }
 
     /// <summary>Completes the handles of runs that ended (or were parked) in another engine.</summary>
-    private async Task PollWaitersAsync(CancellationToken stopping)
+    private Task PollWaitersAsync(CancellationToken stopping) => CompleteEndedAsync(_engine.Waiters.DueForPoll(), stopping);
+
+    /// <summary>
+    /// A store's word that runs ended elsewhere (<see cref="IRunEndNotifications"/>): the handles waiting for one here (or, for
+    /// <see cref="Guid.Empty"/>, for any) complete now, not at their next poll. In the background; a failure only leaves the
+    /// handles to their polls.
+    /// </summary>
+    internal void RunEndedElsewhere(Guid runId, CancellationToken stopping)
     {
-        var due = _engine.Waiters.DueForPoll().Where(w => !_engine.IsExecuting(w.RunId)).ToList();
+        var waiting = runId == Guid.Empty ? _engine.Waiters.All() : _engine.Waiters.TenantOf(runId) is { } tenant ? [(runId, tenant)] : [];
+        if (waiting.Count == 0) return;
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await CompleteEndedAsync(waiting, stopping).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+            }
+            catch (Exception e)
+            {
+                _engine.ReportBackgroundError(e);
+            }
+        }, CancellationToken.None);
+    }
+
+    /// <summary>Completes the handles of those of <paramref name="waiting"/> whose runs, not executing here, ended.</summary>
+    private async Task CompleteEndedAsync(IReadOnlyList<(Guid RunId, string TenantId)> waiting, CancellationToken stopping)
+    {
+        var due = waiting.Where(w => !_engine.IsExecuting(w.RunId)).ToList();
         // One query per tenant and thousand runs, for the ended ones only.
         foreach (var tenant in due.GroupBy(w => w.TenantId))
         {

@@ -106,6 +106,12 @@ internal sealed class RunWaiters
     };
 
     /// <summary>The runs that handles wait for and that are due to be polled in this poll round.</summary>
+    /// <summary>The tenant of the run a handle here waits for; null when none waits for it.</summary>
+    public string? TenantOf(Guid runId) => _waiters.TryGetValue(runId, out var waiter) ? waiter.TenantId : null;
+
+    /// <summary>Every run a handle here waits for.</summary>
+    public List<(Guid RunId, string TenantId)> All() => [.. _waiters.Select(w => (w.Key, w.Value.TenantId))];
+
     public List<(Guid RunId, string TenantId)> DueForPoll()
     {
         var due = new List<(Guid, string)>();

@@ -135,6 +135,7 @@ public sealed partial class WorkflowEngine : IAsyncDisposable, IDisposable
     }
 
     private IDisposable? _readySubscription;
+    private IDisposable? _endedSubscription;
 
     private void StartScheduler()
     {
@@ -143,6 +144,9 @@ public sealed partial class WorkflowEngine : IAsyncDisposable, IDisposable
             _scheduler.Start(_stopping.Token);
             // Runs made ready by other processes (created, woken, released) are claimed when the store says so, not at the next poll.
             _readySubscription = (_store as IReadyRunNotifications)?.SubscribeReady(_scheduler.Signal);
+            // Runs ended by other processes complete the handles waiting here when the store says so, not at their next poll.
+            var stopping = _stopping.Token;
+            _endedSubscription = (_store as IRunEndNotifications)?.SubscribeEnded(runId => _scheduler.RunEndedElsewhere(runId, stopping));
         }
     }
 
@@ -318,6 +322,7 @@ public sealed partial class WorkflowEngine : IAsyncDisposable, IDisposable
             }
         }
         _readySubscription?.Dispose();
+        _endedSubscription?.Dispose();
         await _scheduler.StopAsync().ConfigureAwait(false);
         Waiters.Stop();
         await _abort.CancelAsync().ConfigureAwait(false);

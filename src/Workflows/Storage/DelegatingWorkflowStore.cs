@@ -6,7 +6,7 @@ namespace Workflows.Storage;
 /// A store that passes every call to another one: derive from it to observe or decorate a store (logging, tracing, metrics)
 /// by overriding only the calls of interest. It adds no behaviour of its own, so the inner store's contract holds unchanged.
 /// </summary>
-public abstract class DelegatingWorkflowStore : IWorkflowStore, IReadyRunNotifications
+public abstract class DelegatingWorkflowStore : IWorkflowStore, IReadyRunNotifications, IRunEndNotifications
 {
     protected DelegatingWorkflowStore(IWorkflowStore inner) => Inner = inner ?? throw new ArgumentNullException(nameof(inner));
 
@@ -18,6 +18,9 @@ public abstract class DelegatingWorkflowStore : IWorkflowStore, IReadyRunNotific
     /// <summary>The inner store's notifications, when it has them; otherwise a subscription that never calls back.</summary>
     public virtual IDisposable SubscribeReady(Action onReady) =>
         Inner is IReadyRunNotifications notifications ? notifications.SubscribeReady(onReady) : NoNotifications.Instance;
+
+    public virtual IDisposable SubscribeEnded(Action<Guid> onEnded) =>
+        Inner is IRunEndNotifications notifications ? notifications.SubscribeEnded(onEnded) : NoNotifications.Instance;
 
     private sealed class NoNotifications : IDisposable
     {

@@ -35,4 +35,27 @@ public sealed class PostgreSqlWakeUpNotificationTests : ExecutionTestBase
         }
         Assert.Equal(["n0", "n1", "n2"], meter.Entered);
     }
+
+    [Fact]
+    public async Task A_handle_on_a_run_another_process_executes_completes_when_the_run_ends_not_at_its_hourly_poll()
+    {
+        var meter = new QueueMeter();
+        var hour = TimeSpan.FromHours(1);
+        var worker = await EngineAsync(workerId: "worker", definitions: [QueuedWorkflow.Definition], services: [meter],
+            queues: [new WorkflowQueue("q", concurrency: 1)], pollInterval: hour);
+        await worker.InitializeAsync();
+        var producer = await EngineAsync(workerId: "producer", definitions: [QueuedWorkflow.Definition], services: [meter],
+            queues: [new WorkflowQueue("q", concurrency: 1) { WorkerConcurrency = 0 }], pollInterval: hour);
+
+        for (var i = 0; i < 2; i++)
+        {
+            var input = $"h{i}";
+            var run = await producer.StartAsync(QueuedWorkflow.Definition, input, new StartOptions { Queue = "q" });
+            await WaitUntilAsync(() => meter.Entered.Contains(input), $"the worker to claim {input}");
+            meter.Release(input);
+            // The producer's handle learns of the end from the run's final commit (its polls are an hour apart).
+            Assert.Equal("done:" + input, await run.GetResultAsync().WaitAsync(TimeSpan.FromSeconds(20)));
+            Assert.Equal(0, producer.RunsInMemory);
+        }
+    }
 }
