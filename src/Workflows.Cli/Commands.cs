@@ -72,6 +72,7 @@ internal static class Commands
         runs.Subcommands.Add(ListCommand());
         runs.Subcommands.Add(ShowCommand());
         runs.Subcommands.Add(StepsCommand());
+        runs.Subcommands.Add(ClaimsCommand());
         runs.Subcommands.Add(ParkedCommand());
         runs.Subcommands.Add(CancelCommand());
         runs.Subcommands.Add(ResumeCommand());
@@ -163,6 +164,34 @@ internal static class Commands
             else
             {
                 Output.Text(TimelineText.Render(view));
+            }
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command ClaimsCommand()
+    {
+        var id = new Argument<string>("id") { Description = "The run's id." };
+        var tenant = TenantOption("The run's tenant (default: the run is looked up in every tenant).");
+        var command = new Command("claims", "A run's claim history: which worker executed it and when, each claim released or taken over after its lease lapsed.")
+        {
+            id, tenant, Json,
+        };
+        Handle(command, async (parse, ct) =>
+        {
+            var runId = Inputs.RunId(parse.GetValue(id));
+            var tenantId = Inputs.Tenant(parse.GetValue(tenant));
+            await using var store = await Location(parse).OpenForReadingAsync(ct).ConfigureAwait(false);
+            var run = await FindRunAsync(store, runId, tenantId, ct).ConfigureAwait(false);
+            var claims = await store.GetClaimsAsync(run.TenantId, run.Id, ct).ConfigureAwait(false);
+            if (parse.GetValue(Json))
+            {
+                Output.Json(writer => ClaimHistory.Write(writer, run.Id, claims));
+            }
+            else
+            {
+                Output.Text(ClaimHistory.Render(run.Id, claims));
             }
             return ExitCodes.Ok;
         });
