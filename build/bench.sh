@@ -4,7 +4,8 @@
 #                                       SQLite file at synchronous=FULL, raw one-row commits/s, the engine's sequential
 #                                       step rate, the managed memory of 10,000 runs suspended on a 1-hour sleep over an
 #                                       idle engine (PASS/FAIL against 50 MB; a FAIL exits non-zero) and the rate at which
-#                                       10,000 due runs complete, side by side. Arguments: --runs N, --sequential-runs N,
+#                                       10,000 due runs complete, side by side (the step rate also 16 runs in flight, with commits per
+#                                       step and how many were fsync'd). Arguments: --runs N, --sequential-runs N,
 #                                       --raw-seconds N.
 #   ./build/bench.sh bdn [BDN args]     the BenchmarkDotNet suite: plain calls, in-memory journal and SQLite journal side by
 #                                       side, as means and ratios (default --filter '*'; e.g. ./build/bench.sh bdn --job short).

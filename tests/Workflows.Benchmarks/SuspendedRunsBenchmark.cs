@@ -64,6 +64,16 @@ internal static class SuspendedRunsBenchmark
         sequential.Stop();
         var steps = sequentialRuns * 10;
         var stepRate = steps / sequential.Elapsed.TotalSeconds;
+        var sequentialCommits = store.Commits;
+        var sequentialBuffered = store.BufferedCommits;
+
+        // (2b) The same runs 16 in flight: the store groups concurrent commits into fewer transactions.
+        store.Reset();
+        var concurrent = Stopwatch.StartNew();
+        await Parallel.ForEachAsync(Enumerable.Range(sequentialRuns, sequentialRuns), new ParallelOptions { MaxDegreeOfParallelism = 16 },
+            async (i, ct) => await engine.RunAsync(TenSteps.Definition, i, cancellationToken: ct));
+        concurrent.Stop();
+        var concurrentRate = steps / concurrent.Elapsed.TotalSeconds;
 
         // (3) Managed memory: the idle engine, then with `runs` runs suspended on a 1-hour sleep (handles dropped).
         var idle = FullGcMemory();
@@ -115,7 +125,8 @@ internal static class SuspendedRunsBenchmark
         Console.WriteLine($"engine: MaxConcurrentRuns {options.MaxConcurrentRuns}, PollInterval {options.PollInterval.TotalMilliseconds} ms, SuspendThreshold {options.SuspendThreshold.TotalSeconds} s; {runs} sleepers started 64 at a time, handles dropped");
         Console.WriteLine();
         Console.WriteLine($"(1) raw SQLite, one INSERT per transaction        {F(rawRate),10} commits/s   ({rawCommits} commits in {F2(rawElapsed.TotalSeconds)} s)");
-        Console.WriteLine($"(2) engine, sequential {sequentialRuns} runs x 10 steps         {F(stepRate),10} steps/s     ({steps} steps in {F2(sequential.Elapsed.TotalSeconds)} s, {F(sequentialRuns / sequential.Elapsed.TotalSeconds)} runs/s; {F2(stepRate / rawRate)} x raw commits/s)");
+        Console.WriteLine($"(2) engine, sequential {sequentialRuns} runs x 10 steps         {F(stepRate),10} steps/s     ({steps} steps in {F2(sequential.Elapsed.TotalSeconds)} s, {F(sequentialRuns / sequential.Elapsed.TotalSeconds)} runs/s; {F2(stepRate / rawRate)} x raw commits/s; {F2(sequentialCommits / (double)steps)} commits per step, {F2((sequentialCommits - sequentialBuffered) / (double)steps)} of them fsync'd)");
+        Console.WriteLine($"    16 in flight                                {F(concurrentRate),10} steps/s     ({steps} steps in {F2(concurrent.Elapsed.TotalSeconds)} s; {F2(concurrentRate / rawRate)} x raw commits/s; {F2(concurrentRate / stepRate)} x sequential)");
         Console.WriteLine($"(3) managed memory, idle engine                   {Mb(idle),13}");
         Console.WriteLine($"    with {runs} runs suspended on a 1-hour sleep {Mb(suspended),13}   ({waitingCount} Waiting, {inMemory} runs in memory; all suspended in {F2(suspending.Elapsed.TotalSeconds)} s = {F(runs / suspending.Elapsed.TotalSeconds)} runs/s)");
         Console.WriteLine($"    difference                                    {Mb(growth),13}   ({F(growth / (double)runs)} bytes per suspended run; budget {Mb(MemoryBudgetBytes)}) {(pass ? "PASS" : "FAIL")}");
