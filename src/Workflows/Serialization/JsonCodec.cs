@@ -89,18 +89,27 @@ public static class JournalJson
     /// <summary>Runs <paramref name="write"/> against a fresh writer and returns the text, within the default limits.</summary>
     public static string Write<TState>(TState state, Action<Utf8JsonWriter, TState> write) => Write(state, write, JournalLimits.Default, "payload");
 
-    /// <summary>Runs <paramref name="write"/> against a fresh writer and returns the text, within <paramref name="limits"/>.</summary>
+    /// <summary>
+    /// Runs <paramref name="write"/> against an empty writer and returns the text, within <paramref name="limits"/>. The buffer
+    /// and writer are the thread's own, reused from payload to payload: a payload costs its string, not its buffers.
+    /// </summary>
     /// <exception cref="JournalWriteException">The payload is nested deeper or is larger than the limits allow.</exception>
     public static string Write<TState>(TState state, Action<Utf8JsonWriter, TState> write, JournalLimits limits, string what)
     {
         ArgumentNullException.ThrowIfNull(limits);
-        var buffer = new LimitedBufferWriter(limits.MaxPayloadBytes);
+        // The thread's buffer and writer, reused (a write within a write, or a payload of other depth limits, gets fresh ones).
+        var pooling = limits.MaxDepth == JournalLimits.DefaultMaxDepth;
+        var pooled = pooling ? t_pooled : null;
+        if (pooling) t_pooled = null;
+        pooled ??= new PooledWriter();
+        var buffer = pooled.Buffer;
+        buffer.Reset(limits.MaxPayloadBytes);
         try
         {
-            using (var writer = new Utf8JsonWriter(buffer, WriterOptionsFor(limits)))
-            {
-                write(writer, state);
-            }
+            var writer = pooled.Writer ??= new Utf8JsonWriter(buffer, WriterOptionsFor(limits));
+            write(writer, state);
+            writer.Flush();
+            return Encoding.UTF8.GetString(buffer.WrittenSpan);
         }
         catch (PayloadTooLargeException)
         {
@@ -110,7 +119,31 @@ public static class JournalJson
         {
             throw JournalWriteException.TooDeep(what, limits.MaxDepth, e);
         }
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+        finally
+        {
+            // Kept for the thread's next payload unless it grew large: a big payload's buffer is not held on to.
+            if (pooling && buffer.Capacity <= PooledBufferBytes)
+            {
+                pooled.Writer?.Reset(buffer);
+                t_pooled = pooled;
+            }
+            else
+            {
+                pooled.Writer?.Dispose();
+            }
+        }
+    }
+
+    private const int PooledBufferBytes = 64 * 1024;
+
+    [ThreadStatic]
+    private static PooledWriter? t_pooled;
+
+    /// <summary>A thread's reusable payload buffer and the writer over it (default options).</summary>
+    private sealed class PooledWriter
+    {
+        public readonly LimitedBufferWriter Buffer = new();
+        public Utf8JsonWriter? Writer;
     }
 
     /// <summary>Serializes one value with its codec, within <paramref name="limits"/>.</summary>
@@ -205,18 +238,29 @@ public sealed class JournalWriteException : Exception
 }
 
 /// <summary>An array buffer that refuses to grow past a size, so that an oversized payload fails early, not after it was built.</summary>
-internal sealed class LimitedBufferWriter(int limit) : IBufferWriter<byte>
+internal sealed class LimitedBufferWriter : IBufferWriter<byte>
 {
     private readonly ArrayBufferWriter<byte> _inner = new(256);
+    private int _limit;
 
     public long Attempted { get; private set; }
+
+    public int Capacity => _inner.Capacity;
+
+    /// <summary>Empty again, with a new limit: the buffer is reused.</summary>
+    public void Reset(int limit)
+    {
+        _inner.ResetWrittenCount();
+        Attempted = 0;
+        _limit = limit;
+    }
 
     public ReadOnlySpan<byte> WrittenSpan => _inner.WrittenSpan;
 
     public void Advance(int count)
     {
         Attempted = _inner.WrittenCount + (long)count;
-        if (Attempted > limit) throw new PayloadTooLargeException();
+        if (Attempted > _limit) throw new PayloadTooLargeException();
         _inner.Advance(count);
     }
 
