@@ -23,7 +23,21 @@ internal static class JsonArrayElements
     public static void Write<T>(Utf8JsonWriter writer, IEnumerable<T> items, JsonCodec<T> element)
     {
         writer.WriteStartArray();
-        foreach (var item in items) element.Write(writer, item);
+        switch (items)
+        {
+            case T[] array: // no enumerator to allocate
+                foreach (var item in array) element.Write(writer, item);
+                break;
+            case List<T> list:
+                foreach (var item in list) element.Write(writer, item);
+                break;
+            case IReadOnlyList<T> indexed:
+                for (var i = 0; i < indexed.Count; i++) element.Write(writer, indexed[i]);
+                break;
+            default:
+                foreach (var item in items) element.Write(writer, item);
+                break;
+        }
         writer.WriteEndArray();
     }
 

@@ -121,7 +121,7 @@ public static class JournalJson
         }
         finally
         {
-            // Kept for the thread's next payload unless it grew large: a big payload's buffer is not held on to.
+            // Kept for the thread's next payload unless it grew past 256 KiB: a big payload's buffer is not held on to.
             if (pooling && buffer.Capacity <= PooledBufferBytes)
             {
                 pooled.Writer?.Reset(buffer);
@@ -134,7 +134,7 @@ public static class JournalJson
         }
     }
 
-    private const int PooledBufferBytes = 64 * 1024;
+    private const int PooledBufferBytes = 256 * 1024;
 
     [ThreadStatic]
     private static PooledWriter? t_pooled;

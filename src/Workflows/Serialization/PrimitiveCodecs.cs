@@ -24,9 +24,7 @@ public static class JsonCodecs
     // Written and read as invariant text, so that trailing zeros (the scale) survive: 1.50 stays 1.50.
     // decimal.ToString drops the sign of a negative zero (-0.0m), which Parse keeps: it is written explicitly so that the
     // value round-trips bit for bit, as every other decimal does.
-    public static readonly JsonCodec<decimal> Decimal = new Raw<decimal>("decimal",
-        v => v == 0 && decimal.IsNegative(v) ? "-" + v.ToString(CultureInfo.InvariantCulture) : v.ToString(CultureInfo.InvariantCulture),
-        s => decimal.Parse(s, NumberStyles.Float, CultureInfo.InvariantCulture));
+    public static readonly JsonCodec<decimal> Decimal = new DecimalCodec();
     public static readonly JsonCodec<string> String = new StringCodec();
     public static readonly JsonCodec<char> Char = new CharCodec();
     public static readonly JsonCodec<Guid> Guid = new Text<Guid>("Guid", v => v.ToString("D"), s => System.Guid.ParseExact(s, "D"));
@@ -219,6 +217,35 @@ public static class JsonCodecs
         {
             if (reader.TokenType != JsonTokenType.Number) throw Unexpected(ref reader, TypeName);
             return parse(System.Text.Encoding.UTF8.GetString(reader.HasValueSequence ? reader.ValueSequence.ToArray() : reader.ValueSpan));
+        }
+    }
+
+    /// <summary>A decimal as a JSON number with its scale, formatted and parsed as UTF-8 in place (no string per value).</summary>
+    private sealed class DecimalCodec : JsonCodec<decimal>
+    {
+        public override string TypeName => "decimal";
+
+        public override void Write(Utf8JsonWriter writer, decimal value)
+        {
+            Span<byte> text = stackalloc byte[64]; // 29 digits, a sign, a point: far less
+            var start = 0;
+            if (value == 0 && decimal.IsNegative(value))
+            {
+                text[start++] = (byte)'-'; // formatting drops the sign of a negative zero, which parsing keeps
+            }
+            if (!value.TryFormat(text[start..], out var written, default, CultureInfo.InvariantCulture))
+            {
+                throw new InvalidOperationException($"The decimal {value.ToString(CultureInfo.InvariantCulture)} did not fit its buffer.");
+            }
+            writer.WriteRawValue(text[..(start + written)], skipInputValidation: true);
+        }
+
+        public override decimal Read(ref Utf8JsonReader reader)
+        {
+            if (reader.TokenType != JsonTokenType.Number) throw Unexpected(ref reader, TypeName);
+            return reader.HasValueSequence
+                ? decimal.Parse(reader.ValueSequence.ToArray(), NumberStyles.Float, CultureInfo.InvariantCulture)
+                : decimal.Parse(reader.ValueSpan, NumberStyles.Float, CultureInfo.InvariantCulture);
         }
     }
 
