@@ -139,42 +139,30 @@ internal static class Commands
         return command;
     }
 
-    private static Command ShowCommand()
-    {
-        var id = new Argument<string>("id") { Description = "The run's id." };
-        var tenant = TenantOption("The run's tenant (default: the run is looked up in every tenant).");
-        var command = new Command("show", "A run and its timeline: each entry's state, name, duration, wave, attempt, tokens and cost, child runs' entries under them, the JSON output or error beneath each.")
+    private static Command ShowCommand() => RunCommand("show",
+        "A run and its timeline: each entry's state, name, duration, wave, attempt, tokens and cost, child runs' entries under them, the JSON output or error beneath each.",
+        async (store, run, json, ct) =>
         {
-            id, tenant, Json,
-        };
-        Handle(command, async (parse, ct) =>
-        {
-            var runId = Inputs.RunId(parse.GetValue(id));
-            var tenantId = Inputs.Tenant(parse.GetValue(tenant));
-            await using var store = await Location(parse).OpenForReadingAsync(ct).ConfigureAwait(false);
-            var run = await FindRunAsync(store, runId, tenantId, ct).ConfigureAwait(false);
             var view = await TimelineView.LoadAsync(store, run.Id, run.TenantId, withChildren: true, ct).ConfigureAwait(false);
-            if (parse.GetValue(Json))
-            {
-                Output.Json(writer =>
-                {
-                    TimelineJson.Write(writer, view);
-                });
-            }
-            else
-            {
-                Output.Text(TimelineText.Render(view));
-            }
-            return ExitCodes.Ok;
+            if (json) Output.Json(writer => TimelineJson.Write(writer, view));
+            else Output.Text(TimelineText.Render(view));
         });
-        return command;
-    }
 
-    private static Command ClaimsCommand()
+    private static Command ClaimsCommand() => RunCommand("claims",
+        "A run's claim history: which worker executed it and when, each claim released or taken over after its lease lapsed.",
+        async (store, run, json, ct) =>
+        {
+            var claims = await store.GetClaimsAsync(run.TenantId, run.Id, ct).ConfigureAwait(false);
+            if (json) Output.Json(writer => ClaimHistory.Write(writer, run.Id, claims));
+            else Output.Text(ClaimHistory.Render(run.Id, claims));
+        });
+
+    /// <summary>A read of one run: its id, <c>--tenant</c> and <c>--json</c>; the run is found (in every tenant unless one is given), then shown.</summary>
+    private static Command RunCommand(string name, string description, Func<IWorkflowStore, RunRecord, bool, CancellationToken, Task> show)
     {
         var id = new Argument<string>("id") { Description = "The run's id." };
         var tenant = TenantOption("The run's tenant (default: the run is looked up in every tenant).");
-        var command = new Command("claims", "A run's claim history: which worker executed it and when, each claim released or taken over after its lease lapsed.")
+        var command = new Command(name, description)
         {
             id, tenant, Json,
         };
@@ -184,33 +172,17 @@ internal static class Commands
             var tenantId = Inputs.Tenant(parse.GetValue(tenant));
             await using var store = await Location(parse).OpenForReadingAsync(ct).ConfigureAwait(false);
             var run = await FindRunAsync(store, runId, tenantId, ct).ConfigureAwait(false);
-            var claims = await store.GetClaimsAsync(run.TenantId, run.Id, ct).ConfigureAwait(false);
-            if (parse.GetValue(Json))
-            {
-                Output.Json(writer => ClaimHistory.Write(writer, run.Id, claims));
-            }
-            else
-            {
-                Output.Text(ClaimHistory.Render(run.Id, claims));
-            }
+            await show(store, run, parse.GetValue(Json), ct).ConfigureAwait(false);
             return ExitCodes.Ok;
         });
         return command;
     }
 
-    private static Command StepsCommand()
-    {
-        var id = new Argument<string>("id") { Description = "The run's id." };
-        var tenant = TenantOption("The run's tenant (default: the run is looked up in every tenant).");
-        var command = new Command("steps", "The run's journal entries, one line each, without the JSON bodies.") { id, tenant, Json };
-        Handle(command, async (parse, ct) =>
+    private static Command StepsCommand() => RunCommand("steps", "The run's journal entries, one line each, without the JSON bodies.",
+        async (store, run, json, ct) =>
         {
-            var runId = Inputs.RunId(parse.GetValue(id));
-            var tenantId = Inputs.Tenant(parse.GetValue(tenant));
-            await using var store = await Location(parse).OpenForReadingAsync(ct).ConfigureAwait(false);
-            var run = await FindRunAsync(store, runId, tenantId, ct).ConfigureAwait(false);
             var view = await TimelineView.LoadAsync(store, run.Id, run.TenantId, withChildren: false, ct).ConfigureAwait(false);
-            if (parse.GetValue(Json))
+            if (json)
             {
                 Output.Json(writer =>
                 {
@@ -234,10 +206,7 @@ internal static class Commands
                     RunOutput = false,
                 }));
             }
-            return ExitCodes.Ok;
         });
-        return command;
-    }
 
     // ---- writes (through an engine: fenced like any engine's writes) ------------------------------------------------
 

@@ -13,8 +13,8 @@ public sealed class PostgreSqlWakeUpNotificationTests : ExecutionTestBase
 {
     protected override IJournalHarness CreateHarness() => new PostgreSqlJournal();
 
-    [Fact]
-    public async Task An_engine_polling_once_an_hour_claims_at_once_the_runs_another_process_enqueues()
+    /// <summary>An idle worker of queue "q" and a producer that enqueues and executes nothing, both polling once an hour.</summary>
+    private async Task<(QueueMeter Meter, WorkflowEngine Producer)> WorkerAndProducerAsync()
     {
         var meter = new QueueMeter();
         var hour = TimeSpan.FromHours(1);
@@ -23,6 +23,13 @@ public sealed class PostgreSqlWakeUpNotificationTests : ExecutionTestBase
         await worker.InitializeAsync();
         var producer = await EngineAsync(workerId: "producer", definitions: [QueuedWorkflow.Definition], services: [meter],
             queues: [new WorkflowQueue("q", concurrency: 1) { WorkerConcurrency = 0 }], pollInterval: hour);
+        return (meter, producer);
+    }
+
+    [Fact]
+    public async Task An_engine_polling_once_an_hour_claims_at_once_the_runs_another_process_enqueues()
+    {
+        var (meter, producer) = await WorkerAndProducerAsync();
 
         for (var i = 0; i < 3; i++)
         {
@@ -39,13 +46,7 @@ public sealed class PostgreSqlWakeUpNotificationTests : ExecutionTestBase
     [Fact]
     public async Task A_handle_on_a_run_another_process_executes_completes_when_the_run_ends_not_at_its_hourly_poll()
     {
-        var meter = new QueueMeter();
-        var hour = TimeSpan.FromHours(1);
-        var worker = await EngineAsync(workerId: "worker", definitions: [QueuedWorkflow.Definition], services: [meter],
-            queues: [new WorkflowQueue("q", concurrency: 1)], pollInterval: hour);
-        await worker.InitializeAsync();
-        var producer = await EngineAsync(workerId: "producer", definitions: [QueuedWorkflow.Definition], services: [meter],
-            queues: [new WorkflowQueue("q", concurrency: 1) { WorkerConcurrency = 0 }], pollInterval: hour);
+        var (meter, producer) = await WorkerAndProducerAsync();
 
         for (var i = 0; i < 2; i++)
         {
