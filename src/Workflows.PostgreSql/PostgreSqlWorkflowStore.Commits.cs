@@ -71,13 +71,7 @@ public sealed partial class PostgreSqlWorkflowStore
                 AddParameters(D, insert.Parameters, RunColumns);
                 BindRun(D, insert.Parameters, run);
                 batch.BatchCommands.Add(insert);
-                if (run.Owner is null)
-                {
-                    var notify = new NpgsqlBatchCommand("SELECT pg_notify(@channel, @payload)");
-                    D.Bind(notify.Parameters, "channel", SqlValueKind.Text, Channel);
-                    D.Bind(notify.Parameters, "payload", SqlValueKind.Text, run.Workflow);
-                    batch.BatchCommands.Add(notify);
-                }
+                if (run.Owner is null) batch.BatchCommands.Add(Notification(run.Workflow));
                 await batch.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
                 if (insert.RecordsAffected == 1)
                 {
@@ -285,19 +279,14 @@ public sealed partial class PostgreSqlWorkflowStore
         }
         if (notify)
         {
-            var command = new NpgsqlBatchCommand("SELECT pg_notify(@channel, '')");
-            D.Bind(command.Parameters, "channel", SqlValueKind.Text, Channel);
-            batch.BatchCommands.Add(command);
+            batch.BatchCommands.Add(Notification(""));
         }
         foreach (var write in writes)
         {
             // A run's end (or parking) tells the handles waiting for it in other engines; the schedulers ignore it.
-            if (write is UpdateRun { Run: var ended } && (StatusTransitions.IsFinal(ended.Status) || ended.Status == RunStatus.Parked))
+            if (write is UpdateRun { Run: var ended } && StatusTransitions.HasEnded(ended.Status))
             {
-                var command = new NpgsqlBatchCommand("SELECT pg_notify(@channel, @payload)");
-                D.Bind(command.Parameters, "channel", SqlValueKind.Text, Channel);
-                D.Bind(command.Parameters, "payload", SqlValueKind.Text, EndedPayload + ended.Id.ToString("D"));
-                batch.BatchCommands.Add(command);
+                batch.BatchCommands.Add(Notification(EndedPayload + ended.Id.ToString("D")));
             }
         }
         if (durability == CommitDurability.Buffered)
@@ -315,7 +304,7 @@ public sealed partial class PostgreSqlWorkflowStore
         {
             if (write is UpdateRun { Run: var run } && run.Id == runId)
             {
-                return run.Queue is null && (StatusTransitions.IsFinal(run.Status) || run.Status == RunStatus.Parked);
+                return run.Queue is null && StatusTransitions.HasEnded(run.Status);
             }
         }
         return false;

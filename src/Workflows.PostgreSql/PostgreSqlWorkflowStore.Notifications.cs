@@ -90,20 +90,6 @@ public sealed partial class PostgreSqlWorkflowStore : IReadyRunNotifications, IR
         Raise();
     }
 
-    private void RaiseEnded(Guid runId)
-    {
-        foreach (var subscriber in Volatile.Read(ref _endedSubscribers))
-        {
-            try
-            {
-                subscriber(runId);
-            }
-            catch (Exception)
-            {
-                // A subscriber's failure is its own; the others are still told.
-            }
-        }
-    }
 
     private async Task StopListeningAsync()
     {
@@ -117,19 +103,32 @@ public sealed partial class PostgreSqlWorkflowStore : IReadyRunNotifications, IR
         _listening?.Dispose();
     }
 
-    private void Raise()
+    private void Raise() => Tell(Volatile.Read(ref _subscribers), static subscriber => subscriber());
+
+    private void RaiseEnded(Guid runId) => Tell(Volatile.Read(ref _endedSubscribers), subscriber => subscriber(runId));
+
+    private static void Tell<T>(T[] subscribers, Action<T> call)
     {
-        foreach (var subscriber in Volatile.Read(ref _subscribers))
+        foreach (var subscriber in subscribers)
         {
             try
             {
-                subscriber();
+                call(subscriber);
             }
             catch (Exception)
             {
                 // A subscriber's failure is its own; the others are still told.
             }
         }
+    }
+
+    /// <summary>A NOTIFY on the schema's channel, for a commit's batch (sent when, and only if, the batch commits).</summary>
+    private NpgsqlBatchCommand Notification(string payload)
+    {
+        var command = new NpgsqlBatchCommand("SELECT pg_notify(@channel, @payload)");
+        D.Bind(command.Parameters, "channel", SqlValueKind.Text, Channel);
+        D.Bind(command.Parameters, "payload", SqlValueKind.Text, payload);
+        return command;
     }
 
     private async Task ListenAsync(CancellationToken stop)

@@ -47,7 +47,7 @@ internal sealed class RunWaiters
         {
             return ended;
         }
-        if (IsEnded(run.Status))
+        if (StatusTransitions.HasEnded(run.Status))
         {
             var completion = new TaskCompletionSource<RunOutcome>();
             SetEnded(completion, run, run.Output, ExecutionReport.None, cause: null);
@@ -75,7 +75,7 @@ internal sealed class RunWaiters
     /// </summary>
     public void Complete(RunRecord run, string? output, Exception? cause, ExecutionReport? lastExecution = null)
     {
-        if (!IsEnded(run.Status)) return;
+        if (!StatusTransitions.HasEnded(run.Status)) return;
         if (_waiters.TryRemove(run.Id, out var waiter))
         {
             SetEnded(waiter.Completion, run, output, waiter.Report(), cause);
@@ -140,7 +140,6 @@ internal sealed class RunWaiters
         }
     }
 
-    private static bool IsEnded(RunStatus status) => StatusTransitions.IsFinal(status) || status == RunStatus.Parked;
 
     private static void SetEnded(TaskCompletionSource<RunOutcome> completion, RunRecord run, string? output, ExecutionReport report, Exception? cause)
     {

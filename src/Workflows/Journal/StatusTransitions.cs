@@ -59,6 +59,9 @@ public static class StatusTransitions
     /// <summary>Whether the run has ended (only an explicit resume reopens a failed run).</summary>
     public static bool IsFinal(RunStatus status) => status is RunStatus.Succeeded or RunStatus.Failed or RunStatus.Cancelled;
 
+    /// <summary>Whether no engine executes the run any more: it ended, or it is parked until someone resumes it.</summary>
+    public static bool HasEnded(RunStatus status) => IsFinal(status) || status == RunStatus.Parked;
+
     /// <summary>Whether the step has ended (only an explicit resume reopens a failed step).</summary>
     public static bool IsFinal(StepStatus status) => status is StepStatus.Succeeded or StepStatus.Failed or StepStatus.Skipped;
 }
