@@ -273,6 +273,7 @@ internal sealed class RunExecution
             _engine.Options.MaxInterruptedAttempts, _engine.Options.JournalLimits, token)
         {
             StepStartDurability = _engine.Options.StepStartDurability,
+            StepOutcomeWindow = _engine.Options.StepOutcomeWindow,
             Releasing = () => Released = true,
             Committed = _engine.Committed,
             AdoptSchemaVersion = adoptSchema,

@@ -50,6 +50,8 @@ public sealed partial class WorkflowContext
         try
         {
             await Task.Yield(); // an entry that runs never finishes within its call (see RunStepAsync)
+            // What the child's input may come from (a step's outcome still held, a durable value) is committed before it.
+            await CommitPendingAsync().ConfigureAwait(false);
             // The child first, then the entry: a crash in between leaves a child that the replay finds again by its id.
             await engine.StartChildAsync(child, input, childId, Run, sequence, timeout, CancellationToken).ConfigureAwait(false);
             var now = _clock.GetUtcNow();

@@ -209,7 +209,8 @@ public sealed partial class WorkflowContext
                 UpdatedAt = completedAt,
             };
             Observe(activity, record, record.DurationMs ?? 0);
-            await CommitAsync(JournalWrite.Update(record)).ConfigureAwait(false);
+            // Committed with the run's next write (the next step's start, most often) unless the window ends first.
+            await CommitOutcomeAsync(JournalWrite.Update(record)).ConfigureAwait(false);
             MarkExecuted(sequence);
             return result;
         }

@@ -8,7 +8,8 @@ namespace Workflows;
 /// under which it writes. It flows with the workflow's async calls; generated step wrappers find it through <see cref="Current"/>.
 /// </summary>
 /// <remarks>
-/// Split by role: this file holds the journal bookkeeping and the fenced commit; <c>WorkflowContext.Steps.cs</c> runs
+/// Split by role: this file holds the journal bookkeeping; <c>WorkflowContext.Commits.cs</c> the fenced commit and what
+/// rides with it; <c>WorkflowContext.Steps.cs</c> runs
 /// steps; <c>WorkflowContext.Durable.cs</c> records durable values and sleeps, and suspends the run.
 /// </remarks>
 public sealed partial class WorkflowContext
@@ -33,9 +34,6 @@ public sealed partial class WorkflowContext
     private int _highestPosition;
     private int _waveSegment;
     private object? _instance;
-    // Records of durable values (now, guid) wait here and are committed with the next journal write, ahead of it:
-    // nothing recorded later can be durable without them, and taking a value costs no round trip of its own.
-    private List<JournalWrite> _pending = [];
 
     internal WorkflowContext(RunRecord run, IReadOnlyList<StepRecord> journal, IWorkflowStore store, TimeProvider clock, string owner,
         TimeSpan suspendThreshold, int maxInterruptedAttempts, Serialization.JournalLimits limits, CancellationToken cancellationToken)
@@ -135,157 +133,6 @@ public sealed partial class WorkflowContext
             return [.. _running.Values];
         }
     }
-
-    /// <summary>
-    /// Commits <paramref name="writes"/> under the run's claim, after any durable values recorded since the last commit.
-    /// The store being unavailable is not an error of the run: the commit is retried with backoff until it goes through,
-    /// the execution is cancelled, or the claim turns out to be lost.
-    /// </summary>
-    internal async Task CommitAsync(IReadOnlyList<JournalWrite> writes, CancellationToken cancellationToken,
-        CommitDurability durability = CommitDurability.Flushed)
-    {
-        if (OwnershipLost is { } lost)
-        {
-            throw lost;
-        }
-        List<JournalWrite> batch;
-        lock (_gate)
-        {
-            batch = new List<JournalWrite>(_pending.Count + writes.Count + 1) { JournalWrite.RequireClaim(RunId, TenantId, _owner) };
-            if (_pending.Count > 0)
-            {
-                // A durable value is an outcome (a step may use it as an idempotency key): it is never only buffered.
-                durability = CommitDurability.Flushed;
-                batch.AddRange(_pending);
-                _pending = [];
-            }
-        }
-        var adopting = AdoptsSchema && Run.SchemaVersion != AdoptSchemaVersion;
-        if (adopting)
-        {
-            // Every write of the run's record carries the adopted version; without one, the version is written on its own.
-            var updatesRun = false;
-            foreach (var write in writes)
-            {
-                if (write is UpdateRun { Run.Id: var id } update && id == RunId)
-                {
-                    batch.Add(JournalWrite.Update(WithAdoptedSchema(update.Run)));
-                    updatesRun = true;
-                }
-                else
-                {
-                    batch.Add(write);
-                }
-            }
-            if (!updatesRun)
-            {
-                batch.Insert(1, JournalWrite.Update(Run with { SchemaVersion = AdoptSchemaVersion!, UpdatedAt = _clock.GetUtcNow() }));
-            }
-        }
-        else
-        {
-            batch.AddRange(writes);
-        }
-        if (Releasing is { } releasing && batch.Exists(static w => w is ReleaseClaim))
-        {
-            releasing();
-        }
-        var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        try
-        {
-            try
-            {
-                await StoreRetry.RunAsync(() => _store.CommitAsync(batch, durability, cancellationToken), cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception refused) when (refused is JournalConflictException or IllegalTransitionException && WithStartsAgain(batch) is { } repaired)
-            {
-                // A buffered start marker lost with the database (it crashed, or the machine lost power, before the marker was
-                // flushed): the step's next record finds it missing. Commit the marker again ahead of it, flushed; if that is
-                // refused too, the first refusal was not about a lost marker.
-                try
-                {
-                    await StoreRetry.RunAsync(() => _store.CommitAsync(repaired, CommitDurability.Flushed, cancellationToken), cancellationToken).ConfigureAwait(false);
-                }
-                catch (JournalException)
-                {
-                    System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(refused);
-                }
-                batch = repaired;
-            }
-            Diagnostics.WorkflowsTelemetry.CommitDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-            ForgetStarts(batch);
-        }
-        catch (RunOwnershipLostException e)
-        {
-            OwnershipLost ??= e;
-            throw;
-        }
-        if (adopting)
-        {
-            Run = Run with { SchemaVersion = AdoptSchemaVersion! };
-        }
-        Committed?.Invoke(Run, batch);
-    }
-
-    private Task CommitAsync(JournalWrite write) => CommitAsync([write], CancellationToken);
-
-    /// <summary>
-    /// Commits the marker that an attempt began (its Running record) at <see cref="StepStartDurability"/>: it keeps the
-    /// attempt count across crashes, and losing it with the machine costs at most one count, never an outcome.
-    /// </summary>
-    private Task CommitStepStartAsync(JournalWrite write)
-    {
-        var step = write switch { InsertStep insert => insert.Step, UpdateStep update => update.Step, _ => null };
-        if (StepStartDurability == CommitDurability.Buffered && step is not null)
-        {
-            lock (_gate) _bufferedStarts[step.Sequence] = write;
-        }
-        return CommitAsync([write], CancellationToken, StepStartDurability);
-    }
-
-    // The buffered start markers of the attempts under way, by sequence, until their next record is committed: what a
-    // database that lost them needs again (WithStartsAgain).
-    private readonly Dictionary<int, JournalWrite> _bufferedStarts = [];
-
-    /// <summary><paramref name="batch"/> with each buffered start marker it follows up put back ahead of its follow-up; null when it follows up none.</summary>
-    private List<JournalWrite>? WithStartsAgain(List<JournalWrite> batch)
-    {
-        lock (_gate)
-        {
-            if (_bufferedStarts.Count == 0) return null;
-            List<JournalWrite>? repaired = null;
-            for (var i = 0; i < batch.Count; i++)
-            {
-                if (batch[i] is UpdateStep { Step: var step } && step.RunId == RunId && _bufferedStarts.TryGetValue(step.Sequence, out var start)
-                    && !ReferenceEquals(start, batch[i]))
-                {
-                    repaired ??= batch[..i];
-                    repaired.Add(start);
-                }
-                repaired?.Add(batch[i]);
-            }
-            return repaired;
-        }
-    }
-
-    /// <summary>Forgets the buffered start markers that <paramref name="batch"/> followed up: they are flushed with it.</summary>
-    private void ForgetStarts(List<JournalWrite> batch)
-    {
-        lock (_gate)
-        {
-            if (_bufferedStarts.Count == 0) return;
-            foreach (var write in batch)
-            {
-                if (write is UpdateStep { Step: var step } && _bufferedStarts.TryGetValue(step.Sequence, out var start) && !ReferenceEquals(start, write))
-                {
-                    _bufferedStarts.Remove(step.Sequence);
-                }
-            }
-        }
-    }
-
-    /// <summary>How the "step started" markers are committed (<see cref="WorkflowEngineOptions.StepStartDurability"/>).</summary>
-    internal CommitDurability StepStartDurability { get; init; } = CommitDurability.Flushed;
 
     /// <summary>A new journal entry of this run: a first attempt, running since <paramref name="now"/>.</summary>
     private StepRecord NewRecord(int sequence, int position, string name, StepKind kind, DateTimeOffset now) => new()

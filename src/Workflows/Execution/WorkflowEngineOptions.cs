@@ -93,6 +93,17 @@ public sealed class WorkflowEngineOptions
     public Storage.CommitDurability StepStartDurability { get; init; } = Storage.CommitDurability.Buffered;
 
     /// <summary>
+    /// How long a step's outcome may wait in memory to be committed together with the run's next journal write: the next
+    /// step's start marker, a wait, a published event, the run's end. A run whose steps follow one another then makes one
+    /// fsync'd commit per step (the outcome of one and the start of the next), and its last step's outcome commits with its
+    /// end. Whatever comes first, the window's end or the next write, commits it; a child run is never started, and the
+    /// run never ends or waits, before it is committed. A crash before then runs the step again, as a crash during its
+    /// body would: a step is recorded when its outcome commits, never earlier. Default 5 ms;
+    /// <see cref="TimeSpan.Zero"/> commits each outcome on its own before the step returns.
+    /// </summary>
+    public TimeSpan StepOutcomeWindow { get; init; } = TimeSpan.FromMilliseconds(5);
+
+    /// <summary>
     /// What the engine does with a run recorded under another schema version of its workflow (its steps' or run's types,
     /// names or signatures changed since). <see cref="SchemaChangePolicy.Exact"/> (the default) parks it until someone
     /// resumes it with <c>acceptSchemaChange: true</c>; <see cref="SchemaChangePolicy.AcceptCompatible"/> resumes it when
@@ -104,7 +115,9 @@ public sealed class WorkflowEngineOptions
     /// <summary>
     /// Called after each durable commit of a run's journal with every record it wrote (see <see cref="JournalCommitted"/>):
     /// step starts, successes, failures, scheduled retries, durable values and sleeps, and run status changes. On the
-    /// flow that committed (a step's commit is observed before its result is handed back to the workflow). For logging,
+    /// flow that committed (a step's outcome, held for the run's next write by <see cref="StepOutcomeWindow"/>, is observed
+    /// with that write: the next step's start, before its body runs; with a zero window, before the result is handed back
+    /// to the workflow). For logging,
     /// metrics and tests that stop a process at a precise point; an exception it throws is reported to
     /// <see cref="OnBackgroundError"/> and does not affect the run.
     /// </summary>
@@ -149,6 +162,10 @@ public sealed class WorkflowEngineOptions
         if (StepStartDurability is not (Storage.CommitDurability.Flushed or Storage.CommitDurability.Buffered))
         {
             throw new ArgumentOutOfRangeException(nameof(StepStartDurability), StepStartDurability, "WorkflowEngineOptions.StepStartDurability must be Flushed or Buffered.");
+        }
+        if (StepOutcomeWindow < TimeSpan.Zero || StepOutcomeWindow > TimeSpan.FromSeconds(1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(StepOutcomeWindow), StepOutcomeWindow, "WorkflowEngineOptions.StepOutcomeWindow must be 0 to 1 second.");
         }
         if (MaxInterruptedAttempts < 1)
         {

@@ -3,6 +3,8 @@ using Workflows.Storage;
 using Workflows.Tests.Replay;
 using Workflows.Tests.TestWorkflows;
 using Workflows.Tests.TestWorkflows.Execution;
+using Waves = Workflows.Tests.TestWorkflows.Waves;
+using Messaging = Workflows.Tests.TestWorkflows.Messaging;
 
 namespace Workflows.Tests.Execution;
 
@@ -14,9 +16,9 @@ namespace Workflows.Tests.Execution;
 public abstract class CommitDurabilityTests : ExecutionTestBase
 {
     [Fact]
-    public async Task Each_step_start_is_buffered_and_each_outcome_and_the_runs_end_are_flushed()
+    public async Task Without_an_outcome_window_each_step_start_is_buffered_and_each_outcome_and_the_runs_end_are_flushed()
     {
-        var engine = await EngineAsync(definitions: [CountedWorkflow.Definition], logCommits: true);
+        var engine = await EngineAsync(definitions: [CountedWorkflow.Definition], logCommits: true, stepOutcomeWindow: TimeSpan.Zero);
 
         var run = await engine.StartAsync(CountedWorkflow.Definition, 4);
         Assert.Equal("4->53", await run.GetResultAsync().WaitAsync(Guard));
@@ -41,7 +43,8 @@ public abstract class CommitDurabilityTests : ExecutionTestBase
     [Fact]
     public async Task With_StepStartDurability_Flushed_every_commit_is_flushed()
     {
-        var engine = await EngineAsync(definitions: [CountedWorkflow.Definition], logCommits: true, stepStartDurability: CommitDurability.Flushed);
+        var engine = await EngineAsync(definitions: [CountedWorkflow.Definition], logCommits: true, stepStartDurability: CommitDurability.Flushed,
+            stepOutcomeWindow: TimeSpan.Zero);
 
         var run = await engine.StartAsync(CountedWorkflow.Definition, 1);
         Assert.Equal("1->23", await run.GetResultAsync().WaitAsync(Guard));
@@ -49,6 +52,67 @@ public abstract class CommitDurabilityTests : ExecutionTestBase
         var commits = Commits.Of(run.RunId).Where(c => c.Applied).ToList();
         Assert.Equal(7, commits.Count); // three starts, three outcomes, the end
         Assert.All(commits, c => Assert.Equal(CommitDurability.Flushed, c.Durability));
+    }
+
+    [Fact]
+    public async Task A_steps_outcome_commits_with_the_next_steps_start_and_the_last_one_with_the_runs_end_one_fsync_per_step()
+    {
+        var engine = await EngineAsync(definitions: [CountedWorkflow.Definition], logCommits: true, stepOutcomeWindow: TimeSpan.FromSeconds(1));
+
+        var run = await engine.StartAsync(CountedWorkflow.Definition, 4);
+        Assert.Equal("4->53", await run.GetResultAsync().WaitAsync(Guard));
+
+        var commits = Commits.Of(run.RunId).Where(c => c.Applied).ToList();
+        // The first start alone (buffered); then each outcome with the next start; the last outcome with the run's end.
+        Assert.Equal(
+            [
+                (CommitDurability.Buffered, "add-one:Running", ""),
+                (CommitDurability.Flushed, "add-one:Succeeded times-ten:Running", ""),
+                (CommitDurability.Flushed, "times-ten:Succeeded add-three:Running", ""),
+                (CommitDurability.Flushed, "add-three:Succeeded", "Succeeded"),
+            ],
+            commits.Select(c => (c.Durability, string.Join(" ", c.StepWrites.Select(s => $"{s.Name}:{s.Status}")), string.Join(" ", c.RunUpdates.Select(r => r.Status)))));
+        Assert.Equal(3, commits.Count(c => c.Durability == CommitDurability.Flushed)); // one fsync per step, the end included
+
+        var steps = await Store.GetStepsAsync(Tenant, run.RunId);
+        Assert.Equal([StepStatus.Succeeded, StepStatus.Succeeded, StepStatus.Succeeded], steps.Select(s => s.Status));
+    }
+
+    [Fact]
+    public async Task Outcomes_of_a_wave_whose_other_step_still_runs_are_committed_when_the_window_ends()
+    {
+        var probe = new ExecutionProbe();
+        probe.Set("hold-a");
+        var engine = await EngineAsync(probe, definitions: [Waves.ThreeStepWaveWorkflow.Definition], logCommits: true,
+            stepOutcomeWindow: TimeSpan.FromMilliseconds(20));
+
+        var run = await engine.StartAsync(Waves.ThreeStepWaveWorkflow.Definition, "x");
+        await probe.WhenRaised("a-entered").WaitAsync(Guard);
+        // No write of the run comes while a is held: only the window's end can commit b's and c's outcomes.
+        await WaitUntilAsync(async () => (await Store.GetStepsAsync(Tenant, run.RunId)).Count(s => s.Status == StepStatus.Succeeded) == 2,
+            "b and c recorded Succeeded while a is still held");
+        var during = await Store.GetStepsAsync(Tenant, run.RunId);
+        Assert.Equal([("a", StepStatus.Running), ("b", StepStatus.Succeeded), ("c", StepStatus.Succeeded)], during.Select(s => (s.Name, s.Status)));
+        Assert.Contains(Commits.Of(run.RunId), c => c.Applied && c.Durability == CommitDurability.Flushed
+            && c.StepWrites.All(s => s.Status == StepStatus.Succeeded) && c.RunUpdates.Count() == 0);
+
+        probe.Raise("release-a");
+        Assert.Equal("[A(x),B(x),C(x)]", await run.GetResultAsync().WaitAsync(Guard));
+        Assert.All(Commits.Of(run.RunId), c => Assert.True(c.Applied, $"A commit of the run was refused: {c.Error}"));
+    }
+
+    [Fact]
+    public async Task A_child_is_started_only_after_the_outcome_its_input_came_from_is_committed()
+    {
+        var seen = new List<StepStatus?>();
+        var engine = await EngineAsync(definitions: [StepThenChildWorkflow.Definition, Messaging.ChildWorkflow.Definition], logCommits: true,
+            stepOutcomeWindow: TimeSpan.FromSeconds(1), wrapStore: store => new ChildCreationWatch(store, seen));
+
+        var run = await engine.StartAsync(StepThenChildWorkflow.Definition, 20);
+        Assert.Equal(42, await run.GetResultAsync().WaitAsync(Guard));
+
+        // When the child's run was created, the parent's "prepare" was already Succeeded in the journal.
+        Assert.Equal([StepStatus.Succeeded], seen);
     }
 
     [Fact]
@@ -72,7 +136,7 @@ public abstract class CommitDurabilityTests : ExecutionTestBase
     {
         // The database crashes after each buffered commit returned and before it was flushed: none of them is kept.
         var losing = new List<LosingStore>();
-        var engine = await EngineAsync(definitions: [CountedWorkflow.Definition], logCommits: true,
+        var engine = await EngineAsync(definitions: [CountedWorkflow.Definition], logCommits: true, stepOutcomeWindow: TimeSpan.Zero,
             wrapStore: store => { var l = new LosingStore(store); losing.Add(l); return l; });
 
         var run = await engine.StartAsync(CountedWorkflow.Definition, 4);
@@ -110,6 +174,23 @@ public abstract class CommitDurabilityTests : ExecutionTestBase
         var error = Assert.Throws<ArgumentOutOfRangeException>(() => new WorkflowEngine(new InMemoryWorkflowStore(), options));
         Assert.Contains("StepStartDurability", error.Message);
     }
+}
+
+/// <summary>When a child run is created (a run with a parent), what the parent's "prepare" step is in the journal.</summary>
+public sealed class ChildCreationWatch(IWorkflowStore inner, List<StepStatus?> seen) : DelegatingWorkflowStore(inner)
+{
+    public override async ValueTask<CreateRunResult> CreateRunAsync(RunRecord run, IReadOnlyList<StepRecord>? steps = null, CancellationToken cancellationToken = default)
+    {
+        if (run.ParentRunId is { } parent)
+        {
+            var parentSteps = await Inner.GetStepsAsync(run.TenantId, parent, cancellationToken);
+            lock (seen) seen.Add(parentSteps.SingleOrDefault(s => s.Name == "prepare")?.Status);
+        }
+        return await Inner.CreateRunAsync(run, steps, cancellationToken);
+    }
+
+    /// <summary>The harness owns the inner store and disposes it.</summary>
+    public override ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }
 
 /// <summary>

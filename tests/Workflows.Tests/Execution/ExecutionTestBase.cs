@@ -70,6 +70,7 @@ public abstract class ExecutionTestBase : JournalTestBase, IAsyncLifetime
         IReadOnlyList<string>? tenants = null,
         IReadOnlyList<WorkflowQueue>? queues = null,
         CommitDurability stepStartDurability = CommitDurability.Buffered,
+        TimeSpan? stepOutcomeWindow = null,
         Func<IWorkflowStore, IWorkflowStore>? wrapStore = null)
     {
         var store = await _harness!.OpenAsync();
@@ -96,6 +97,7 @@ public abstract class ExecutionTestBase : JournalTestBase, IAsyncLifetime
             Tenants = tenants,
             Queues = queues ?? [],
             StepStartDurability = stepStartDurability,
+            StepOutcomeWindow = stepOutcomeWindow ?? new WorkflowEngineOptions().StepOutcomeWindow,
         };
         var wrapped = wrapStore?.Invoke(store) ?? store;
         var engine = new WorkflowEngine(logCommits ? new LoggingStore(wrapped, workerId ?? "engine", Commits) : wrapped, options);

@@ -14,3 +14,18 @@ public partial class GuidThenStepWorkflow
     [Step("use-key")]
     private Task<string> UseKeyAsync(string key, int value) => Task.FromResult($"{key}:{value}");
 }
+
+/// <summary>A step whose outcome is the child's input, then the child (it doubles it): the child must never see an outcome the journal could lose.</summary>
+[Workflow("durability-step-then-child")]
+public partial class StepThenChildWorkflow
+{
+    [WorkflowRun]
+    public async Task<int> RunAsync(int value)
+    {
+        var prepared = await PrepareAsync(value);
+        return await Workflow.RunChildAsync(Workflows.Tests.TestWorkflows.Messaging.ChildWorkflow.Definition, prepared);
+    }
+
+    [Step("prepare")]
+    private Task<int> PrepareAsync(int value) => Task.FromResult(value + 1);
+}
