@@ -57,6 +57,13 @@ public sealed partial class PostgreSqlWorkflowStore : IWorkflowStore
         {
             builder.MaxAutoPrepare = 128; // the hot statements are prepared on each connection after their second use
         }
+        if (builder.Options?.Contains("plan_cache_mode", StringComparison.Ordinal) != true)
+        {
+            // Every statement of the store looks rows up by key or by an index it was written for: one generic plan per
+            // prepared statement serves every value, and saves planning each commit's statements anew (PostgreSQL would
+            // otherwise plan the first five executions, and every later one whose custom plan it keeps judging cheaper).
+            builder.Options = string.IsNullOrWhiteSpace(builder.Options) ? "-c plan_cache_mode=force_generic_plan" : builder.Options + " -c plan_cache_mode=force_generic_plan";
+        }
         if (string.IsNullOrEmpty(builder.ApplicationName))
         {
             builder.ApplicationName = "Workflows";

@@ -445,10 +445,15 @@ public sealed class PostgreSqlLostReplyTests : PostgresTestDatabase
     }
 
     [Theory]
-    [InlineData(1, 0, "UPDATE workflow_steps SET")] // the commit that records step 1 succeeded
-    [InlineData(1, 1, "INSERT INTO workflow_steps")] // the commit after it: step 2's Running entry, before its body
-    [InlineData(3, 1, "UPDATE workflow_runs SET")]   // after the last step's success: the run's end with its release
-    public async Task An_engine_whose_commit_reply_is_cut_mid_run_finishes_the_run_with_each_step_once(int armAtStep, int skipCommits, string cutWrite)
+    // Each outcome committed on its own (StepOutcomeWindow zero):
+    [InlineData(1, 0, true, "UPDATE workflow_steps SET")] // the commit that records step 1 succeeded
+    [InlineData(1, 1, true, "INSERT INTO workflow_steps")] // the commit after it: step 2's Running entry, before its body
+    [InlineData(3, 1, true, "UPDATE workflow_runs SET")]   // after the last step's success: the run's end with its release
+    // Outcomes held for the run's next write (the default):
+    [InlineData(1, 0, false, "UPDATE workflow_steps SET", "INSERT INTO workflow_steps")] // step 1's outcome with step 2's start
+    [InlineData(3, 0, false, "UPDATE workflow_steps SET", "UPDATE workflow_runs SET")]   // the last outcome with the run's end
+    public async Task An_engine_whose_commit_reply_is_cut_mid_run_finishes_the_run_with_each_step_once(int armAtStep, int skipCommits,
+        bool eachOutcomeAlone, params string[] cutWrites)
     {
         await using var proxy = ReplyCuttingProxy.Start(ConnectionString);
         await using var store = await OpenAsync(proxy);
@@ -464,7 +469,12 @@ public sealed class PostgreSqlLostReplyTests : PostgresTestDatabase
         // A commit refused instead of recognised may not fail the run (the engine takes a refused end for a takeover and
         // reports it), so the engine's background errors are watched too.
         var errors = new ConcurrentQueue<Exception>();
-        await using var engine = new WorkflowEngine(store, new WorkflowEngineOptions { WorkerId = Owner, OnBackgroundError = errors.Enqueue });
+        await using var engine = new WorkflowEngine(store, new WorkflowEngineOptions
+        {
+            WorkerId = Owner, OnBackgroundError = errors.Enqueue,
+            // A window long enough that only the run's next write carries an outcome, never the window's timer.
+            StepOutcomeWindow = eachOutcomeAlone ? TimeSpan.Zero : TimeSpan.FromSeconds(1),
+        });
         engine.Register(definition);
 
         var run = await engine.StartAsync(definition, 100);
@@ -474,11 +484,11 @@ public sealed class PostgreSqlLostReplyTests : PostgresTestDatabase
         Assert.NotNull(cut);
         AssertCommittedByServer(cut);
         Assert.Equal(1, proxy.Cuts);
-        // The cut commit was the one meant: a fence and that one write (and a release and a notification at the run's end).
+        // The cut commit was the one meant: a fence and those writes (and a release and a notification at the run's end).
         var statements = (await cut).Statements;
         var written = statements.Where(sql => sql.Contains("workflow_expect(", StringComparison.Ordinal)).ToList();
-        Assert.True(written.Count == 2 && written[1].Contains(cutWrite, StringComparison.Ordinal),
-            $"the cut commit is not the fence and the '{cutWrite}' meant:\n{string.Join("\n", statements)}");
+        Assert.True(written.Count == 1 + cutWrites.Length && cutWrites.Select((w, i) => written[i + 1].Contains(w, StringComparison.Ordinal)).All(x => x),
+            $"the cut commit is not the fence and the {string.Join(", ", cutWrites.Select(w => $"'{w}'"))} meant:\n{string.Join("\n", statements)}");
         Assert.Equal(Enumerable.Range(0, CountingWorkflow.StepCount).Select(i => (i, 1)), ledger.Runs.OrderBy(p => p.Key).Select(p => (p.Key, p.Value)));
 
         // Exactly one row per step (sequences are numbered from 1), each recorded once and succeeded on its first attempt.

@@ -35,6 +35,9 @@ internal sealed class RunExecution
 
     public Guid RunId => _run.Id;
 
+    /// <summary>The queue the run was started on, or null.</summary>
+    internal string? Queue => _run.Queue;
+
     public Task Task { get; private set; } = Task.CompletedTask;
 
     private Interruption Reason => (Interruption)Volatile.Read(ref _interruption);

@@ -26,6 +26,19 @@ internal sealed class RunScheduler
     /// <summary>Wakes the scheduler now: there may be new work (a run created, suspended or freed, a slot freed).</summary>
     internal void Signal() => Volatile.Read(ref _wake).TrySetResult();
 
+    // Whether a claim pass under way, or the last one, may have left ready runs unclaimed for want of free slots. Only then
+    // is a slot freed by an ending run new work: otherwise every ready run was claimed, and new ones signal on their own.
+    private volatile bool _wantsSlots = true;
+
+    /// <summary>
+    /// A run ended here and freed its slot: wakes the scheduler when the last pass wanted more slots than it had, or when
+    /// the run was on a queue (its end frees room in the queue for runs the queue's limit held back).
+    /// </summary>
+    internal void SlotFreed(bool queued)
+    {
+        if (queued || _wantsSlots) Signal();
+    }
+
     internal async Task StopAsync()
     {
         await Task.WhenAll(_scheduling, _renewing).ConfigureAwait(false);
@@ -95,6 +108,7 @@ internal sealed class RunScheduler
     {
         var names = _engine.WorkflowNames;
         if (names.Count == 0) return false;
+        _wantsSlots = true; // until this pass shows it claimed every ready run it could
         // At most half of the free slots (at least one) per pass: a start on this engine while the claim is under way must
         // still find a slot, or its run is created unclaimed and may go to another engine, its caller waiting on a poll.
         var reserved = _engine.ReserveSlots(Math.Min(Math.Max(1, _engine.FreeSlots / 2), 256));
@@ -113,6 +127,7 @@ internal sealed class RunScheduler
             throw;
         }
         _engine.ReleaseSlots(reserved - claimed.Count);
+        _wantsSlots = claimed.Count == reserved;
         foreach (var run in claimed)
         {
             _engine.Execute(run);

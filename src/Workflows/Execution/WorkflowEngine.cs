@@ -420,7 +420,7 @@ public sealed partial class WorkflowEngine : IAsyncDisposable, IDisposable
         if (_executions.TryRemove(new KeyValuePair<Guid, RunExecution>(execution.RunId, execution)))
         {
             ReleaseSlots(1);
-            _scheduler.Signal();
+            _scheduler.SlotFreed(queued: execution.Queue is not null);
         }
     }
 
