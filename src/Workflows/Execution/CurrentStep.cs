@@ -74,27 +74,29 @@ public static class CurrentStep
 internal sealed class StepScope
 {
     private readonly Lock _gate = new();
-    private readonly List<string> _debug;
+    private List<string>? _debug; // made when the body (or the recorded step) has a debug message
     private long _inputTokens;
     private long _outputTokens;
     private decimal _cost;
     private bool _hasUsage;
 
-    internal StepScope(Guid runId, int sequence, string name, StepRecord? recorded)
+    internal StepScope(Guid runId, int sequence, StepDescriptor step, StepRecord? recorded)
     {
         RunId = runId;
         Sequence = sequence;
-        Name = name;
+        Step = step;
         _inputTokens = recorded?.InputTokens ?? 0;
         _outputTokens = recorded?.OutputTokens ?? 0;
         _cost = recorded?.CostUsd ?? 0m;
         _hasUsage = recorded?.InputTokens is not null || recorded?.OutputTokens is not null || recorded?.CostUsd is not null;
-        _debug = ReadDebug(recorded?.DebugMessages);
+        _debug = recorded?.DebugMessages is { } debug ? ReadDebug(debug) : null;
     }
 
     public Guid RunId { get; }
     public int Sequence { get; }
-    public string Name { get; }
+    /// <summary>The step whose body runs in this scope (a step called inside it is refused: WF0009).</summary>
+    public StepDescriptor Step { get; }
+    public string Name => Step.Name;
     public int Attempt { get; set; } = 1;
     public string IdempotencyKey => $"{RunId}:{Sequence}:{Attempt}";
     public string? SkipReason { get; set; }
@@ -114,7 +116,7 @@ internal sealed class StepScope
     {
         lock (_gate)
         {
-            _debug.Add(message);
+            (_debug ??= []).Add(message);
         }
     }
 
@@ -132,7 +134,7 @@ internal sealed class StepScope
                     CostUsd = _cost,
                 };
             }
-            if (_debug.Count > 0)
+            if (_debug is { Count: > 0 })
             {
                 record = record with { DebugMessages = JournalJson.Write(_debug, static (writer, messages) =>
                 {
@@ -145,10 +147,9 @@ internal sealed class StepScope
         }
     }
 
-    private static List<string> ReadDebug(string? json)
+    private static List<string> ReadDebug(string json)
     {
         var messages = new List<string>();
-        if (json is null) return messages;
         try
         {
             var reader = new Utf8JsonReader(Encoding.UTF8.GetBytes(json));

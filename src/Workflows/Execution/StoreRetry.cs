@@ -30,6 +30,25 @@ internal static class StoreRetry
         }
     }
 
+    /// <summary><see cref="RunAsync(Func{ValueTask}, CancellationToken)"/> with the call's state passed in, for a hot path that allocates no closure.</summary>
+    internal static async Task RunAsync<TState>(TState state, Func<TState, ValueTask> call, CancellationToken cancellationToken)
+    {
+        var delay = FirstDelay;
+        while (true)
+        {
+            try
+            {
+                await call(state).ConfigureAwait(false);
+                return;
+            }
+            catch (StoreUnavailableException) when (!cancellationToken.IsCancellationRequested)
+            {
+                await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+                delay = Next(delay);
+            }
+        }
+    }
+
     internal static async Task<T> RunAsync<T>(Func<ValueTask<T>> call, CancellationToken cancellationToken)
     {
         var delay = FirstDelay;

@@ -24,6 +24,9 @@ public sealed partial class WorkflowContext
     private Task? _flushing;
     private ITimer? _outcomeTimer;
 
+    // The claim every commit of this execution is fenced by (immutable: made once).
+    private JournalWrite? _fence;
+
     /// <summary>How long a step's outcome may wait for the run's next write (<see cref="WorkflowEngineOptions.StepOutcomeWindow"/>).</summary>
     internal TimeSpan StepOutcomeWindow { get; init; }
 
@@ -138,7 +141,7 @@ public sealed partial class WorkflowContext
             await before.ConfigureAwait(false); // never faults: a failed flush puts its writes back in _pending
         }
 
-        batch = new List<JournalWrite>(taken.Count + writes.Count + 2) { JournalWrite.RequireClaim(RunId, TenantId, _owner) };
+        batch = new List<JournalWrite>(taken.Count + writes.Count + 2) { (_fence ??= JournalWrite.RequireClaim(RunId, TenantId, _owner)) };
         batch.AddRange(taken);
         if (role == CommitRole.StepStart && durability == CommitDurability.Buffered)
         {
@@ -179,7 +182,8 @@ public sealed partial class WorkflowContext
         {
             try
             {
-                await StoreRetry.RunAsync(() => _store.CommitAsync(batch, durability, cancellationToken), cancellationToken).ConfigureAwait(false);
+                await StoreRetry.RunAsync((Store: _store, Batch: batch, Durability: durability, Token: cancellationToken),
+                    static c => c.Store.CommitAsync(c.Batch, c.Durability, c.Token), cancellationToken).ConfigureAwait(false);
             }
             catch (Exception refused) when (refused is JournalConflictException or IllegalTransitionException && WithStartsAgain(batch) is { } repaired)
             {

@@ -56,15 +56,13 @@ public sealed partial class WorkflowContext
         Action<Utf8JsonWriter>? writeInput, Func<Task<T>> body, JsonCodec<T> output)
     {
         var now = _clock.GetUtcNow();
-        var scope = new StepScope(RunId, sequence, step.Name, recorded);
+        var scope = new StepScope(RunId, sequence, step, recorded);
         StepRecord record;
         if (recorded is null)
         {
-            record = NewRecord(sequence, position, step.Name, step.Kind, now) with
-            {
-                Input = writeInput is null ? null
-                    : JournalJson.Write(writeInput, static (writer, write) => write(writer), Limits, $"the input of step {sequence} '{step.Name}' of run {RunId}"),
-            };
+            var input = writeInput is null ? null
+                : JournalJson.Write(writeInput, static (writer, write) => write(writer), Limits, $"the input of step {sequence} '{step.Name}' of run {RunId}");
+            record = NewRecord(sequence, position, step.Name, step.Kind, now, input);
             TrackRunning(record);
             await CommitStepStartAsync(JournalWrite.Insert(record)).ConfigureAwait(false);
         }
@@ -120,7 +118,8 @@ public sealed partial class WorkflowContext
             // One span per attempt that runs (a replayed step is not spanned again), ended with the attempt's outcome, and a
             // log scope naming the step.
             using var activity = StartStepActivity(step, sequence, record.Attempt);
-            using var log = Logger.BeginScope(new Diagnostics.RunScope(RunId, Run.Workflow, TenantId, step.Name, sequence));
+            using var log = Logger == Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance ? null
+                : Logger.BeginScope(new Diagnostics.RunScope(RunId, Run.Workflow, TenantId, step.Name, sequence));
             try
             {
                 result = await InvokeBodyAsync(step, scope, body).ConfigureAwait(false);
@@ -232,10 +231,13 @@ public sealed partial class WorkflowContext
     /// <summary>An attempt's outcome on its span and in the metrics (status, duration, and the agent usage where reported).</summary>
     private static void Observe(Activity? activity, StepRecord record, long durationMs)
     {
-        var status = new KeyValuePair<string, object?>("workflows.step.status", record.Status.ToString());
-        var name = new KeyValuePair<string, object?>("workflows.step", record.Name);
-        Diagnostics.WorkflowsTelemetry.Steps.Add(1, status, name);
-        Diagnostics.WorkflowsTelemetry.StepDuration.Record(durationMs, status, name);
+        if (Diagnostics.WorkflowsTelemetry.Steps.Enabled || Diagnostics.WorkflowsTelemetry.StepDuration.Enabled)
+        {
+            var status = new KeyValuePair<string, object?>("workflows.step.status", record.Status.ToString());
+            var name = new KeyValuePair<string, object?>("workflows.step", record.Name);
+            Diagnostics.WorkflowsTelemetry.Steps.Add(1, status, name);
+            Diagnostics.WorkflowsTelemetry.StepDuration.Record(durationMs, status, name);
+        }
         if (activity is null) return;
         activity.SetTag("workflows.step.status", record.Status.ToString());
         if (record.InputTokens is { } input) activity.SetTag("workflows.usage.input_tokens", input);
@@ -245,8 +247,7 @@ public sealed partial class WorkflowContext
 
     private static async Task<T> InvokeBodyAsync<T>(StepDescriptor step, StepScope scope, Func<Task<T>> body)
     {
-        // Set in this frame only: the async method restores the caller's values when it returns.
-        s_runningStep.Value = step;
+        // Set in this frame only: the async method restores the caller's value when it returns.
         scope.SkipReason = null; // a skip is the outcome of the attempt that asked for it
         CurrentStep.Current = scope;
         return await body().ConfigureAwait(false);

@@ -15,7 +15,6 @@ namespace Workflows;
 public sealed partial class WorkflowContext
 {
     private static readonly AsyncLocal<WorkflowContext?> s_current = new();
-    private static readonly AsyncLocal<StepDescriptor?> s_runningStep = new();
 
     private readonly IWorkflowStore _store;
     private readonly TimeProvider _clock;
@@ -135,8 +134,9 @@ public sealed partial class WorkflowContext
     }
 
     /// <summary>A new journal entry of this run: a first attempt, running since <paramref name="now"/>.</summary>
-    private StepRecord NewRecord(int sequence, int position, string name, StepKind kind, DateTimeOffset now) => new()
+    private StepRecord NewRecord(int sequence, int position, string name, StepKind kind, DateTimeOffset now, string? input = null) => new()
     {
+        Input = input,
         Id = Guid.CreateVersion7(now),
         RunId = RunId,
         TenantId = TenantId,
@@ -154,7 +154,7 @@ public sealed partial class WorkflowContext
     /// <summary>Takes the next sequence number and checks the journal's record at it against what the code does now.</summary>
     private int NextSequence(string name, StepKind kind, out StepRecord? recorded)
     {
-        if (s_runningStep.Value is { } outer)
+        if (CurrentStep.Current is { Step: var outer })
         {
             throw new InvalidOperationException(
                 $"{kind} '{name}' was called inside the body of step '{outer.Name}'. A step body is not journaled step by step; call it from the workflow's run method (WF0009).");
