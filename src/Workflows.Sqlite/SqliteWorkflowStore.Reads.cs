@@ -51,12 +51,12 @@ public sealed partial class SqliteWorkflowStore
         ArgumentOutOfRangeException.ThrowIfNegative(afterSequence);
         return UseConnectionAsync<IReadOnlyList<StepRecord>>(_ =>
         {
-            var command = _getReplaySteps!;
+            var command = afterSequence == 0 ? _getReplaySteps! : _getReplayStepsAfter!;
             command.Transaction = null;
             var i = 0;
             D.SetId(command.Parameters, ref i, runId);
             D.SetText(command.Parameters, ref i, tenantId);
-            D.SetInteger(command.Parameters, ref i, afterSequence);
+            if (afterSequence != 0) D.SetInteger(command.Parameters, ref i, afterSequence);
             var steps = new List<StepRecord>();
             using var reader = command.ExecuteReader();
             while (reader.Read())
@@ -121,12 +121,14 @@ public sealed partial class SqliteWorkflowStore
     private SqliteCommand? _getSteps;
     // Replaced on every (re)opening by PrepareReads, like the others; disposed with the connection.
     private SqliteCommand? _getReplaySteps;
+    private SqliteCommand? _getReplayStepsAfter;
 
     private void PrepareReads(SqliteConnection connection)
     {
         _getRun = Prepare(connection, Sql.RunOfTenant, Parameters(("id", SqlValueKind.Id), ("tenant_id", SqlValueKind.Text)));
         _getSteps = Prepare(connection, Sql.StepsOfRun, Parameters(("run_id", SqlValueKind.Id), ("tenant_id", SqlValueKind.Text)));
-        _getReplaySteps = Prepare(connection, Sql.ReplayStepsOfRun,
+        _getReplaySteps = Prepare(connection, Sql.ReplayStepsOfRun, Parameters(("run_id", SqlValueKind.Id), ("tenant_id", SqlValueKind.Text)));
+        _getReplayStepsAfter = Prepare(connection, Sql.ReplayStepsAfter,
             Parameters(("run_id", SqlValueKind.Id), ("tenant_id", SqlValueKind.Text), ("after_sequence", SqlValueKind.Int32)));
     }
 }

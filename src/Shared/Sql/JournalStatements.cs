@@ -61,10 +61,11 @@ internal sealed class JournalStatements
         var whole = $"status IN ({SourceList<StepStatus>([.. Enum.GetValues<StepStatus>().Where(ReplaySteps.ReadsWhole)])})";
         var withInput = $"{whole} OR kind IN ({SourceList<StepKind>([.. Enum.GetValues<StepKind>().Where(ReplaySteps.ReadsInput)])})";
         var wholeOnly = string.Join(", ", ReplayWholeStepColumns.SelectMany(dialect.Physical).Select(c => $"CASE WHEN {whole} THEN {c} END AS {c}"));
-        ReplayStepsOfRun = $"""
-            SELECT {List(dialect, ReplayStepColumns)}, CASE WHEN {withInput} THEN input END AS input, {wholeOnly}
-            FROM {StepsTable} WHERE run_id = @run_id AND tenant_id = @tenant_id AND sequence > @after_sequence ORDER BY sequence
-            """;
+        // The whole journal without a sequence bound: with one, PostgreSQL may scan and sort a table the run fills instead
+        // of reading the (run_id, sequence) index in order.
+        var replaySelect = $"SELECT {List(dialect, ReplayStepColumns)}, CASE WHEN {withInput} THEN input END AS input, {wholeOnly} FROM {StepsTable}";
+        ReplayStepsOfRun = $"{replaySelect} WHERE run_id = @run_id AND tenant_id = @tenant_id ORDER BY sequence";
+        ReplayStepsAfter = $"{replaySelect} WHERE run_id = @run_id AND tenant_id = @tenant_id AND sequence > @after_sequence ORDER BY sequence";
 
         // A snapshot replaces the run's previous one, only while @owner holds the run (the row locked against a takeover until
         // the statement's transaction ends) and the journal has the entry it reflects.
@@ -154,8 +155,11 @@ internal sealed class JournalStatements
     internal string StepsOfRun { get; }
     internal string ClaimsOfRun { get; }
 
-    /// <summary>A run's steps after @after_sequence as the replay reads them (JournalRows.ReadReplayStep).</summary>
+    /// <summary>A run's steps as the replay reads them (JournalRows.ReadReplayStep).</summary>
     internal string ReplayStepsOfRun { get; }
+
+    /// <summary><see cref="ReplayStepsOfRun"/>, only the steps after @after_sequence.</summary>
+    internal string ReplayStepsAfter { get; }
 
     /// <summary>Stores a snapshot (JournalRows.BindSnapshot, and @owner), replacing the run's; changes no row when refused.</summary>
     internal string PutSnapshot { get; }
