@@ -57,7 +57,7 @@ internal sealed class JournalStatements
         ClaimsOfRun = $"SELECT {List(dialect, ClaimColumns)} FROM {ClaimsTable} WHERE run_id = @run_id AND tenant_id = @tenant_id ORDER BY number";
 
         // The replay read: what ReplaySteps keeps of an ended step, and the whole row of one that has not ended; the columns
-        // not read are NULL in the row, so the database neither reads nor sends them.
+        // not read are NULL in the result, so they are not sent (nor, for values stored out of line, fetched).
         var whole = $"status IN ({SourceList<StepStatus>([.. Enum.GetValues<StepStatus>().Where(ReplaySteps.ReadsWhole)])})";
         var withInput = $"{whole} OR kind IN ({SourceList<StepKind>([.. Enum.GetValues<StepKind>().Where(ReplaySteps.ReadsInput)])})";
         var wholeOnly = string.Join(", ", ReplayWholeStepColumns.SelectMany(dialect.Physical).Select(c => $"CASE WHEN {whole} THEN {c} END AS {c}"));
