@@ -29,6 +29,8 @@ internal sealed class PostgreSqlDialect : SqlDialect
 
     internal override string LockSkipLocked => " FOR UPDATE SKIP LOCKED";
 
+    internal override string LockRow => " FOR UPDATE";
+
     internal override string EventOrder => "seq";
 
     protected override DbParameter NewParameter(string name, SqlValueKind kind) => new NpgsqlParameter

@@ -235,6 +235,12 @@ internal static class PostgreSqlSchema
             CREATE TRIGGER workflow_claims_track AFTER INSERT OR UPDATE OF owner, lease_expires_at ON workflow_runs
                 FOR EACH ROW EXECUTE FUNCTION workflow_claims_track();
             """),
+        // Snapshots, as SQLite's migration 8 has them: one per run (the unique index is also what a put's upsert targets).
+        new(4, "snapshots: one per run, with its schema version", """
+            DELETE FROM workflow_snapshots;
+            ALTER TABLE workflow_snapshots ADD COLUMN schema_version text COLLATE "C" NOT NULL DEFAULT '';
+            CREATE UNIQUE INDEX ux_workflow_snapshots_run ON workflow_snapshots (run_id);
+            """),
     ];
 
     /// <summary>The newest schema version this package knows.</summary>

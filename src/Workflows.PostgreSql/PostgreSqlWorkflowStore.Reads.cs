@@ -37,6 +37,24 @@ public sealed partial class PostgreSqlWorkflowStore
     }
 
     /// <inheritdoc />
+    public ValueTask<IReadOnlyList<StepRecord>> GetReplayStepsAsync(string tenantId, Guid runId, int afterSequence = 0, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(tenantId);
+        ArgumentOutOfRangeException.ThrowIfNegative(afterSequence);
+        return UseAsync<IReadOnlyList<StepRecord>>(async (connection, ct) =>
+        {
+            await using var command = Command(connection, null, afterSequence == 0 ? Sql.ReplayStepsOfRun : Sql.ReplayStepsAfter);
+            D.Bind(command, "run_id", SqlValueKind.Id, runId);
+            D.Bind(command, "tenant_id", SqlValueKind.Text, tenantId);
+            if (afterSequence != 0) D.Bind(command, "after_sequence", SqlValueKind.Int32, afterSequence);
+            var steps = new List<StepRecord>();
+            await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            while (await reader.ReadAsync(ct).ConfigureAwait(false)) steps.Add(ReadReplayStep(D, reader, runId, tenantId));
+            return steps;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
     public ValueTask<IReadOnlyList<ClaimRecord>> GetClaimsAsync(string tenantId, Guid runId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(tenantId);

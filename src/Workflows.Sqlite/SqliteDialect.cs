@@ -30,6 +30,7 @@ internal sealed class SqliteDialect : SqlDialect
 
     // SQLite has one writer at a time: a claim's transaction holds the write lock, so there is nothing to skip.
     internal override string LockSkipLocked => "";
+    internal override string LockRow => ""; // every write holds the database's write lock
 
     internal override string EventOrder => "rowid";
 

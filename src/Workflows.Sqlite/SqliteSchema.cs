@@ -168,6 +168,13 @@ internal static class SqliteSchema
                 UPDATE workflow_claims SET lease_expires_at = NEW.lease_expires_at WHERE run_id = NEW.id AND ended_at IS NULL;
             END;
             """),
+        // Snapshots (never written before this version): one per run, replaced by each put, with the schema version of the
+        // code that took it. A snapshot is a cache of the journal, so any older rows are dropped rather than reconciled.
+        new(8, "snapshots: one per run, with its schema version", """
+            DELETE FROM workflow_snapshots;
+            ALTER TABLE workflow_snapshots ADD COLUMN schema_version TEXT NOT NULL DEFAULT '';
+            CREATE UNIQUE INDEX ux_workflow_snapshots_run ON workflow_snapshots (run_id);
+            """),
     ];
 
     /// <summary>

@@ -45,6 +45,29 @@ public sealed partial class SqliteWorkflowStore
     }
 
     /// <inheritdoc />
+    public ValueTask<IReadOnlyList<StepRecord>> GetReplayStepsAsync(string tenantId, Guid runId, int afterSequence = 0, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(tenantId);
+        ArgumentOutOfRangeException.ThrowIfNegative(afterSequence);
+        return UseConnectionAsync<IReadOnlyList<StepRecord>>(_ =>
+        {
+            var command = afterSequence == 0 ? _getReplaySteps! : _getReplayStepsAfter!;
+            command.Transaction = null;
+            var i = 0;
+            D.SetId(command.Parameters, ref i, runId);
+            D.SetText(command.Parameters, ref i, tenantId);
+            if (afterSequence != 0) D.SetInteger(command.Parameters, ref i, afterSequence);
+            var steps = new List<StepRecord>();
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                steps.Add(ReadReplayStep(D, reader, runId, tenantId));
+            }
+            return steps;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
     public ValueTask<IReadOnlyList<ClaimRecord>> GetClaimsAsync(string tenantId, Guid runId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(tenantId);
@@ -96,10 +119,16 @@ public sealed partial class SqliteWorkflowStore
 
     private SqliteCommand? _getRun;
     private SqliteCommand? _getSteps;
+    // Replaced on every (re)opening by PrepareReads, like the others; disposed with the connection.
+    private SqliteCommand? _getReplaySteps;
+    private SqliteCommand? _getReplayStepsAfter;
 
     private void PrepareReads(SqliteConnection connection)
     {
         _getRun = Prepare(connection, Sql.RunOfTenant, Parameters(("id", SqlValueKind.Id), ("tenant_id", SqlValueKind.Text)));
         _getSteps = Prepare(connection, Sql.StepsOfRun, Parameters(("run_id", SqlValueKind.Id), ("tenant_id", SqlValueKind.Text)));
+        _getReplaySteps = Prepare(connection, Sql.ReplayStepsOfRun, Parameters(("run_id", SqlValueKind.Id), ("tenant_id", SqlValueKind.Text)));
+        _getReplayStepsAfter = Prepare(connection, Sql.ReplayStepsAfter,
+            Parameters(("run_id", SqlValueKind.Id), ("tenant_id", SqlValueKind.Text), ("after_sequence", SqlValueKind.Int32)));
     }
 }

@@ -17,6 +17,7 @@ internal static class JournalRows
     internal const string EventsTable = "workflow_events";
     internal const string SchemasTable = "workflow_schemas";
     internal const string ClaimsTable = "workflow_claims";
+    internal const string SnapshotsTable = "workflow_snapshots";
 
     internal static readonly JournalColumn[] RunColumns =
     [
@@ -42,6 +43,27 @@ internal static class JournalRows
     [
         new("id", K.Id), new("run_id", K.Id), new("tenant_id", K.Text), new("name", K.Text), new("payload", K.Text), new("idempotency_key", K.Text),
         new("created_at", K.Timestamp), new("consumed_at", K.Timestamp), new("consumed_by_sequence", K.Int32),
+    ];
+
+    /// <summary>What the replay read (JournalStatements.ReplayStepsOfRun) reads of every step, in order; then the input (<see cref="ReplaySteps.ReadsInput"/>).</summary>
+    internal static readonly JournalColumn[] ReplayStepColumns =
+    [
+        new("id", K.Id), new("sequence", K.Int32), new("position", K.Int32), new("name", K.Text), new("kind", K.Text), new("status", K.Text),
+        new("attempt", K.Int32), new("failed_attempts", K.Int32), new("interrupted_attempts", K.Int32), new("output", K.Text), new("error", K.Text),
+    ];
+
+    /// <summary>What the replay read reads only of a step that has not ended (<see cref="ReplaySteps.ReadsWhole"/>), after the input.</summary>
+    internal static readonly JournalColumn[] ReplayWholeStepColumns =
+    [
+        new("duration_ms", K.Int64), new("created_at", K.Timestamp), new("started_at", K.Timestamp), new("completed_at", K.Timestamp),
+        new("updated_at", K.Timestamp), new("cost_usd", K.Decimal), new("input_tokens", K.Int32), new("output_tokens", K.Int32),
+        new("debug_messages", K.Text), new("attempt_history", K.Text),
+    ];
+
+    internal static readonly JournalColumn[] SnapshotColumns =
+    [
+        new("run_id", K.Id), new("tenant_id", K.Text), new("sequence", K.Int32), new("schema_version", K.Text), new("payload", K.Text),
+        new("created_at", K.Timestamp),
     ];
 
     /// <summary>The claim history's columns, written by the databases' triggers (migrations), only read by the stores.</summary>
@@ -160,6 +182,17 @@ internal static class JournalRows
         d.SetInteger(p, ref i, ev.ConsumedBySequence);
     }
 
+    /// <summary>Adds and sets a snapshot's parameters, named as <see cref="SnapshotColumns"/>.</summary>
+    internal static void BindSnapshot(SqlDialect d, DbParameterCollection p, SnapshotRecord snapshot)
+    {
+        d.Bind(p, "run_id", K.Id, snapshot.RunId);
+        d.Bind(p, "tenant_id", K.Text, snapshot.TenantId);
+        d.Bind(p, "sequence", K.Int32, snapshot.Sequence);
+        d.Bind(p, "schema_version", K.Text, snapshot.SchemaVersion);
+        d.Bind(p, "payload", K.Text, snapshot.Payload);
+        d.Bind(p, "created_at", K.Timestamp, snapshot.CreatedAt);
+    }
+
     /// <summary>An error as the journal stores it (JSON text).</summary>
     internal static string? Json(ErrorInfo? error) => error is null ? null : ErrorInfoCodec.Instance.Serialize(error);
 
@@ -233,6 +266,66 @@ internal static class JournalRows
             FailedAttempts = row.Int32(),
             InterruptedAttempts = row.Int32(),
             AttemptHistory = row.AttemptHistory(runId, sequence),
+        };
+    }
+
+    /// <summary>
+    /// A row of JournalStatements.ReplayStepsOfRun: whole when the step has not ended, otherwise what
+    /// <see cref="ReplaySteps.Of"/> keeps (the rest absent: null or default). The run and tenant are the query's.
+    /// </summary>
+    internal static StepRecord ReadReplayStep(SqlDialect dialect, DbDataReader reader, Guid runId, string tenantId)
+    {
+        var row = new JournalRowReader(reader, dialect, StepsTable);
+        var id = row.Id();
+        var sequence = row.Int32();
+        var position = row.Int32();
+        var name = row.RequiredText();
+        var kind = row.Enum<StepKind>();
+        var status = row.Enum<StepStatus>();
+        var attempt = row.Int32();
+        var failedAttempts = row.Int32();
+        var interruptedAttempts = row.Int32();
+        var output = row.Text();
+        var error = row.Error();
+        var input = row.Text();
+        if (!ReplaySteps.ReadsWhole(status))
+        {
+            return new StepRecord
+            {
+                Id = id, RunId = runId, TenantId = tenantId, Sequence = sequence, Position = position, Name = name, Kind = kind, Status = status,
+                Attempt = attempt, FailedAttempts = failedAttempts, InterruptedAttempts = interruptedAttempts, Input = input, Output = output,
+                Error = error, CreatedAt = default, UpdatedAt = default,
+            };
+        }
+        return new StepRecord
+        {
+            Id = id, RunId = runId, TenantId = tenantId, Sequence = sequence, Position = position, Name = name, Kind = kind, Status = status,
+            Attempt = attempt, FailedAttempts = failedAttempts, InterruptedAttempts = interruptedAttempts, Input = input, Output = output,
+            Error = error,
+            DurationMs = row.NullableInt64(),
+            CreatedAt = row.Timestamp(),
+            StartedAt = row.NullableTimestamp(),
+            CompletedAt = row.NullableTimestamp(),
+            UpdatedAt = row.Timestamp(),
+            CostUsd = row.NullableDecimal(),
+            InputTokens = row.NullableInt32(),
+            OutputTokens = row.NullableInt32(),
+            DebugMessages = row.Text(),
+            AttemptHistory = row.AttemptHistory(runId, sequence),
+        };
+    }
+
+    internal static SnapshotRecord ReadSnapshot(SqlDialect dialect, DbDataReader reader)
+    {
+        var row = new JournalRowReader(reader, dialect, SnapshotsTable);
+        return new SnapshotRecord
+        {
+            RunId = row.Id(),
+            TenantId = row.RequiredText(),
+            Sequence = row.Int32(),
+            SchemaVersion = row.RequiredText(),
+            Payload = row.RequiredText(),
+            CreatedAt = row.Timestamp(),
         };
     }
 

@@ -56,6 +56,35 @@ internal sealed class JournalStatements
         StepsOfRun = $"SELECT {StepList} FROM {StepsTable} WHERE run_id = @run_id AND tenant_id = @tenant_id ORDER BY sequence";
         ClaimsOfRun = $"SELECT {List(dialect, ClaimColumns)} FROM {ClaimsTable} WHERE run_id = @run_id AND tenant_id = @tenant_id ORDER BY number";
 
+        // The replay read: what ReplaySteps keeps of an ended step, and the whole row of one that has not ended; the columns
+        // not read are NULL in the result, so they are not sent (nor, for values stored out of line, fetched).
+        var whole = $"status IN ({SourceList<StepStatus>([.. Enum.GetValues<StepStatus>().Where(ReplaySteps.ReadsWhole)])})";
+        var withInput = $"{whole} OR kind IN ({SourceList<StepKind>([.. Enum.GetValues<StepKind>().Where(ReplaySteps.ReadsInput)])})";
+        var wholeOnly = string.Join(", ", ReplayWholeStepColumns.SelectMany(dialect.Physical).Select(c => $"CASE WHEN {whole} THEN {c} END AS {c}"));
+        // The whole journal without a sequence bound: with one, PostgreSQL may scan and sort a table the run fills instead
+        // of reading the (run_id, sequence) index in order.
+        var replaySelect = $"SELECT {List(dialect, ReplayStepColumns)}, CASE WHEN {withInput} THEN input END AS input, {wholeOnly} FROM {StepsTable}";
+        ReplayStepsOfRun = $"{replaySelect} WHERE run_id = @run_id AND tenant_id = @tenant_id ORDER BY sequence";
+        ReplayStepsAfter = $"{replaySelect} WHERE run_id = @run_id AND tenant_id = @tenant_id AND sequence > @after_sequence ORDER BY sequence";
+
+        // A snapshot replaces the run's previous one, only while @owner holds the run (the row locked against a takeover until
+        // the statement's transaction ends) and the journal has the entry it reflects.
+        var snapshotList = List(dialect, SnapshotColumns);
+        PutSnapshot = $"""
+            INSERT INTO {SnapshotsTable} ({snapshotList})
+            SELECT {Parameters(dialect, SnapshotColumns)}
+            WHERE EXISTS (SELECT 1 FROM {RunsTable} WHERE id = @run_id AND tenant_id = @tenant_id AND owner = @owner{dialect.LockRow})
+              AND EXISTS (SELECT 1 FROM {StepsTable} WHERE run_id = @run_id AND sequence = @sequence)
+            ON CONFLICT (run_id) DO UPDATE SET {string.Join(", ", SnapshotColumns.Where(c => c.Name is not ("run_id" or "tenant_id")).SelectMany(dialect.Physical).Select(c => $"{c} = excluded.{c}"))}
+            """;
+        SnapshotProbe = $"""
+            SELECT
+                CASE WHEN EXISTS (SELECT 1 FROM {RunsTable} WHERE id = @run_id AND tenant_id = @tenant_id) THEN 1 ELSE 0 END,
+                (SELECT owner FROM {RunsTable} WHERE id = @run_id AND tenant_id = @tenant_id),
+                CASE WHEN EXISTS (SELECT 1 FROM {StepsTable} WHERE run_id = @run_id AND sequence = @sequence) THEN 1 ELSE 0 END
+            """;
+        SnapshotOfRun = $"SELECT {snapshotList} FROM {SnapshotsTable} WHERE run_id = @run_id AND tenant_id = @tenant_id";
+
         ClaimSet = $"""
             status = 'Running', owner = @owner, {Assign("lease_expires_at", "lease")}, {AssignIfNull("started_at", "now")},
             {Null("wake_at")}, waiting_for = NULL, {Null("wake_requested_at")}, {Assign("updated_at", "now")}
@@ -125,6 +154,20 @@ internal sealed class JournalStatements
     internal string RunByKey { get; }
     internal string StepsOfRun { get; }
     internal string ClaimsOfRun { get; }
+
+    /// <summary>A run's steps as the replay reads them (JournalRows.ReadReplayStep).</summary>
+    internal string ReplayStepsOfRun { get; }
+
+    /// <summary><see cref="ReplayStepsOfRun"/>, only the steps after @after_sequence.</summary>
+    internal string ReplayStepsAfter { get; }
+
+    /// <summary>Stores a snapshot (JournalRows.BindSnapshot, and @owner), replacing the run's; changes no row when refused.</summary>
+    internal string PutSnapshot { get; }
+
+    /// <summary>Why a snapshot put changed nothing: (the tenant has the run as 0/1, its owner, the entry at @sequence is recorded as 0/1).</summary>
+    internal string SnapshotProbe { get; }
+
+    internal string SnapshotOfRun { get; }
 
     /// <summary>A run update to <paramref name="target"/>: applies only from one of its legal sources.</summary>
     internal string UpdateRun(RunStatus target) => _updateRun[(int)target];

@@ -57,6 +57,9 @@ internal abstract class SqlDialect
     /// <summary>Appended to the claim's row selection: lock the chosen rows, skipping those another claim holds.</summary>
     internal abstract string LockSkipLocked { get; }
 
+    /// <summary>Appended to a row's selection inside a write: lock it until the transaction ends (a fence against a takeover).</summary>
+    internal abstract string LockRow { get; }
+
     /// <summary>The column giving events their sending order.</summary>
     internal abstract string EventOrder { get; }
 

@@ -222,7 +222,9 @@ internal sealed class RunExecution
         IReadOnlyList<StepRecord> steps;
         try
         {
-            steps = await StoreRetry.RunAsync(() => _engine.Store.GetStepsAsync(_run.TenantId, _run.Id, token), token).ConfigureAwait(false);
+            // Only what the replay reads: an ended entry without its input (but for child runs and event waits), timings, usage
+            // or debug text; an entry not ended whole, as the resume rewrites it (IWorkflowStore.GetReplayStepsAsync).
+            steps = await StoreRetry.RunAsync(() => _engine.Store.GetReplayStepsAsync(_run.TenantId, _run.Id, 0, token), token).ConfigureAwait(false);
         }
         catch (JournalCorruptException e)
         {

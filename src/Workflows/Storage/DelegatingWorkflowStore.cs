@@ -38,6 +38,15 @@ public abstract class DelegatingWorkflowStore : IWorkflowStore, IReadyRunNotific
     public virtual ValueTask<IReadOnlyList<StepRecord>> GetStepsAsync(string tenantId, Guid runId, CancellationToken cancellationToken = default) =>
         Inner.GetStepsAsync(tenantId, runId, cancellationToken);
 
+    public virtual ValueTask<IReadOnlyList<StepRecord>> GetReplayStepsAsync(string tenantId, Guid runId, int afterSequence = 0, CancellationToken cancellationToken = default) =>
+        Inner.GetReplayStepsAsync(tenantId, runId, afterSequence, cancellationToken);
+
+    public virtual ValueTask PutSnapshotAsync(SnapshotRecord snapshot, string owner, CancellationToken cancellationToken = default) =>
+        Inner.PutSnapshotAsync(snapshot, owner, cancellationToken);
+
+    public virtual ValueTask<SnapshotRecord?> GetSnapshotAsync(string tenantId, Guid runId, CancellationToken cancellationToken = default) =>
+        Inner.GetSnapshotAsync(tenantId, runId, cancellationToken);
+
     public virtual ValueTask<IReadOnlyList<ClaimRecord>> GetClaimsAsync(string tenantId, Guid runId, CancellationToken cancellationToken = default) =>
         Inner.GetClaimsAsync(tenantId, runId, cancellationToken);
 

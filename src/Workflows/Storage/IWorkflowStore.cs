@@ -38,6 +38,41 @@ public interface IWorkflowStore : IAsyncDisposable
     ValueTask<IReadOnlyList<StepRecord>> GetStepsAsync(string tenantId, Guid runId, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Reads what a replay needs of a run's steps, in sequence order, only those after <paramref name="afterSequence"/> (0:
+    /// all): empty when the tenant has no such run. A step that has not ended (<see cref="StepStatus.Pending"/>,
+    /// <see cref="StepStatus.Running"/>) is read whole, as <see cref="GetStepsAsync"/> reads it. Of an ended step only
+    /// <see cref="StepRecord.Id"/>, <see cref="StepRecord.RunId"/>, <see cref="StepRecord.TenantId"/>,
+    /// <see cref="StepRecord.Sequence"/>, <see cref="StepRecord.Position"/>, <see cref="StepRecord.Name"/>,
+    /// <see cref="StepRecord.Kind"/>, <see cref="StepRecord.Status"/>, <see cref="StepRecord.Attempt"/>,
+    /// <see cref="StepRecord.FailedAttempts"/>, <see cref="StepRecord.InterruptedAttempts"/>, <see cref="StepRecord.Output"/>
+    /// and <see cref="StepRecord.Error"/> are read, and <see cref="StepRecord.Input"/> for the kinds whose replay reads it
+    /// (<see cref="ReplaySteps.ReadsInput"/>: child runs, event waits); everything else is absent, not read: null
+    /// (<see cref="StepRecord.Input"/> of other kinds, <see cref="StepRecord.AttemptHistory"/>, <see cref="StepRecord.DurationMs"/>,
+    /// <see cref="StepRecord.StartedAt"/>, <see cref="StepRecord.CompletedAt"/>, <see cref="StepRecord.CostUsd"/>,
+    /// <see cref="StepRecord.InputTokens"/>, <see cref="StepRecord.OutputTokens"/>, <see cref="StepRecord.DebugMessages"/>) or
+    /// default (<see cref="StepRecord.CreatedAt"/>, <see cref="StepRecord.UpdatedAt"/>). Such a record is for replaying, never
+    /// for writing back (an update would write the absent fields as absent). <see cref="ReplaySteps.Of"/> is the same
+    /// projection of a whole record.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="afterSequence"/> is negative.</exception>
+    ValueTask<IReadOnlyList<StepRecord>> GetReplayStepsAsync(string tenantId, Guid runId, int afterSequence = 0, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Stores the run's snapshot, replacing the one it had, fenced by the run's claim like a journal commit, in one
+    /// transaction. Refused, with nothing changed (the previous snapshot stays), with
+    /// <see cref="RunOwnershipLostException"/> unless <paramref name="owner"/> holds the run's claim;
+    /// <see cref="JournalConflictException"/> when the tenant has no such run (another tenant's run included) or the run
+    /// has no journal entry at <see cref="SnapshotRecord.Sequence"/>; <see cref="SnapshotTooLargeException"/> when the payload
+    /// is over <see cref="SnapshotRecord.MaxPayloadBytes"/>, and <see cref="ArgumentException"/> for a missing field or a
+    /// sequence below 1 (<see cref="RunSnapshots.ValidateForPut"/>), before anything is sent. The snapshot is deleted with its
+    /// run (retention).
+    /// </summary>
+    ValueTask PutSnapshotAsync(SnapshotRecord snapshot, string owner, CancellationToken cancellationToken = default);
+
+    /// <summary>The run's snapshot, or null when it has none or the tenant has no such run.</summary>
+    ValueTask<SnapshotRecord?> GetSnapshotAsync(string tenantId, Guid runId, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// The run's claim history (<see cref="ClaimRecord"/>), oldest first: empty when the tenant has no such run. The store
     /// keeps it as claims, renewals, releases and takeovers change the run's owner and lease, and deletes it with the run.
     /// </summary>
@@ -111,7 +146,7 @@ public interface IWorkflowStore : IAsyncDisposable
     /// <summary>
     /// Retention: deletes, in one transaction, up to <see cref="RetentionQuery.Limit"/> runs that ended
     /// (<see cref="RunStatus.Succeeded"/>, <see cref="RunStatus.Failed"/>, <see cref="RunStatus.Cancelled"/>) before
-    /// <see cref="RetentionQuery.EndedBefore"/>, in id order, with their steps and events. A run that has not ended
+    /// <see cref="RetentionQuery.EndedBefore"/>, in id order, with their steps, events, claim history and snapshot. A run that has not ended
     /// (pending, running, waiting, parked) is never deleted, whatever its age. Returns the ids deleted.
     /// </summary>
     ValueTask<IReadOnlyList<Guid>> DeleteEndedRunsAsync(RetentionQuery query, CancellationToken cancellationToken = default);

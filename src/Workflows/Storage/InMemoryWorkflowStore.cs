@@ -14,6 +14,7 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
     private readonly Dictionary<Guid, SortedList<int, StepRecord>> _steps = [];
     private readonly Dictionary<Guid, (Guid RunId, int Sequence)> _stepIds = [];
     private readonly Dictionary<(string, string), SchemaRecord> _schemas = [];
+    private readonly Dictionary<Guid, SnapshotRecord> _snapshots = [];
     // Events in the order they were sent, and where each id is in that list.
     private readonly List<EventRecord> _events = [];
     private readonly Dictionary<Guid, int> _eventIndex = [];
@@ -85,6 +86,46 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
         }
     }
 
+    /// <inheritdoc />
+    public ValueTask<IReadOnlyList<StepRecord>> GetReplayStepsAsync(string tenantId, Guid runId, int afterSequence = 0, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(tenantId);
+        ArgumentOutOfRangeException.ThrowIfNegative(afterSequence);
+        lock (_gate)
+        {
+            IReadOnlyList<StepRecord> steps = _runs.TryGetValue(runId, out var run) && run.TenantId == tenantId
+                ? [.. _steps[runId].Values.Where(s => s.Sequence > afterSequence).Select(ReplaySteps.Of)]
+                : [];
+            return ValueTask.FromResult(steps);
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask PutSnapshotAsync(SnapshotRecord snapshot, string owner, CancellationToken cancellationToken = default)
+    {
+        RunSnapshots.ValidateForPut(snapshot, owner);
+        lock (_gate)
+        {
+            var run = _runs.TryGetValue(snapshot.RunId, out var found) && found.TenantId == snapshot.TenantId ? found : null;
+            if (run is null || run.Owner != owner || !_steps[run.Id].ContainsKey(snapshot.Sequence))
+            {
+                throw RunSnapshots.PutRefused(snapshot, owner, run is not null, run?.Owner, run is not null && _steps[run.Id].ContainsKey(snapshot.Sequence));
+            }
+            _snapshots[run.Id] = snapshot;
+        }
+        return ValueTask.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public ValueTask<SnapshotRecord?> GetSnapshotAsync(string tenantId, Guid runId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(tenantId);
+        lock (_gate)
+        {
+            return ValueTask.FromResult(_snapshots.TryGetValue(runId, out var snapshot) && snapshot.TenantId == tenantId ? snapshot : null);
+        }
+    }
+
     public ValueTask<IReadOnlyList<RunRecord>> ListRunsAsync(RunQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
@@ -134,6 +175,7 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
             {
                 _runs.Remove(id);
                 _claims.Remove(id);
+                _snapshots.Remove(id);
                 if (_steps.Remove(id, out var steps))
                 {
                     foreach (var step in steps.Values) _stepIds.Remove(step.Id);

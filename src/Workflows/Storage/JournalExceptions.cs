@@ -90,3 +90,22 @@ public sealed class StoreUnavailableException : Exception
     /// <summary>The database's own error code (for SQLite, its result code, e.g. 5 busy, 8 read-only, 13 disk full).</summary>
     public int? ErrorCode { get; }
 }
+
+/// <summary>A snapshot's payload is over <see cref="SnapshotRecord.MaxPayloadBytes"/>: nothing was stored (the run's previous snapshot, if any, stays).</summary>
+public sealed class SnapshotTooLargeException : JournalException
+{
+    public SnapshotTooLargeException(Guid runId, int sequence, int payloadBytes)
+        : base($"The snapshot of run {runId} at sequence {sequence} is {payloadBytes} bytes of UTF-8; a snapshot may be at most {SnapshotRecord.MaxPayloadBytes} bytes. It was not stored.")
+    {
+        RunId = runId;
+        Sequence = sequence;
+        PayloadBytes = payloadBytes;
+    }
+
+    public Guid RunId { get; }
+    public int Sequence { get; }
+    /// <summary>The payload's size in UTF-8 bytes.</summary>
+    public int PayloadBytes { get; }
+    /// <summary>The limit it is over.</summary>
+    public static int MaxPayloadBytes => SnapshotRecord.MaxPayloadBytes;
+}
