@@ -97,7 +97,7 @@ public sealed partial class SqliteWorkflowStoreTests
             foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value);
             return command.ExecuteScalar();
         }
-        Assert.Equal(7L, ScalarOf("SELECT max(version) FROM workflow_migrations", [])); // 4, then 5 (trace context), 6 (queues), 7 (claim history)
+        Assert.Equal(8L, ScalarOf("SELECT max(version) FROM workflow_migrations", [])); // 4, then 5 (trace context), 6 (queues), 7 (claim history), 8 (snapshots)
         Assert.Equal(1L, ScalarOf("SELECT count(*) FROM workflow_migrations WHERE version = 4", []));
         Assert.Equal("2025-01-02T03:04:05.0000000+00:00", ScalarOf("SELECT applied_at FROM workflow_migrations WHERE version = 3", [])); // not re-applied
         AssertExecutionCoreSchema(ScalarOf);
