@@ -25,11 +25,15 @@ internal sealed class RunExecution
     private string? _cancelReason;
     private string? _currentOwner;
 
-    internal RunExecution(WorkflowEngine engine, WorkflowDefinition definition, RunRecord claimed)
+    // A run this engine has just created without steps: its journal is known to be empty, and is not read.
+    private readonly bool _created;
+
+    internal RunExecution(WorkflowEngine engine, WorkflowDefinition definition, RunRecord claimed, bool created = false)
     {
         _engine = engine;
         _definition = definition;
         _run = claimed;
+        _created = created;
         _cts = CancellationTokenSource.CreateLinkedTokenSource(engine.StoppingToken);
     }
 
@@ -219,17 +223,24 @@ internal sealed class RunExecution
     {
         var clock = _engine.Clock;
         var token = _cts.Token;
-        IReadOnlyList<StepRecord> steps;
-        try
+        IReadOnlyList<StepRecord> steps = [];
+        if (!_created)
         {
-            // Only what the replay reads: an ended entry without its input (but for child runs and event waits), timings, usage
-            // or debug text; an entry not ended whole, as the resume rewrites it (IWorkflowStore.GetReplayStepsAsync).
-            steps = await StoreRetry.RunAsync(() => _engine.Store.GetReplayStepsAsync(_run.TenantId, _run.Id, 0, token), token).ConfigureAwait(false);
-        }
-        catch (JournalCorruptException e)
-        {
-            await ParkAsync(null, ErrorKind.Serialization, e).ConfigureAwait(false);
-            return;
+            ReplayJournal journal;
+            try
+            {
+                // Only what the replay reads: an ended entry without its input (but for child runs and event waits), timings, usage
+                // or debug text; an entry not ended whole, as the resume rewrites it (IWorkflowStore.GetReplayStepsAsync); the
+                // entries a snapshot holds from it (ReplaySnapshots).
+                journal = await ReplaySnapshots.ReadAsync(_engine.Store, _run, token).ConfigureAwait(false);
+            }
+            catch (JournalCorruptException e)
+            {
+                await ParkAsync(null, ErrorKind.Serialization, e).ConfigureAwait(false);
+                return;
+            }
+            steps = journal.Steps;
+            TakeSnapshot(journal);
         }
 
         // Cancelled or past its deadline before this execution began (asked while it waited or was not held): end it without
@@ -470,6 +481,35 @@ internal sealed class RunExecution
         if (batch.Exists(static w => w is ReleaseClaim)) Released = true;
         await StoreRetry.RunAsync(() => _engine.Store.CommitAsync(batch, token), token).ConfigureAwait(false);
         _engine.Committed(_run, batch);
+    }
+
+    /// <summary>
+    /// Stores a snapshot of the journal just read when it has <see cref="WorkflowEngineOptions.SnapshotAfterSteps"/> entries
+    /// that ended for good beyond the snapshot it came with: in the background, under this execution's claim (a put after
+    /// the claim is gone is refused, and the next resume takes one instead). A snapshot that cannot be stored costs speed only.
+    /// </summary>
+    private void TakeSnapshot(ReplayJournal journal)
+    {
+        var every = _engine.Options.SnapshotAfterSteps;
+        if (every <= 0) return;
+        var length = ReplaySnapshots.SnapshotLength(journal.Steps);
+        if (length - journal.FromSnapshot < every) return;
+        var store = _engine.Store;
+        var snapshot = ReplaySnapshots.Take(_run, journal.Steps, length, _engine.Clock.GetUtcNow());
+        if (snapshot is null) return; // over the size limit: resumes read the journal
+        var owner = _engine.WorkerId;
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await store.PutSnapshotAsync(snapshot, owner, _engine.AbortToken).ConfigureAwait(false);
+                Interlocked.Increment(ref _engine.SnapshotsTaken);
+            }
+            catch (Exception e) when (e is JournalException or StoreUnavailableException or OperationCanceledException)
+            {
+                // not stored: the next resume reads the whole journal, and takes a snapshot then
+            }
+        });
     }
 
     private static string DeadlineMessage(DateTimeOffset deadline) =>

@@ -281,7 +281,7 @@ public sealed partial class WorkflowEngine : IAsyncDisposable, IDisposable
         var handle = definition.CreateHandle(this, result.Run, created: true);
         if (slot)
         {
-            StartExecution(definition, result.Run);
+            StartExecution(definition, result.Run, created: steps.Count == 0);
         }
         else
         {
@@ -365,9 +365,9 @@ public sealed partial class WorkflowEngine : IAsyncDisposable, IDisposable
         StartExecution(definition, claimed);
     }
 
-    private void StartExecution(WorkflowDefinition definition, RunRecord claimed)
+    private void StartExecution(WorkflowDefinition definition, RunRecord claimed, bool created = false)
     {
-        var execution = new RunExecution(this, definition, claimed);
+        var execution = new RunExecution(this, definition, claimed, created);
         _suspendedHere.TryRemove(claimed.Id, out _);
         while (!_executions.TryAdd(claimed.Id, execution))
         {
@@ -414,6 +414,9 @@ public sealed partial class WorkflowEngine : IAsyncDisposable, IDisposable
         }
         _scheduler.Signal();
     }
+
+    /// <summary>How many snapshots this engine's resumes have stored (ReplaySnapshots): lets tests count them.</summary>
+    internal int SnapshotsTaken;
 
     internal void ExecutionEnded(RunExecution execution)
     {

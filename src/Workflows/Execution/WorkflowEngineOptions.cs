@@ -104,6 +104,14 @@ public sealed class WorkflowEngineOptions
     public TimeSpan StepOutcomeWindow { get; init; } = TimeSpan.FromMilliseconds(5);
 
     /// <summary>
+    /// How many journal entries that ended for good a resume must read beyond the run's snapshot before it stores a new
+    /// one: the entries from the first, as the replay reads them, so that the next resume reads one row and the entries
+    /// after it instead of the whole journal. A snapshot is a cache: one that does not fit the journal is ignored. Default
+    /// 1000; 0 never stores one (resumes still use those stored).
+    /// </summary>
+    public int SnapshotAfterSteps { get; init; } = 1000;
+
+    /// <summary>
     /// What the engine does with a run recorded under another schema version of its workflow (its steps' or run's types,
     /// names or signatures changed since). <see cref="SchemaChangePolicy.Exact"/> (the default) parks it until someone
     /// resumes it with <c>acceptSchemaChange: true</c>; <see cref="SchemaChangePolicy.AcceptCompatible"/> resumes it when
@@ -166,6 +174,10 @@ public sealed class WorkflowEngineOptions
         if (StepOutcomeWindow < TimeSpan.Zero || StepOutcomeWindow > TimeSpan.FromSeconds(1))
         {
             throw new ArgumentOutOfRangeException(nameof(StepOutcomeWindow), StepOutcomeWindow, "WorkflowEngineOptions.StepOutcomeWindow must be 0 to 1 second.");
+        }
+        if (SnapshotAfterSteps < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(SnapshotAfterSteps), SnapshotAfterSteps, "WorkflowEngineOptions.SnapshotAfterSteps cannot be negative.");
         }
         if (MaxInterruptedAttempts < 1)
         {

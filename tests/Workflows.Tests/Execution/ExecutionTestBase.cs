@@ -71,6 +71,7 @@ public abstract class ExecutionTestBase : JournalTestBase, IAsyncLifetime
         IReadOnlyList<WorkflowQueue>? queues = null,
         CommitDurability stepStartDurability = CommitDurability.Buffered,
         TimeSpan? stepOutcomeWindow = null,
+        int? snapshotAfterSteps = null,
         Func<IWorkflowStore, IWorkflowStore>? wrapStore = null)
     {
         var store = await _harness!.OpenAsync();
@@ -98,6 +99,7 @@ public abstract class ExecutionTestBase : JournalTestBase, IAsyncLifetime
             Queues = queues ?? [],
             StepStartDurability = stepStartDurability,
             StepOutcomeWindow = stepOutcomeWindow ?? new WorkflowEngineOptions().StepOutcomeWindow,
+            SnapshotAfterSteps = snapshotAfterSteps ?? new WorkflowEngineOptions().SnapshotAfterSteps,
         };
         var wrapped = wrapStore?.Invoke(store) ?? store;
         var engine = new WorkflowEngine(logCommits ? new LoggingStore(wrapped, workerId ?? "engine", Commits) : wrapped, options);

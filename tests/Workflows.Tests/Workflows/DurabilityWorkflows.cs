@@ -29,3 +29,29 @@ public partial class StepThenChildWorkflow
     [Step("prepare")]
     private Task<int> PrepareAsync(int value) => Task.FromResult(value + 1);
 }
+
+/// <summary>
+/// A run resumed twice: <c>count</c> steps, a wait for "a", three more steps, a wait for "b". Every body is counted under
+/// "add-{i}"; the output adds up the steps' indexes and both events' payloads.
+/// </summary>
+[Workflow("durability-long-waiter")]
+public partial class LongWaiterWorkflow(Workflows.Tests.TestWorkflows.Execution.ExecutionProbe probe)
+{
+    [WorkflowRun]
+    public async Task<long> RunAsync(int count)
+    {
+        long total = 0;
+        for (var i = 0; i < count; i++) total = await AddAsync(i, total);
+        total += await Workflow.WaitForEventAsync<int>("a");
+        for (var i = 0; i < 3; i++) total = await AddAsync(1000 + i, total);
+        total += await Workflow.WaitForEventAsync<int>("b");
+        return total;
+    }
+
+    [Step("add")]
+    private Task<long> AddAsync(int i, long total)
+    {
+        probe.Called($"add-{i}");
+        return Task.FromResult(total + i);
+    }
+}
