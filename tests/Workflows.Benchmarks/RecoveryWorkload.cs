@@ -16,10 +16,13 @@ internal static class RecoveryWorkload
     public const int KillAtLines = 50;
 
     public sealed record Recovery(double RestartToResultMs, int StepsAfterRestart, int StepsRunTwice, int LinesAtKill, int KilledExitCode,
-        double ChildSinceStartMs, double ChildJitMs)
+        double ChildSinceStartMs, double ChildJitMs, double ChildSleptMs)
     {
         /// <summary>Restart -> result minus the step sleep of the steps the restarted process ran.</summary>
         public double MinusSleepMs => RestartToResultMs - StepsAfterRestart * SleepMs;
+
+        /// <summary>Restart -> result minus the wall time the restarted process's step bodies really slept.</summary>
+        public double MinusMeasuredSleepMs => RestartToResultMs - ChildSleptMs;
     }
 
     public sealed record Cold(double StartToResultMs, double ChildSinceStartMs, double ChildJitMs, int JitMethods);
@@ -57,7 +60,7 @@ internal static class RecoveryWorkload
             if (report.Result != expected) throw new InvalidOperationException($"the restarted recovery run returned {report.Result}, not {expected}");
             if (report.Resumed != 1) throw new InvalidOperationException($"the restarted child resumed {report.Resumed} runs, not the killed one");
             if (lines.Distinct(StringComparer.Ordinal).Count() != Steps) throw new InvalidOperationException($"the side file names {lines.Distinct(StringComparer.Ordinal).Count()} distinct steps, not {Steps}");
-            return new Recovery(report.ElapsedMs, after, twice, atKill, exit, report.SinceStartMs, report.JitMs);
+            return new Recovery(report.ElapsedMs, after, twice, atKill, exit, report.SinceStartMs, report.JitMs, report.SleptMs);
         }
     }
 
@@ -71,7 +74,7 @@ internal static class RecoveryWorkload
         return new Cold(report.ElapsedMs, report.SinceStartMs, report.JitMs, report.JitMethods);
     }
 
-    private sealed record Report(string Result, double ElapsedMs, double SinceStartMs, double JitMs, int JitMethods, int Resumed);
+    private sealed record Report(string Result, double ElapsedMs, double SinceStartMs, double JitMs, int JitMethods, int Resumed, double SleptMs);
 
     /// <summary>Reads the child's report; the elapsed time is taken when its RESULT line arrives.</summary>
     private static async Task<Report> ReadReportAsync(Process child, Stopwatch watch)
@@ -90,7 +93,7 @@ internal static class RecoveryWorkload
             throw new InvalidOperationException($"the bench child exited {child.ExitCode}{(elapsed is null ? " without a RESULT line" : "")}: {await child.StandardError.ReadToEndAsync()}");
         }
         double D(string key) => values.TryGetValue(key, out var v) ? double.Parse(v, CultureInfo.InvariantCulture) : double.NaN;
-        return new Report(values["RESULT"], elapsed.Value, D("SINCE_START_MS"), D("JIT_MS"), (int)D("JIT_METHODS"), (int)D("RESUMED"));
+        return new Report(values["RESULT"], elapsed.Value, D("SINCE_START_MS"), D("JIT_MS"), (int)D("JIT_METHODS"), (int)D("RESUMED"), D("SLEPT_MS"));
     }
 
     private static Process Start(string host, string[] args)

@@ -104,6 +104,8 @@ internal static class Suite
             note: $"killed (kill -9, exit {recovery.KilledExitCode}) at {recovery.LinesAtKill} side-file lines; the restart ran {recovery.StepsAfterRestart} steps, {recovery.StepsRunTwice} of them also before the kill");
         m.Add("recovery_restart_minus_step_sleep_ms", recovery.MinusSleepMs, "ms", "N0",
             note: $"minus {recovery.StepsAfterRestart} x {RecoveryWorkload.SleepMs} ms");
+        m.Add("recovery_restart_minus_measured_sleep_ms", recovery.MinusMeasuredSleepMs, "ms", "N0",
+            note: $"minus the {Metrics.Format(recovery.ChildSleptMs, "N0")} ms the restarted child's step bodies really spent in Task.Delay({RecoveryWorkload.SleepMs})");
         m.Add("recovery_restart_child_jit_ms", recovery.ChildJitMs, "ms", "N0", note: $"the restarted child's own start -> result {Metrics.Format(recovery.ChildSinceStartMs, "N0")} ms");
 
         var cold = await RecoveryWorkload.ColdAsync(host, folder);

@@ -15,6 +15,8 @@ using Workflows.Sqlite;
 //   JIT_MS <ms>              time spent in the JIT so far (System.Runtime.JitInfo), all threads
 //   JIT_METHODS <n>          methods compiled so far
 //   RESUMED <n>              runs resumed at start (recovery)
+//   SLEPT_MS <ms>            the wall time this process's step bodies spent in their sleeps (recovery; Task.Delay(10)
+//                            takes a little more than 10 ms)
 // The engine's WorkerId is fixed ("bench-host"): a restarted process is the same worker as the killed one, so it claims
 // its own run again at once instead of waiting out the lease (as a restarted service with a stable identity would).
 if (args.Length == 0 || args[0] is not ("recovery" or "cold"))
@@ -46,26 +48,27 @@ await using var store = new SqliteWorkflowStore(db);
 var options = new WorkflowEngineOptions { WorkerId = "bench-host" };
 string result;
 var resumedCount = 0;
+SideFile? sideFile = null;
 if (args[0] == "cold")
 {
     await using var engine = new WorkflowEngine(store, options).Register(OneStep.Definition);
     result = (await engine.RunAsync(OneStep.Definition, 41)).ToString(CultureInfo.InvariantCulture);
-    Report(result, resumedCount);
+    Report(result, resumedCount, null);
 }
 else
 {
-    var sideFile = new SideFile(side!);
+    sideFile = new SideFile(side!);
     var definition = Recovery.Definition.WithFactory(_ => new Recovery(sideFile, sleepMs));
     await using var engine = new WorkflowEngine(store, options).Register(definition);
     var resumed = await engine.ResumeUnfinishedAsync();
     resumedCount = resumed.Count;
     var run = resumed.Count > 0 ? resumed[0].As<int>() : await engine.StartAsync(definition, steps);
     result = (await run.GetResultAsync()).ToString(CultureInfo.InvariantCulture);
-    Report(result, resumedCount);
+    Report(result, resumedCount, sideFile.Slept);
 }
 return 0;
 
-static void Report(string result, int resumed)
+static void Report(string result, int resumed, TimeSpan? slept)
 {
     var sinceStart = DateTime.Now - Process.GetCurrentProcess().StartTime;
     var jit = System.Runtime.JitInfo.GetCompilationTime(currentThread: false);
@@ -76,6 +79,7 @@ static void Report(string result, int resumed)
         .Append("JIT_MS ").Append(jit.TotalMilliseconds.ToString("F1", CultureInfo.InvariantCulture)).Append('\n')
         .Append("JIT_METHODS ").Append(methods.ToString(CultureInfo.InvariantCulture)).Append('\n')
         .Append("RESUMED ").Append(resumed.ToString(CultureInfo.InvariantCulture)).Append('\n');
+    if (slept is { } sleptTime) text.Append("SLEPT_MS ").Append(sleptTime.TotalMilliseconds.ToString("F1", CultureInfo.InvariantCulture)).Append('\n');
     Console.Out.Write(text.ToString());
     Console.Out.Flush();
 }
@@ -84,6 +88,12 @@ static void Report(string result, int resumed)
 public sealed class SideFile(string path)
 {
     private readonly Lock _gate = new();
+    private long _sleptTicks;
+
+    /// <summary>The wall time the step bodies of this process spent sleeping.</summary>
+    public TimeSpan Slept => Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _sleptTicks));
+
+    public void AddSleep(long startedTimestamp) => Interlocked.Add(ref _sleptTicks, Stopwatch.GetTimestamp() - startedTimestamp);
 
     public void Append(string line)
     {
@@ -113,7 +123,9 @@ public partial class Recovery(SideFile side, int sleepMs)
     [Step("work")]
     private async Task<int> WorkAsync(int i)
     {
+        var started = Stopwatch.GetTimestamp();
         await Task.Delay(sleepMs);
+        side.AddSleep(started);
         side.Append("step " + i.ToString(CultureInfo.InvariantCulture));
         return i;
     }
