@@ -13,6 +13,7 @@ internal static class OverheadWorkload
 {
     public const int StepsPerRun = 1_000;
     public const int Runs = 20;
+    private static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(1);
 
     public sealed record Result(double PlainUs, double EngineUs, double SerializationUs)
     {
@@ -22,7 +23,9 @@ internal static class OverheadWorkload
     public static async Task<Result> RunAsync()
     {
         var plain = new PeerSteps();
-        for (var i = 0; i < 3; i++) await plain.RunAsync(StepsPerRun);
+        // Warm-ups of a second each: the measured code is the JIT's final tier, not its first.
+        var warming = Stopwatch.StartNew();
+        while (warming.Elapsed < WarmUp) await plain.RunAsync(StepsPerRun);
         var watch = Stopwatch.StartNew();
         for (var i = 0; i < Runs; i++)
         {
@@ -31,7 +34,8 @@ internal static class OverheadWorkload
         var plainUs = watch.Elapsed.TotalMicroseconds / (Runs * StepsPerRun);
 
         await using var engine = new WorkflowEngine(new InMemoryWorkflowStore()).Register(PeerSteps.Definition);
-        for (var i = 0; i < 3; i++) await engine.RunAsync(PeerSteps.Definition, StepsPerRun);
+        warming.Restart();
+        while (warming.Elapsed < WarmUp) await engine.RunAsync(PeerSteps.Definition, StepsPerRun);
         watch.Restart();
         for (var i = 0; i < Runs; i++)
         {
@@ -42,7 +46,8 @@ internal static class OverheadWorkload
         var codec = JsonCodecRegistry.Get<PeerItem>("the overhead benchmark");
         var item = new PeerItem(7, new string('x', 64));
         const int rounds = 100_000;
-        for (var i = 0; i < 10_000; i++) codec.Deserialize(codec.Serialize(item));
+        warming.Restart();
+        while (warming.Elapsed < WarmUp) codec.Deserialize(codec.Serialize(item));
         watch.Restart();
         for (var i = 0; i < rounds; i++)
         {

@@ -18,15 +18,25 @@ internal static class PeerWorkload
     public sealed record Result(double SequentialStepsPerSecond, double ConcurrentStepsPerSecond, double SequentialCommitsPerStep,
         double SequentialFlushedCommitsPerStep, double ConcurrentCommitsPerStep, int BackgroundErrors);
 
-    /// <summary>Warm-up, then <see cref="Runs"/> runs sequentially, then <see cref="Runs"/> more <see cref="InFlight"/> at a time.</summary>
-    public static async Task<Result> RunAsync(IWorkflowStore inner)
+    /// <summary>
+    /// Warm-up (runs one at a time and 16 in flight until <paramref name="warmUp"/> has passed: the JIT's tiers, prepared
+    /// statements, the journal's WAL past its first wrap), then <see cref="Runs"/> runs sequentially, then <see cref="Runs"/>
+    /// more <see cref="InFlight"/> at a time.
+    /// </summary>
+    public static async Task<Result> RunAsync(IWorkflowStore inner, TimeSpan warmUp)
     {
         var store = new CountingStore(inner);
         var errors = new System.Collections.Concurrent.ConcurrentQueue<Exception>();
         await using var engine = new WorkflowEngine(store, new WorkflowEngineOptions { OnBackgroundError = errors.Enqueue }).Register(PeerSteps.Definition);
         await engine.InitializeAsync();
-        for (var i = 0; i < 5; i++) await Check(engine.RunAsync(PeerSteps.Definition, StepsPerRun)); // JIT, prepared statements
-        await Parallel.ForEachAsync(Enumerable.Range(0, InFlight), async (_, ct) => await Check(engine.RunAsync(PeerSteps.Definition, StepsPerRun, cancellationToken: ct)));
+        var warming = Stopwatch.StartNew();
+        do
+        {
+            for (var i = 0; i < 5; i++) await Check(engine.RunAsync(PeerSteps.Definition, StepsPerRun));
+            await Parallel.ForEachAsync(Enumerable.Range(0, InFlight), new ParallelOptions { MaxDegreeOfParallelism = InFlight },
+                async (_, ct) => await Check(engine.RunAsync(PeerSteps.Definition, StepsPerRun, cancellationToken: ct)));
+        }
+        while (warming.Elapsed < warmUp);
 
         store.Reset();
         var watch = Stopwatch.StartNew();
@@ -57,49 +67,77 @@ internal static class PeerWorkload
             throw new InvalidOperationException($"a peer run returned {result}, not {PeerSteps.Expected(StepsPerRun)}");
         }
     }
+}
 
-    /// <summary>
-    /// Raw Microsoft.Data.Sqlite: one INSERT per transaction at synchronous=FULL in WAL mode, on <paramref name="path"/>
-    /// (kept between calls: the table and its WAL are reused, steady state), for about <paramref name="duration"/>.
-    /// Returns commits/s and the connection's synchronous setting (2 = FULL).
-    /// </summary>
-    public static (double CommitsPerSecond, string? Synchronous, string? JournalMode) RawCommits(string path, TimeSpan duration)
+/// <summary>
+/// Raw Microsoft.Data.Sqlite: one INSERT per transaction at synchronous=FULL in WAL mode, on one connection held open for
+/// the whole suite (so its table and WAL file are reused between measurements: steady state; SQLite deletes the WAL when
+/// the last connection closes, and a new WAL grows, fsyncing its size, before it wraps).
+/// </summary>
+internal sealed class RawSqlite : IDisposable
+{
+    private readonly SqliteConnection _connection;
+    private readonly SqliteCommand _insert;
+    private readonly SqliteParameter _payload;
+    private readonly string _x64 = new('x', 64);
+    private int _i;
+
+    public RawSqlite(string path)
     {
-        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false, DefaultTimeout = 30 }.ToString());
-        connection.Open();
-        var mode = Execute(connection, "PRAGMA journal_mode = WAL");
-        Execute(connection, "PRAGMA synchronous = FULL");
-        var synchronous = Execute(connection, "PRAGMA synchronous");
-        Execute(connection, "CREATE TABLE IF NOT EXISTS bench_raw (id INTEGER PRIMARY KEY, payload TEXT NOT NULL)");
-        using var insert = connection.CreateCommand();
-        insert.CommandText = "INSERT INTO bench_raw (payload) VALUES ($payload)";
-        var payload = insert.Parameters.Add("$payload", SqliteType.Text);
-        insert.Prepare();
-        var x64 = new string('x', 64);
-        void One(int i)
-        {
-            using var transaction = connection.BeginTransaction(deferred: false);
-            insert.Transaction = transaction;
-            payload.Value = "{\"i\":" + i.ToString(CultureInfo.InvariantCulture) + ",\"s\":\"" + x64 + "\"}";
-            insert.ExecuteNonQuery();
-            transaction.Commit();
-        }
-        for (var i = 0; i < 50; i++) One(i); // warm-up
+        _connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false, DefaultTimeout = 30 }.ToString());
+        _connection.Open();
+        JournalMode = Execute("PRAGMA journal_mode = WAL");
+        Execute("PRAGMA synchronous = FULL");
+        Synchronous = Execute("PRAGMA synchronous");
+        Execute("CREATE TABLE IF NOT EXISTS bench_raw (id INTEGER PRIMARY KEY, payload TEXT NOT NULL)");
+        _insert = _connection.CreateCommand();
+        _insert.CommandText = "INSERT INTO bench_raw (payload) VALUES ($payload)";
+        _payload = _insert.Parameters.Add("$payload", SqliteType.Text);
+        _insert.Prepare();
+        // Past the WAL's first wrap (the default autocheckpoint is at 1,000 pages): the steady state from here on.
+        for (var i = 0; i < 1_500; i++) One();
+    }
+
+    public string? JournalMode { get; }
+
+    /// <summary>The connection's synchronous setting (2 = FULL).</summary>
+    public string? Synchronous { get; }
+
+    /// <summary>Commits/s over about <paramref name="duration"/> (at least 200 commits), after 100 unmeasured ones.</summary>
+    public double CommitsPerSecond(TimeSpan duration)
+    {
+        for (var i = 0; i < 100; i++) One();
         var commits = 0;
         var watch = Stopwatch.StartNew();
         while (watch.Elapsed < duration || commits < 200)
         {
-            One(commits++);
+            One();
+            commits++;
         }
         watch.Stop();
-        return (commits / watch.Elapsed.TotalSeconds, synchronous, mode);
+        return commits / watch.Elapsed.TotalSeconds;
     }
 
-    private static string? Execute(SqliteConnection connection, string sql)
+    private void One()
     {
-        using var command = connection.CreateCommand();
+        using var transaction = _connection.BeginTransaction(deferred: false);
+        _insert.Transaction = transaction;
+        _payload.Value = "{\"i\":" + (_i++).ToString(CultureInfo.InvariantCulture) + ",\"s\":\"" + _x64 + "\"}";
+        _insert.ExecuteNonQuery();
+        transaction.Commit();
+    }
+
+    private string? Execute(string sql)
+    {
+        using var command = _connection.CreateCommand();
         command.CommandText = sql;
         return Convert.ToString(command.ExecuteScalar(), CultureInfo.InvariantCulture);
+    }
+
+    public void Dispose()
+    {
+        _insert.Dispose();
+        _connection.Dispose();
     }
 }
 
