@@ -129,8 +129,9 @@ internal static class Suite
     {
         void Goal(string text, bool pass, string value) => Console.WriteLine($"goal {text}: {(pass ? "PASS" : "FAIL")}   ({value})");
         string V(string name, string format, string unit) => Metrics.Format(m.Median(name), format) + unit;
-        Console.WriteLine("goals (issue 12; on the medians; reported, not asserted):");
-        Goal("sequential >= 0.7x raw commits/s", m.Median("seq / raw") >= 0.7, V("seq / raw", "N2", " x") + ", " + V("sqlite_seq_steps_per_s", "N0", " steps/s") + " vs " + V("raw_sqlite_commits_per_s_mean", "N0", " commits/s"));
+        Console.WriteLine("goals (issue 12; on the medians over the rounds; reported, not asserted, not an exit code):");
+        Goal("sequential >= 0.7x raw commits/s", m.Median("seq / raw") >= 0.7, V("seq / raw", "N2", " x") + " (each round against its own raw mean); medians "
+            + V("sqlite_seq_steps_per_s", "N0", " steps/s") + " vs " + V("raw_sqlite_commits_per_s_mean", "N0", " commits/s"));
         Goal("16 in flight >= 20,000 steps/s", m.Median("sqlite_conc16_steps_per_s") >= 20_000, V("sqlite_conc16_steps_per_s", "N0", " steps/s"));
         Goal("restart -> result minus step sleep <= 250 ms", m.Median("recovery_restart_minus_step_sleep_ms") <= 250, V("recovery_restart_minus_step_sleep_ms", "N0", " ms"));
         Goal("10,000-step resume <= 100 ms in process", m.Median("resume_10k_sqlite_ms") <= 100, V("resume_10k_sqlite_ms", "N1", " ms") + " on SQLite, " + V("resume_10k_memory_ms", "N1", " ms") + " in memory");
