@@ -40,7 +40,14 @@ suite() {
   # Built first, both: the suite runs its child host's binary (tests/hosts/BenchHost/bin/Release/...) directly.
   dotnet build tests/hosts/BenchHost/BenchHost.csproj -c Release -nologo -v:quiet
   dotnet build "$project/Workflows.Benchmarks.csproj" -c Release -nologo -v:quiet
-  dotnet run -c Release --no-build --project "$project" -- suite "$@"
+  # The same host published with ReadyToRun (the SDK's assemblies precompiled, as a service deployed with
+  # PublishReadyToRun runs them), into a temporary folder, measured beside the JIT host.
+  local r2r
+  r2r="$(mktemp -d)"
+  trap 'rm -rf "$r2r"' RETURN
+  dotnet publish tests/hosts/BenchHost/BenchHost.csproj -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true \
+    -o "$r2r" -nologo -v:quiet
+  dotnet run -c Release --no-build --project "$project" -- suite --r2r-host "$r2r/BenchHost" "$@"
 }
 bdn() {
   local args=("$@")

@@ -27,6 +27,8 @@ internal sealed class Metrics
     }
 
     /// <summary>The median of a metric's values so far; NaN if it has none.</summary>
+    public bool Has(string name) => _metrics.ContainsKey(name);
+
     public double Median(string name) => _metrics.TryGetValue(name, out var metric) ? MedianOf(metric.Values) : double.NaN;
 
     public void PrintSummary(int rounds)

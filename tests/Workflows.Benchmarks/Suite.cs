@@ -23,6 +23,9 @@ internal static class Suite
         var rounds = IntArg(args, "--runs", 1);
         var rawSeconds = IntArg(args, "--raw-seconds", 2);
         var host = StringArg(args, "--host") ?? DefaultHost();
+        // The same host published with ReadyToRun (bench.sh publishes it): the SDK's assemblies precompiled, as a service
+        // deployed with PublishReadyToRun runs them. Measured beside the JIT host when given.
+        var r2rHost = StringArg(args, "--r2r-host");
         var keep = args.Contains("--keep");
         if (rounds < 1) throw new ArgumentOutOfRangeException(nameof(args), rounds, "--runs must be at least 1");
         if (!File.Exists(host)) throw new FileNotFoundException($"the benchmark's child host is not built: {host} (dotnet build tests/hosts/BenchHost -c Release)", host);
@@ -31,7 +34,7 @@ internal static class Suite
         Console.WriteLine($"Workflows benchmark suite (issue 12), {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm:ss} UTC, {rounds} round{(rounds == 1 ? "" : "s")}");
         Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}, server GC {System.Runtime.GCSettings.IsServerGC}, load {Load()}");
         Console.WriteLine($"folder: {folder} (engine journal engine.db and raw loop raw.db side by side, each held open for the whole suite; WAL, synchronous=FULL)");
-        Console.WriteLine($"child host: {host}");
+        Console.WriteLine($"child host: {host}{(r2rHost is null ? "" : $"; published with ReadyToRun: {r2rHost}")}");
         Console.WriteLine();
 
         var metrics = new Metrics();
@@ -45,7 +48,7 @@ internal static class Suite
             for (var round = 1; round <= rounds; round++)
             {
                 Console.WriteLine($"--- round {round} of {rounds} (load {Load()})");
-                await RoundAsync(metrics, raw, journal, folder, host, TimeSpan.FromSeconds(rawSeconds));
+                await RoundAsync(metrics, raw, journal, folder, host, r2rHost, TimeSpan.FromSeconds(rawSeconds));
                 Console.WriteLine();
             }
             if (rounds > 1)
@@ -64,7 +67,7 @@ internal static class Suite
         return 0;
     }
 
-    private static async Task RoundAsync(Metrics m, RawSqlite raw, SqliteWorkflowStore journal, string folder, string host, TimeSpan rawDuration)
+    private static async Task RoundAsync(Metrics m, RawSqlite raw, SqliteWorkflowStore journal, string folder, string host, string? r2rHost, TimeSpan rawDuration)
     {
         // Raw SQLite right before and right after the engine's runs on the same disk, their mean the reference.
         var before = raw.CommitsPerSecond(rawDuration);
@@ -112,6 +115,18 @@ internal static class Suite
         m.Add("cold_start_to_first_result_ms", cold.StartToResultMs, "ms", "N0", note: $"1-step workflow, new journal; the child's own start -> result {Metrics.Format(cold.ChildSinceStartMs, "N0")} ms");
         m.Add("cold_start_jit_ms", cold.ChildJitMs, "ms", "N0", note: $"{cold.JitMethods} methods compiled");
 
+        if (r2rHost is not null)
+        {
+            var r2r = await RecoveryWorkload.RecoverAsync(r2rHost, folder);
+            m.Add("r2r_recovery_restart_to_result_ms", r2r.RestartToResultMs, "ms", "N0",
+                note: $"ReadyToRun host; killed at {r2r.LinesAtKill} side-file lines; the restart ran {r2r.StepsAfterRestart} steps, {r2r.StepsRunTwice} of them also before the kill");
+            m.Add("r2r_recovery_restart_minus_step_sleep_ms", r2r.MinusSleepMs, "ms", "N0", note: $"minus {r2r.StepsAfterRestart} x {RecoveryWorkload.SleepMs} ms");
+            m.Add("r2r_recovery_restart_child_jit_ms", r2r.ChildJitMs, "ms", "N0");
+            var r2rCold = await RecoveryWorkload.ColdAsync(r2rHost, folder);
+            m.Add("r2r_cold_start_to_first_result_ms", r2rCold.StartToResultMs, "ms", "N0", note: "ReadyToRun host, 1-step workflow, new journal");
+            m.Add("r2r_cold_start_jit_ms", r2rCold.ChildJitMs, "ms", "N0", note: $"{r2rCold.JitMethods} methods compiled");
+        }
+
         var codecs = await CodecWorkload.RunAsync();
         foreach (var ratio in codecs)
         {
@@ -134,6 +149,11 @@ internal static class Suite
             + V("sqlite_seq_steps_per_s", "N0", " steps/s") + " vs " + V("raw_sqlite_commits_per_s_mean", "N0", " commits/s"));
         Goal("16 in flight >= 20,000 steps/s", m.Median("sqlite_conc16_steps_per_s") >= 20_000, V("sqlite_conc16_steps_per_s", "N0", " steps/s"));
         Goal("restart -> result minus step sleep <= 250 ms", m.Median("recovery_restart_minus_step_sleep_ms") <= 250, V("recovery_restart_minus_step_sleep_ms", "N0", " ms"));
+        if (m.Has("r2r_recovery_restart_minus_step_sleep_ms"))
+        {
+            Goal("restart -> result minus step sleep <= 250 ms, host published with ReadyToRun", m.Median("r2r_recovery_restart_minus_step_sleep_ms") <= 250,
+                V("r2r_recovery_restart_minus_step_sleep_ms", "N0", " ms"));
+        }
         Goal("10,000-step resume <= 100 ms in process", m.Median("resume_10k_sqlite_ms") <= 100, V("resume_10k_sqlite_ms", "N1", " ms") + " on SQLite, " + V("resume_10k_memory_ms", "N1", " ms") + " in memory");
         Goal("in-memory added cost <= 2 us per step", m.Median("memory_added_us_per_step") <= 2, V("memory_added_us_per_step", "N2", " us") + "; beyond serialization " + V("memory_added_us_per_step_beyond_serialization", "N2", " us"));
         Goal("codecs >= 1.0x System.Text.Json source-gen throughput", m.Median("codec_min_throughput") >= 1.0, "slowest category " + V("codec_min_throughput", "N2", " x"));
