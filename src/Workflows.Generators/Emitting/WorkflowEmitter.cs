@@ -274,6 +274,12 @@ internal static class WorkflowEmitter
         w.Open($"file sealed class {codecs.ClassOf(shape)} : {Serialization}.JsonCodec<{self}>");
         w.Line($"public override string TypeName => {Literal(shape.DisplayName)};");
         w.Line();
+        // Member names encoded once, as the journal's writer escapes them: writing one is then a copy, not a scan.
+        for (var i = 0; i < shape.Properties.Length; i++)
+        {
+            w.Line($"private static readonly {Json}.JsonEncodedText __name{i} = {Json}.JsonEncodedText.Encode({Literal(shape.Properties[i].JsonName)}u8, global::System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping);");
+        }
+        if (shape.Properties.Length > 0) w.Line();
         w.Open($"public override void Write({Json}.Utf8JsonWriter writer, {self} value)");
         if (!shape.IsValueType)
         {
@@ -283,9 +289,10 @@ internal static class WorkflowEmitter
             w.Close();
         }
         w.Line("writer.WriteStartObject();");
-        foreach (var property in shape.Properties)
+        for (var i = 0; i < shape.Properties.Length; i++)
         {
-            w.Line($"writer.WritePropertyName({Literal(property.JsonName)}u8);");
+            var property = shape.Properties[i];
+            w.Line($"writer.WritePropertyName(__name{i});");
             w.Line($"{codecs.Of(property.TypeId)}.Write(writer, value.@{property.Name});");
         }
         w.Line("writer.WriteEndObject();");
