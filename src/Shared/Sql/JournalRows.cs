@@ -288,20 +288,18 @@ internal static class JournalRows
         var output = row.Text();
         var error = row.Error();
         var input = row.Text();
-        if (!ReplaySteps.ReadsWhole(status))
-        {
-            return new StepRecord
-            {
-                Id = id, RunId = runId, TenantId = tenantId, Sequence = sequence, Position = position, Name = name, Kind = kind, Status = status,
-                Attempt = attempt, FailedAttempts = failedAttempts, InterruptedAttempts = interruptedAttempts, Input = input, Output = output,
-                Error = error, CreatedAt = default, UpdatedAt = default,
-            };
-        }
-        return new StepRecord
+        var lean = new StepRecord
         {
             Id = id, RunId = runId, TenantId = tenantId, Sequence = sequence, Position = position, Name = name, Kind = kind, Status = status,
             Attempt = attempt, FailedAttempts = failedAttempts, InterruptedAttempts = interruptedAttempts, Input = input, Output = output,
-            Error = error,
+            Error = error, CreatedAt = default, UpdatedAt = default,
+        };
+        if (!ReplaySteps.ReadsWhole(status))
+        {
+            return lean;
+        }
+        return lean with // an entry the resume rewrites: the rest of its row too
+        {
             DurationMs = row.NullableInt64(),
             CreatedAt = row.Timestamp(),
             StartedAt = row.NullableTimestamp(),
