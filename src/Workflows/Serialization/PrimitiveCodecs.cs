@@ -27,21 +27,16 @@ public static class JsonCodecs
     public static readonly JsonCodec<decimal> Decimal = new DecimalCodec();
     public static readonly JsonCodec<string> String = new StringCodec();
     public static readonly JsonCodec<char> Char = new CharCodec();
-    public static readonly JsonCodec<Guid> Guid = new Text<Guid>("Guid", v => v.ToString("D"), s => System.Guid.ParseExact(s, "D"));
-    public static readonly JsonCodec<DateTime> DateTime = new Text<DateTime>("DateTime",
-        v => v.ToString("O", CultureInfo.InvariantCulture),
+    public static readonly JsonCodec<Guid> Guid = new FormattedText<Guid>("Guid", "D", s => System.Guid.ParseExact(s, "D"));
+    public static readonly JsonCodec<DateTime> DateTime = new FormattedText<DateTime>("DateTime", "O",
         s => System.DateTime.ParseExact(s, "O", CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind));
-    public static readonly JsonCodec<DateTimeOffset> DateTimeOffset = new Text<DateTimeOffset>("DateTimeOffset",
-        v => v.ToString("O", CultureInfo.InvariantCulture),
+    public static readonly JsonCodec<DateTimeOffset> DateTimeOffset = new FormattedText<DateTimeOffset>("DateTimeOffset", "O",
         s => System.DateTimeOffset.ParseExact(s, "O", CultureInfo.InvariantCulture, DateTimeStyles.None));
-    public static readonly JsonCodec<TimeSpan> TimeSpan = new Text<TimeSpan>("TimeSpan",
-        v => v.ToString("c", CultureInfo.InvariantCulture),
+    public static readonly JsonCodec<TimeSpan> TimeSpan = new FormattedText<TimeSpan>("TimeSpan", "c",
         s => System.TimeSpan.ParseExact(s, "c", CultureInfo.InvariantCulture));
-    public static readonly JsonCodec<DateOnly> DateOnly = new Text<DateOnly>("DateOnly",
-        v => v.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+    public static readonly JsonCodec<DateOnly> DateOnly = new FormattedText<DateOnly>("DateOnly", "yyyy-MM-dd",
         s => System.DateOnly.ParseExact(s, "yyyy-MM-dd", CultureInfo.InvariantCulture));
-    public static readonly JsonCodec<TimeOnly> TimeOnly = new Text<TimeOnly>("TimeOnly",
-        v => v.ToString("O", CultureInfo.InvariantCulture),
+    public static readonly JsonCodec<TimeOnly> TimeOnly = new FormattedText<TimeOnly>("TimeOnly", "O",
         s => System.TimeOnly.ParseExact(s, "O", CultureInfo.InvariantCulture));
     public static readonly JsonCodec<Unit> Unit = new UnitCodec();
     public static readonly JsonCodec<nint> IntPtr = new Int64Based<nint>("nint", v => v, v => checked((nint)v));
@@ -61,7 +56,9 @@ public static class JsonCodecs
     /// </summary>
     public static void EnsureWellFormed(ReadOnlySpan<char> text, string what)
     {
-        for (var i = 0; i < text.Length; i++)
+        var first = text.IndexOfAnyInRange('\uD800', '\uDFFF'); // vectorized: most text has no surrogate at all
+        if (first < 0) return;
+        for (var i = first; i < text.Length; i++)
         {
             if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
             {
@@ -200,10 +197,24 @@ public static class JsonCodecs
         }
     }
 
-    private sealed class Text<T>(string name, Func<T, string> format, Func<string, T> parse) : JsonCodec<T>
+    /// <summary>A value written as invariant text in <paramref name="format"/>, formatted into a stack buffer (no string per value).</summary>
+    private sealed class FormattedText<T>(string name, string format, Func<string, T> parse) : JsonCodec<T> where T : ISpanFormattable
     {
         public override string TypeName => name;
-        public override void Write(Utf8JsonWriter writer, T value) => writer.WriteStringValue(format(value));
+
+        public override void Write(Utf8JsonWriter writer, T value)
+        {
+            Span<char> text = stackalloc char[64]; // the longest, a DateTimeOffset in "O", is 33
+            if (value.TryFormat(text, out var written, format, CultureInfo.InvariantCulture))
+            {
+                writer.WriteStringValue(text[..written]);
+            }
+            else
+            {
+                writer.WriteStringValue(value.ToString(format, CultureInfo.InvariantCulture));
+            }
+        }
+
         public override T Read(ref Utf8JsonReader reader) =>
             reader.TokenType == JsonTokenType.String ? parse(reader.GetString()!) : throw Unexpected(ref reader, TypeName);
     }
