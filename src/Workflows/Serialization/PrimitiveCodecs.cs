@@ -34,7 +34,7 @@ public static class JsonCodecs
         s => System.DateTimeOffset.ParseExact(s, "O", CultureInfo.InvariantCulture, DateTimeStyles.None));
     public static readonly JsonCodec<TimeSpan> TimeSpan = new FormattedText<TimeSpan>("TimeSpan", "c",
         s => System.TimeSpan.ParseExact(s, "c", CultureInfo.InvariantCulture));
-    public static readonly JsonCodec<DateOnly> DateOnly = new FormattedText<DateOnly>("DateOnly", "yyyy-MM-dd",
+    public static readonly JsonCodec<DateOnly> DateOnly = new FormattedText<DateOnly>("DateOnly", "O", // ISO 8601, yyyy-MM-dd: the standard format is the fast one
         s => System.DateOnly.ParseExact(s, "yyyy-MM-dd", CultureInfo.InvariantCulture));
     public static readonly JsonCodec<TimeOnly> TimeOnly = new FormattedText<TimeOnly>("TimeOnly", "O",
         s => System.TimeOnly.ParseExact(s, "O", CultureInfo.InvariantCulture));
