@@ -68,11 +68,16 @@ public sealed partial class WorkflowContext
         lock (_gate)
         {
             _pending.Add(outcome);
-            _outcomesHeld = true;
-            _outcomeTimer ??= TimeProvider.System.CreateTimer(static state => ((WorkflowContext)state!).OutcomeWindowEnded(), this,
-                Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-            // Real time, not the engine's clock: the window bounds how long an outcome stays in memory, whatever clock runs the workflow.
-            _outcomeTimer.Change(StepOutcomeWindow, Timeout.InfiniteTimeSpan);
+            if (!_outcomesHeld)
+            {
+                // Armed by the first outcome held, not pushed back by the next ones: however many steps of a wave finish
+                // one after another, none waits longer than the window. Real time, not the engine's clock: the window
+                // bounds how long an outcome stays in memory, whatever clock runs the workflow.
+                _outcomesHeld = true;
+                _outcomeTimer ??= TimeProvider.System.CreateTimer(static state => ((WorkflowContext)state!).OutcomeWindowEnded(), this,
+                    Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+                _outcomeTimer.Change(StepOutcomeWindow, Timeout.InfiniteTimeSpan);
+            }
         }
         return Task.CompletedTask;
     }
