@@ -325,6 +325,12 @@ internal sealed class CountingStore(IWorkflowStore inner) : DelegatingWorkflowSt
 
     public override ValueTask<CreateRunResult> CreateRunAsync(RunRecord run, IReadOnlyList<StepRecord>? steps = null, CancellationToken cancellationToken = default) => Call(Inner.CreateRunAsync(run, steps, cancellationToken));
     public override ValueTask<IReadOnlyList<StepRecord>> GetStepsAsync(string tenantId, Guid runId, CancellationToken cancellationToken = default) => Call(Inner.GetStepsAsync(tenantId, runId, cancellationToken));
+    public override ValueTask<IReadOnlyList<StepRecord>> GetReplayStepsAsync(string tenantId, Guid runId, int afterSequence = 0, CancellationToken cancellationToken = default) =>
+        Call(Inner.GetReplayStepsAsync(tenantId, runId, afterSequence, cancellationToken));
+    public override ValueTask<SnapshotRecord?> GetSnapshotAsync(string tenantId, Guid runId, CancellationToken cancellationToken = default) =>
+        Call(Inner.GetSnapshotAsync(tenantId, runId, cancellationToken));
+    public override ValueTask PutSnapshotAsync(SnapshotRecord snapshot, string owner, CancellationToken cancellationToken = default) =>
+        Call(Inner.PutSnapshotAsync(snapshot, owner, cancellationToken));
     public override ValueTask<IReadOnlyList<RunRecord>> ListRunsAsync(RunQuery query, CancellationToken cancellationToken = default) => Call(Inner.ListRunsAsync(query, cancellationToken));
     public override ValueTask<RunRecord?> ClaimRunAsync(RunClaim claim, CancellationToken cancellationToken = default) => Call(Inner.ClaimRunAsync(claim, cancellationToken));
     public override ValueTask<IReadOnlyList<RunRecord>> ClaimReadyRunsAsync(ReadyRunsClaim claim, CancellationToken cancellationToken = default) => Call(Inner.ClaimReadyRunsAsync(claim, cancellationToken));
