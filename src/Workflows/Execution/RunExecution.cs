@@ -240,7 +240,7 @@ internal sealed class RunExecution
                 return;
             }
             steps = journal.Steps;
-            TakeSnapshot(journal);
+            await TakeSnapshotAsync(journal, token).ConfigureAwait(false);
         }
 
         // Cancelled or past its deadline before this execution began (asked while it waited or was not held): end it without
@@ -485,31 +485,27 @@ internal sealed class RunExecution
 
     /// <summary>
     /// Stores a snapshot of the journal just read when it has <see cref="WorkflowEngineOptions.SnapshotAfterSteps"/> entries
-    /// that ended for good beyond the snapshot it came with: in the background, under this execution's claim (a put after
-    /// the claim is gone is refused, and the next resume takes one instead). A snapshot that cannot be stored costs speed only.
+    /// that ended for good beyond the snapshot it came with, before the replay begins: under this execution's claim, which a
+    /// run that goes on quickly (and suspends or ends) would otherwise give up first. Rare (once per that many entries), and
+    /// a snapshot that cannot be stored costs speed only: the next resume reads the journal and takes one then.
     /// </summary>
-    private void TakeSnapshot(ReplayJournal journal)
+    private async Task TakeSnapshotAsync(ReplayJournal journal, CancellationToken token)
     {
         var every = _engine.Options.SnapshotAfterSteps;
         if (every <= 0) return;
         var length = ReplaySnapshots.SnapshotLength(journal.Steps);
         if (length - journal.FromSnapshot < every) return;
-        var store = _engine.Store;
         var snapshot = ReplaySnapshots.Take(_run, journal.Steps, length, _engine.Clock.GetUtcNow());
         if (snapshot is null) return; // over the size limit: resumes read the journal
-        var owner = _engine.WorkerId;
-        _ = Task.Run(async () =>
+        try
         {
-            try
-            {
-                await store.PutSnapshotAsync(snapshot, owner, _engine.AbortToken).ConfigureAwait(false);
-                Interlocked.Increment(ref _engine.SnapshotsTaken);
-            }
-            catch (Exception e) when (e is JournalException or StoreUnavailableException or OperationCanceledException)
-            {
-                // not stored: the next resume reads the whole journal, and takes a snapshot then
-            }
-        });
+            await _engine.Store.PutSnapshotAsync(snapshot, _engine.WorkerId, token).ConfigureAwait(false);
+            Interlocked.Increment(ref _engine.SnapshotsTaken);
+        }
+        catch (Exception e) when (e is JournalException or StoreUnavailableException || e is OperationCanceledException && !token.IsCancellationRequested)
+        {
+            // not stored: the next resume reads the whole journal, and takes a snapshot then
+        }
     }
 
     private static string DeadlineMessage(DateTimeOffset deadline) =>
