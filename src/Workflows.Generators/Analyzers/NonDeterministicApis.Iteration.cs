@@ -52,12 +52,12 @@ internal sealed partial class NonDeterministicApis
                     if (s_sortingOperators.Contains(method.Name) || query.Arguments.Length == 0) return null;
                     source = WithoutConversions(query.Arguments[0].Value);
                     continue;
-                case IPropertyReferenceOperation { Instance: { } owner } view when s_orderedViews.Contains(view.Property.Name):
-                    if (HashOrderedType(owner.Type) is { } viewed) return Iterating(viewed.Name + "." + view.Property.Name);
-                    return null;
-                case IInvocationOperation { Instance: { } owner } view when s_orderedViews.Contains(view.TargetMethod.Name):
-                    if (HashOrderedType(owner.Type) is { } copied) return Iterating(copied.Name + "." + view.TargetMethod.Name + "()");
-                    return null;
+                case IPropertyReferenceOperation { Instance: { } owner } view
+                    when s_orderedViews.Contains(view.Property.Name) && HashOrderedType(owner.Type) is { } viewed:
+                    return Iterating(viewed.Name + "." + view.Property.Name);
+                case IInvocationOperation { Instance: { } owner } copy
+                    when s_orderedViews.Contains(copy.TargetMethod.Name) && HashOrderedType(owner.Type) is { } copied:
+                    return Iterating(copied.Name + "." + copy.TargetMethod.Name + "()");
             }
             return HashOrderedType(source.Type) is { } collection ? Iterating(collection.Name) : null;
         }

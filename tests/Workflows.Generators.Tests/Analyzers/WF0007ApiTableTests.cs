@@ -49,6 +49,11 @@ public sealed class WF0007ApiTableTests
             public static readonly List<string> Known = new() { "eu", "us" };
         }
 
+        public sealed class Registry
+        {
+            public ConcurrentDictionary<string, int> Values { get; } = new(StringComparer.Ordinal);
+        }
+
         [Workflow]
         public partial class Work(TimeProvider clock)
         {
@@ -57,6 +62,7 @@ public sealed class WF0007ApiTableTests
             private readonly ConcurrentBag<string> _bag = new();
             private readonly ConcurrentQueue<string> _queue = new();
             private readonly ConcurrentStack<string> _stack = new();
+            private readonly Registry _registry = new();
             private int _attempts;
 
             [WorkflowRun]
@@ -346,6 +352,7 @@ public sealed class WF0007ApiTableTests
     [InlineData("{|WF0007:foreach (var pair in _counts.ToArray()) { }|}", "foreach over ConcurrentDictionary.ToArray()")]
     [InlineData("{|WF0007:foreach (var key in _counts.Where(p => p.Value > 0).Select(p => p.Key)) { }|}", "foreach over ConcurrentDictionary")]
     [InlineData("{|WF0007:foreach (var item in _bag) { }|}", "foreach over ConcurrentBag")]
+    [InlineData("{|WF0007:foreach (var pair in _registry.Values) { }|}", "foreach over ConcurrentDictionary")]
     [InlineData("{|WF0007:foreach (var item in ImmutableHashSet.Create(path, \"b\")) { }|}", "foreach over ImmutableHashSet")]
     [InlineData("{|WF0007:foreach (var key in ImmutableDictionary<string, int>.Empty.Keys) { }|}", "foreach over ImmutableDictionary.Keys")]
     [InlineData("{|WF0007:foreach (DictionaryEntry entry in new Hashtable()) { }|}", "foreach over Hashtable")]
