@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
 
@@ -24,6 +25,9 @@ internal enum ApiUse
 
     /// <summary>Creating one with a constructor that takes arguments (a <c>CancellationTokenSource</c> with a delay).</summary>
     CreationWithArguments,
+
+    /// <summary>The named member, in the overloads that take a <c>TimeSpan</c>: a timeout on real time.</summary>
+    MemberWithTimeout,
 }
 
 /// <summary>One row of the table: a type (or every type of a namespace), the use that is banned, and what to do instead.</summary>
@@ -133,6 +137,8 @@ internal sealed partial class NonDeterministicApis
         new NonDeterministicApi("System.Timers.Timer", ApiUse.Creation, null, DurableTimer),
         new NonDeterministicApi("System.Threading.CancellationTokenSource", ApiUse.CreationWithArguments, null, DurableTimeout),
         new NonDeterministicApi("System.Threading.CancellationTokenSource", ApiUse.Member, "CancelAfter", DurableTimeout),
+        new NonDeterministicApi("System.Threading.Tasks.Task", ApiUse.MemberWithTimeout, "WaitAsync", DurableTimeout),
+        new NonDeterministicApi("System.Threading.Tasks.Task`1", ApiUse.MemberWithTimeout, "WaitAsync", DurableTimeout),
         new NonDeterministicApi("System.Threading.Thread", ApiUse.Member, "CurrentThread", RunIdentity),
         new NonDeterministicApi("System.Threading.Thread", ApiUse.Member, "GetCurrentProcessorId", RunIdentity),
         new NonDeterministicApi("System.Environment", ApiUse.Member, "CurrentManagedThreadId", RunIdentity),
@@ -266,6 +272,9 @@ internal sealed partial class NonDeterministicApis
                 case ApiUse.CreationWithArguments:
                     rules.CreationWithArguments = api.Advice;
                     break;
+                case ApiUse.MemberWithTimeout when api.Member is not null:
+                    rules.MembersWithTimeout[api.Member] = api.Advice;
+                    break;
             }
         }
         return new NonDeterministicApis(types, namespaces, IterationOrder.Resolve(compilation));
@@ -283,6 +292,7 @@ internal sealed partial class NonDeterministicApis
         {
             if (!_types.TryGetValue(declaring, out var rules)) continue;
             if (rules.Members.TryGetValue(current.Name, out var advice)) return new NonDeterministicUsage(api, advice);
+            if (rules.MembersWithTimeout.TryGetValue(current.Name, out var timeout) && TakesTimeSpan(current)) return new NonDeterministicUsage(api, timeout);
             if (rules.AnyUse is { } anyUse) return new NonDeterministicUsage(api, anyUse);
         }
         return NamespaceAdvice(type) is { } namespaceAdvice ? new NonDeterministicUsage(api, namespaceAdvice) : null;
@@ -295,6 +305,10 @@ internal sealed partial class NonDeterministicApis
     private static bool IsStaticState(ISymbol member) =>
         member is IFieldSymbol { IsStatic: true, IsConst: false, IsReadOnly: false, IsImplicitlyDeclared: false } field
         && field.Locations.Length > 0 && field.Locations[0].IsInSource;
+
+    private static bool TakesTimeSpan(ISymbol member) =>
+        member is IMethodSymbol method
+        && method.Parameters.Any(p => p.Type is INamedTypeSymbol { Name: "TimeSpan", ContainingNamespace: { Name: "System", ContainingNamespace.IsGlobalNamespace: true } });
 
     /// <summary>The member <paramref name="member"/> overrides, when <paramref name="member"/> is declared outside the compilation.</summary>
     private static ISymbol? OverriddenInLibrary(ISymbol member)
@@ -363,6 +377,8 @@ internal sealed partial class NonDeterministicApis
     private sealed class TypeRules
     {
         public Dictionary<string, string> Members { get; } = new(System.StringComparer.Ordinal);
+
+        public Dictionary<string, string> MembersWithTimeout { get; } = new(System.StringComparer.Ordinal);
 
         public string? AnyUse { get; set; }
 

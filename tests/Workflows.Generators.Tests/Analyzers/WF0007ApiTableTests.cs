@@ -236,6 +236,8 @@ public sealed class WF0007ApiTableTests
     [InlineData("using var timeout = {|WF0007:new CancellationTokenSource(5000)|};", "new CancellationTokenSource(...)")]
     [InlineData("using CancellationTokenSource timeout = {|WF0007:new(TimeSpan.FromSeconds(5))|};", "new CancellationTokenSource(...)")]
     [InlineData("using var timeout = new CancellationTokenSource(); {|WF0007:timeout.CancelAfter(1000)|};", "CancellationTokenSource.CancelAfter")]
+    [InlineData("var counted = await {|WF0007:CountAsync(path).WaitAsync(TimeSpan.FromMinutes(5))|};", "Task.WaitAsync")]
+    [InlineData("await {|WF0007:Task.CompletedTask.WaitAsync(TimeSpan.FromSeconds(1), Workflow.CancellationToken)|};", "Task.WaitAsync")]
     public void A_CancellationTokenSource_with_a_timeout_is_reported(string statement, string api) => AssertReported(statement, api, DurableTimeout);
 
     [Fact]
@@ -245,6 +247,7 @@ public sealed class WF0007ApiTableTests
             using var manual = new CancellationTokenSource();
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(manual.Token, Workflow.CancellationToken);
             if (path.Length > 100) manual.Cancel();
+            var counted = await CountAsync(path).WaitAsync(linked.Token);
             """)).AssertClean();
     }
 
@@ -435,6 +438,51 @@ public sealed class WF0007ApiTableTests
                     foreach (var pair in seen) total += pair.Value;
                     return Task.FromResult(total);
                 }
+            }
+            """).AssertClean();
+    }
+
+    // ---- Look-alikes ----
+
+    [Fact]
+    public void Types_of_the_compilation_with_the_names_of_banned_apis_raise_nothing()
+    {
+        // The table matches types by their full metadata name: a type of the same simple name in your own namespace
+        // (which the lookup finds before the imported System one) is not confused with it.
+        Analyze("""
+            using Workflows;
+
+            namespace Sample;
+
+            public static class Process
+            {
+                public static int Start(string name) => name.Length;
+            }
+
+            public sealed class SemaphoreSlim
+            {
+                public Task WaitAsync() => Task.CompletedTask;
+            }
+
+            public static class Machine
+            {
+                public const int ProcessorCount = 4;
+            }
+
+            [Workflow]
+            public partial class Work
+            {
+                private readonly SemaphoreSlim _gate = new();
+
+                [WorkflowRun]
+                public async Task<int> RunAsync(string path)
+                {
+                    await _gate.WaitAsync();
+                    return await CountAsync(path) + Process.Start(path) + Machine.ProcessorCount;
+                }
+
+                [Step]
+                private Task<int> CountAsync(string path) => Task.FromResult(path.Length);
             }
             """).AssertClean();
     }
