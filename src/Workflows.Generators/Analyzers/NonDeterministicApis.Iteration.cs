@@ -43,25 +43,23 @@ internal sealed partial class NonDeterministicApis
     public NonDeterministicUsage? MatchIteration(IForEachLoopOperation loop)
     {
         var source = WithoutConversions(loop.Collection);
-        while (source is not null)
+        // Down through the LINQ operators, which pass their source's order on, unless one of them sorts.
+        while (source is IInvocationOperation { TargetMethod: { IsExtensionMethod: true } method } query
+            && SymbolEqualityComparer.Default.Equals(method.ContainingType, _iteration.Enumerable))
         {
-            switch (source)
-            {
-                case IInvocationOperation { TargetMethod: { IsExtensionMethod: true } method } query
-                    when SymbolEqualityComparer.Default.Equals(method.ContainingType, _iteration.Enumerable):
-                    if (s_sortingOperators.Contains(method.Name) || query.Arguments.Length == 0) return null;
-                    source = WithoutConversions(query.Arguments[0].Value);
-                    continue;
-                case IPropertyReferenceOperation { Instance: { } owner } view
-                    when s_orderedViews.Contains(view.Property.Name) && HashOrderedType(owner.Type) is { } viewed:
-                    return Iterating(viewed.Name + "." + view.Property.Name);
-                case IInvocationOperation { Instance: { } owner } copy
-                    when s_orderedViews.Contains(copy.TargetMethod.Name) && HashOrderedType(owner.Type) is { } copied:
-                    return Iterating(copied.Name + "." + copy.TargetMethod.Name + "()");
-            }
-            return HashOrderedType(source.Type) is { } collection ? Iterating(collection.Name) : null;
+            if (s_sortingOperators.Contains(method.Name) || query.Arguments.Length == 0) return null;
+            source = WithoutConversions(query.Arguments[0].Value);
         }
-        return null;
+        switch (source)
+        {
+            case IPropertyReferenceOperation { Instance: { } owner } view
+                when s_orderedViews.Contains(view.Property.Name) && HashOrderedType(owner.Type) is { } viewed:
+                return Iterating(viewed.Name + "." + view.Property.Name);
+            case IInvocationOperation { Instance: { } owner } copy
+                when s_orderedViews.Contains(copy.TargetMethod.Name) && HashOrderedType(owner.Type) is { } copied:
+                return Iterating(copied.Name + "." + copy.TargetMethod.Name + "()");
+        }
+        return HashOrderedType(source?.Type) is { } collection ? Iterating(collection.Name) : null;
     }
 
     private static NonDeterministicUsage Iterating(string what) => new("foreach over " + what, StableOrder);
