@@ -155,7 +155,7 @@ internal sealed class SerializableTypes
             _ => $"{string.Join(", ", lost.Take(lost.Count - 1))} and {lost[lost.Count - 1]} would be lost on replay",
         };
         return $"it returns '{actualDisplay}' where it declares '{declaredDisplay}', and the journal rebuilds only '{declaredDisplay}': {what}; "
-            + $"declare '{actualDisplay}' as the result, or journal the hierarchy through a JsonSerializerContext";
+            + $"declare '{actualDisplay}' as the result, or make '{declaredDisplay}' abstract and journal the hierarchy through the workflow's JsonSerializerContext";
     }
 
     private static bool DerivesFrom(INamedTypeSymbol type, INamedTypeSymbol ancestor)
