@@ -439,6 +439,16 @@ internal sealed class SerializableTypes
                 }
             }
         }
+        // Two members under one journal name (a field 'Url' and a property 'URL') would be written twice and read once.
+        var byJsonName = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var shape in shapes)
+        {
+            if (byJsonName.TryGetValue(shape.JsonName, out var first))
+            {
+                return $"'{display}.{first}' and '{display}.{shape.Name}' are both journaled as '{shape.JsonName}'; rename one";
+            }
+            byJsonName.Add(shape.JsonName, shape.Name);
+        }
         Add(new TypeShape(id, ShapeKind.Object, display, type.IsValueType, null, null, false, 0,
             EquatableArray<EnumMemberShape>.Empty, shapes.ToEquatableArray()), type);
         return null;

@@ -75,6 +75,14 @@ public sealed class SerializationGapTests
         AssertCleanResult("Point", "public struct Point { public int X; public int Y; }");
     }
 
+    [Fact]
+    public void A_field_and_a_property_under_one_journal_name_are_reported()
+    {
+        RunResult("Link", "public sealed class Link { public string URL { get; set; } = \"\"; public string Url = \"\"; }")
+            .AssertExpected(Prefix + "'Link.URL' and 'Link.Url' are both journaled as 'url'; rename one");
+        AssertCleanResult("Link", "public sealed class Link { public string Href { get; set; } = \"\"; public string Url = \"\"; }");
+    }
+
     // Get-only views over state the journal does not keep.
 
     [Fact]
