@@ -307,6 +307,70 @@ public sealed class SerializationGapTests
 
     // Half-typed code: the new checks read syntax the user is still writing.
 
+    /// <summary>Every construct the checks above read, in one workflow, to be cut up line by line.</summary>
+    private const string Everything = """
+        using Workflows;
+        namespace Sample;
+        public class Animal { public string Name { get; set; } = ""; }
+        public class Dog : Animal { public string Breed = ""; }
+        public sealed class Order
+        {
+            private readonly List<string> _items = new();
+            private int Sum => _items.Count;
+            public IReadOnlyList<string> Items => _items;
+            public int Count { get { return this.Sum; } }
+            public readonly string Id;
+            public nint Handle;
+            public Order(string id) => Id = id;
+        }
+        public struct Point { public int X; public readonly int Y; }
+        [Workflow]
+        public partial class Work
+        {
+            [WorkflowRun]
+            public async Task<Animal> RunAsync(Order order)
+            {
+                var animal = await AdoptAsync(order.Id);
+                return animal.Name.Length > 0 ? new Dog() : animal;
+            }
+            [Step]
+            private Task<Animal> AdoptAsync(string id) => Task.FromResult<Animal>(id switch { "a" => new Dog(), _ => new Animal() });
+            [Step]
+            private ValueTask<Point> PointAsync() => new ValueTask<Point>(new Point());
+        }
+        """;
+
+    [Fact]
+    public void No_prefix_and_no_one_line_removal_of_the_new_constructs_makes_anything_throw()
+    {
+        var lines = Everything.Split('\n');
+        var variants = Enumerable.Range(0, lines.Length + 1).Select(count => string.Join('\n', lines.Take(count)))
+            .Concat(Enumerable.Range(0, lines.Length).Select(removed => string.Join('\n', lines.Where((_, index) => index != removed))));
+        var failures = new List<string>();
+        foreach (var variant in variants)
+        {
+            var run = AnalyzerHarness.Run(new SourceFile("/src/Work.cs", variant));
+            if (run.Generation.Generator.Exception is { } exception) failures.Add($"{exception.GetType().Name}: {exception.Message}\n{variant}");
+            else if (run.Failures.FirstOrDefault() is { } failure) failures.Add($"{failure.Id} {failure.GetMessage()}\n{variant}");
+        }
+        Assert.True(failures.Count == 0, string.Join("\n---\n", failures.Take(3)));
+    }
+
+    [Fact]
+    public void The_whole_of_the_new_constructs_is_reported_where_expected()
+    {
+        // The sweep above means something only if the source exercises every check: it does, in these places.
+        var run = AnalyzerHarness.Run(new SourceFile("/src/Work.cs", Everything));
+        Assert.Equal(
+            [
+                "The input of run method 'RunAsync' cannot round-trip through the journal: 'Order.Items' is a get-only view over the private field '_items', which the journal does not keep; its value would be lost on replay",
+                "The result of run method 'RunAsync' cannot round-trip through the journal: it returns 'Dog' where it declares 'Animal', and the journal rebuilds only 'Animal': 'Dog.Breed' would be lost on replay; declare 'Dog' as the result, or make 'Animal' abstract and journal the hierarchy through the workflow's JsonSerializerContext",
+                "The result of step 'AdoptAsync' cannot round-trip through the journal: it returns 'Dog' where it declares 'Animal', and the journal rebuilds only 'Animal': 'Dog.Breed' would be lost on replay; declare 'Dog' as the result, or make 'Animal' abstract and journal the hierarchy through the workflow's JsonSerializerContext",
+                "The result of step 'PointAsync' cannot round-trip through the journal: 'Point.Y' is a readonly field with no constructor parameter; its value would be lost on replay",
+            ],
+            run.Diagnostics.Where(d => d.Id is "WF0002" or "WF0003").Select(d => d.GetMessage(System.Globalization.CultureInfo.InvariantCulture)));
+    }
+
     [Theory]
     [InlineData("public sealed class Order { private readonly List<string> _items = new(); public IReadOnlyList<string> Items => _it")]
     [InlineData("public sealed class Order { public IReadOnlyList<string> Items => ; }")]
