@@ -158,7 +158,8 @@ internal static class DataMembers
     /// State is a non-public instance field or auto-property of the property's type that something after construction
     /// can change: one that is not <c>readonly</c> (or has a setter), or one of a collection type, whose content can
     /// change whatever the field's modifiers. A <c>readonly</c> field of another type holds what construction gave it,
-    /// which a replay's construction gives it again. Non-public computed properties the getter reads are followed a
+    /// which a replay's construction gives it again; a field that a public set or init accessor writes is the storage
+    /// of a journaled property, restored through it. Non-public computed properties the getter reads are followed a
     /// few levels deep; methods it calls are not. The syntax is read, not the semantic model, so the generator and the
     /// analyzers decide alike.
     /// </remarks>
@@ -178,7 +179,8 @@ internal static class DataMembers
                     if (member.IsStatic || member.DeclaredAccessibility == Accessibility.Public) continue;
                     switch (member)
                     {
-                        case IFieldSymbol { IsConst: false } field when field.AssociatedSymbol is null && IsChangeable(field.IsReadOnly, field.Type):
+                        case IFieldSymbol { IsConst: false } field when field.AssociatedSymbol is null && IsChangeable(field.IsReadOnly, field.Type)
+                            && !IsBackingFieldOfSettable(type, field.Name):
                             return $"the {AccessibilityOf(field)} field '{field.Name}'";
                         case IPropertySymbol { IsIndexer: false } hidden when IsAutoProperty(hidden):
                             if (IsChangeable(hidden.SetMethod is null, hidden.Type)) return $"the {AccessibilityOf(hidden)} property '{hidden.Name}'";
@@ -191,6 +193,35 @@ internal static class DataMembers
             }
         }
         return null;
+    }
+
+    /// <summary>
+    /// Whether a public set or init accessor of the type writes the field (<c>set =&gt; _celsius = value;</c>): the field
+    /// is then the hand-written storage of a journaled property, and reading it back through that property restores it.
+    /// </summary>
+    private static bool IsBackingFieldOfSettable(INamedTypeSymbol type, string fieldName)
+    {
+        foreach (var property in type.GetMembers().OfType<IPropertySymbol>())
+        {
+            if (property.IsStatic || property.DeclaredAccessibility != Accessibility.Public
+                || property.SetMethod is not { DeclaredAccessibility: Accessibility.Public }) continue;
+            foreach (var reference in property.DeclaringSyntaxReferences)
+            {
+                if (reference.GetSyntax() is not PropertyDeclarationSyntax { AccessorList: { } accessors }) continue;
+                foreach (var accessor in accessors.Accessors)
+                {
+                    if (accessor.Keyword.ValueText is not ("set" or "init")) continue;
+                    SyntaxNode? body = (SyntaxNode?)accessor.Body ?? accessor.ExpressionBody;
+                    if (body is null) continue;
+                    foreach (var assignment in body.DescendantNodesAndSelf().OfType<AssignmentExpressionSyntax>())
+                    {
+                        if (assignment.Left is IdentifierNameSyntax { Identifier.ValueText: var name } && name == fieldName) return true;
+                        if (assignment.Left is MemberAccessExpressionSyntax { Expression: ThisExpressionSyntax, Name.Identifier.ValueText: var member } && member == fieldName) return true;
+                    }
+                }
+            }
+        }
+        return false;
     }
 
     /// <summary>Whether state can change after construction: it is writable, or a collection whose content can change.</summary>

@@ -156,6 +156,15 @@ public sealed class SerializationGapTests
                 private static int s_created;
             }
             """);
+        // A field that a public setter writes is the storage of a journaled property: a view over it comes back too.
+        AssertCleanResult("Temperature", """
+            public sealed class Temperature
+            {
+                private double _celsius;
+                public double Celsius { get => _celsius; set => _celsius = value; }
+                public double Fahrenheit => _celsius * 9 / 5 + 32;
+            }
+            """);
     }
 
     // A subtype returned through a concrete, unsealed base class.
