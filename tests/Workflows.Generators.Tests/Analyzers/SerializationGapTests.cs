@@ -294,6 +294,18 @@ public sealed class SerializationGapTests
             .AssertExpected(Prefix + "'Hooks.Next' is a delegate");
     }
 
+    [Theory]
+    [InlineData("public unsafe sealed class Raw { public int* Data; }", "'Raw.Data' is a pointer")]
+    [InlineData("public unsafe sealed class Raw { public delegate*<int, void> Data; }", "'Raw.Data' is a pointer")]
+    [InlineData("public sealed class Raw { public Memory<byte> Data; }", "'Raw.Data' is a view over memory the journal does not own; use an array")]
+    [InlineData("public sealed class Raw { public ArraySegment<byte> Data { get; set; } }", "'Raw.Data' is a view over memory the journal does not own; use an array")]
+    [InlineData("public sealed class Raw { public UIntPtr Data; }", "'Raw.Data' is a native-sized integer (nint, nuint, IntPtr, UIntPtr), a size or address of one process; use int or long for a number")]
+    public void Pointers_and_memory_views_held_in_fields_are_reported_with_their_member_path(string types, string reason)
+    {
+        RunResult("Raw", types).AssertExpected(Prefix + reason);
+        AssertCleanResult("Raw", "public sealed class Raw { public byte[] Data = []; public long Address; }");
+    }
+
     [Fact]
     public void A_native_integer_step_parameter_is_reported_and_its_long_counterpart_is_not()
     {
