@@ -33,8 +33,6 @@ internal sealed class DataMember
 
     public IPropertySymbol? Property => Symbol as IPropertySymbol;
 
-    public bool IsField => Symbol is IFieldSymbol;
-
     /// <summary>A <c>readonly</c> field: set only by a constructor (or its initializer).</summary>
     public bool IsReadOnlyField => Symbol is IFieldSymbol { IsReadOnly: true };
 
