@@ -38,6 +38,20 @@ public static class Workflow
     /// <summary>The recorded time (see <see cref="UtcNow"/>) in the machine's local time zone.</summary>
     public static DateTime Now => UtcNow.ToLocalTime();
 
+    /// <summary>
+    /// Whether this run takes the code change <paramref name="changeId"/>: guard a change to a workflow that runs are still
+    /// executing with it (<c>if (Workflow.Patched("add-fraud-check")) await CheckFraudAsync(order);</c>). A run executing
+    /// the call for the first time takes the new branch and journals the patch in its place; a run recorded before the change
+    /// (whose journal holds something else where the call now is) takes the old branch, so its replay matches what it
+    /// recorded; a replay of a run that took it takes it again. Call it from workflow code in call order (not inside a step
+    /// body or a parallel wave), once per change id at each place. Resuming old runs under the changed code needs
+    /// <see cref="SchemaChangePolicy.AcceptCompatible"/> when the change adds or removes steps (an added step is compatible).
+    /// Once no run recorded before the change can still resume, remove the old branch, keeping the call (it returns true
+    /// for every run from then on) until no run recorded with the patch is left either.
+    /// </summary>
+    /// <param name="changeId">A stable name of the change: 1 to 200 characters, no control characters.</param>
+    public static bool Patched(string changeId) => Context(nameof(Patched)).Patched(changeId);
+
     /// <summary>A new GUID, recorded in the journal: a replay gets the same one. Use it instead of <see cref="Guid.NewGuid"/>.</summary>
     public static Guid NewGuid() =>
         Context(nameof(NewGuid)).RecordValue("guid", StepKind.Guid, static () => Guid.NewGuid(), JsonCodecs.Guid);

@@ -74,6 +74,31 @@ public sealed partial class WorkflowContext
     }
 
     /// <summary>
+    /// <see cref="Workflow.Patched(string)"/>: true, journaled, for a run that reaches the call first (nothing recorded at the
+    /// next sequence) or that recorded this patch there; false, consuming nothing, for a run that recorded something else
+    /// there (its old code did not ask).
+    /// </summary>
+    internal bool Patched(string changeId)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(changeId);
+        if (changeId.Length > 200 || changeId.Any(char.IsControl))
+        {
+            throw new ArgumentException($"A patch's change id is 1 to 200 characters without control characters: '{(changeId.Length > 60 ? changeId[..60] + "…" : changeId)}' is not.", nameof(changeId));
+        }
+        var name = "patch:" + changeId;
+        StepRecord? next;
+        lock (_gate)
+        {
+            _journal.TryGetValue(Volatile.Read(ref _sequence) + 1, out next);
+        }
+        if (next is not null && !(next.Kind == StepKind.Patch && string.Equals(next.Name, name, StringComparison.Ordinal)))
+        {
+            return false; // recorded before the change: its journal goes on with the old branch's entries
+        }
+        return RecordValue(name, StepKind.Patch, static () => true, JsonCodecs.Boolean);
+    }
+
+    /// <summary>
     /// The first of <paramref name="tasks"/> to finish, journaled as its index: a replay, where every replayed entry is
     /// finished at once, returns the one that finished first when the run first executed. The sequence is taken at the call
     /// (call order, as for any entry); the record is committed with the next journal write.

@@ -46,4 +46,6 @@ public enum StepKind
     Publish,
     /// <summary>Which of several tasks finished first (<see cref="Workflow.WhenAnyAsync(Task[])"/>): a replay takes the same one.</summary>
     WhenAny,
+    /// <summary>A code change the run took (<see cref="Workflow.Patched(string)"/>): recorded where the new code first asked; a run recorded without it takes the old branch.</summary>
+    Patch,
 }
