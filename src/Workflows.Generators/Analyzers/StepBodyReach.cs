@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Collections.Immutable;
+using System.Linq;
 using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
@@ -33,13 +34,13 @@ internal sealed class StepBodyReach
 
     /// <summary>
     /// The durable operations (WF0009) and workflow state changes (WF0012) reached through the methods that
-    /// <paramref name="operation"/>, in the body of <paramref name="step"/>, runs: each a descriptor and the text that
-    /// names it in the message, chain included.
+    /// <paramref name="operation"/>, in the body of <paramref name="step"/> (whose roots are <paramref name="stepBinding"/>),
+    /// runs: each a descriptor and the text that names it in the message, chain included.
     /// </summary>
-    public IReadOnlyList<(DiagnosticDescriptor Descriptor, string Text)> Follow(IOperation operation, IMethodSymbol step, CancellationToken cancellationToken)
+    public IReadOnlyList<(DiagnosticDescriptor Descriptor, string Text)> Follow(
+        IOperation operation, IMethodSymbol step, StateBinding stepBinding, CancellationToken cancellationToken)
     {
         var found = new List<(DiagnosticDescriptor, string)>();
-        var stepBinding = StateBinding.ForStep(step);
         var roots = new List<(IMethodSymbol, StateBinding)>();
         foreach (var call in CallsOf(operation, step)) roots.Add((call.Callee, call.BindIn(stepBinding)));
         if (roots.Count == 0) return found;
@@ -100,17 +101,28 @@ internal sealed class StepBodyReach
         _facts.GetOrAdd(method, m =>
         {
             var facts = new ReachedFacts();
+            var reassigned = WorkflowStateWrites.ReassignedParameters(m);
             foreach (var root in _code.Code(m, cancellationToken))
             {
                 foreach (var operation in root.DescendantsAndSelf())
                 {
                     if (_durableOperation(operation) is { } durable) facts.DurableOperations.Add(durable);
-                    facts.Writes.AddRange(WorkflowStateWrites.WritesOf(operation, m, _attributes));
-                    facts.Calls.AddRange(CallsOf(operation, m));
+                    foreach (var write in WorkflowStateWrites.WritesOf(operation, m, _attributes))
+                    {
+                        if (!IsReassigned(write.Target, m, reassigned)) facts.Writes.Add(write);
+                    }
+                    foreach (var call in CallsOf(operation, m))
+                    {
+                        facts.Calls.Add(reassigned.IsEmpty ? call : call.Without(r => IsReassigned(r, m, reassigned)));
+                    }
                 }
             }
             return facts;
         });
+
+    /// <summary>A parameter the method assigns may hold an object of its own: not taken for the caller's (see <see cref="WorkflowStateWrites.ReassignedParameters"/>).</summary>
+    private static bool IsReassigned(StateReference reference, IMethodSymbol method, ImmutableHashSet<string> reassigned) =>
+        reference.Root == StateRoot.Parameter && reference.Ordinal < method.Parameters.Length && reassigned.Contains(method.Parameters[reference.Ordinal].Name);
 
     /// <summary>What a reached method's own code does: read once per compilation, in source order.</summary>
     private sealed class ReachedFacts
@@ -140,6 +152,14 @@ internal sealed class StepBodyReach
         public StateReference? Receiver { get; }
 
         public ImmutableArray<StateReference?> Arguments { get; }
+
+        /// <summary>The same call with the state references <paramref name="drop"/> picks forgotten.</summary>
+        public ReachedCall Without(System.Func<StateReference, bool> drop)
+        {
+            var arguments = Arguments.Select(a => a is { } state && drop(state) ? null : a).ToImmutableArray();
+            var receiver = Receiver is { } own && drop(own) ? null : Receiver;
+            return new ReachedCall(Callee, At, receiver, arguments);
+        }
 
         /// <summary>The callee's roots as workflow state, given what the caller's roots are.</summary>
         public StateBinding BindIn(StateBinding caller)

@@ -66,6 +66,7 @@ public sealed class StepUsageAnalyzer : DiagnosticAnalyzer
         private readonly INamedTypeSymbol? _systemType;
         private readonly INamedTypeSymbol? _reflectionExtensions;
         private readonly StepBodyReach _reach;
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<IMethodSymbol, StateBinding> _stepBindings = new(SymbolEqualityComparer.Default);
 
         public StepUsage(WorkflowAttributeSymbols attributes, Compilation compilation)
         {
@@ -197,7 +198,7 @@ public sealed class StepUsageAnalyzer : DiagnosticAnalyzer
         /// <summary>Reports the workflow state <paramref name="operation"/>, in the body of <paramref name="step"/>, changes; true when it changes some.</summary>
         private bool ReportWrites(OperationAnalysisContext context, IOperation operation, IMethodSymbol step)
         {
-            var binding = StateBinding.ForStep(step);
+            var binding = BindingOf(step);
             var any = false;
             foreach (var write in WorkflowStateWrites.WritesOf(operation, step, _attributes))
             {
@@ -208,10 +209,14 @@ public sealed class StepUsageAnalyzer : DiagnosticAnalyzer
             return any;
         }
 
+        /// <summary>What a step's own roots are as workflow state, worked out once per step.</summary>
+        private StateBinding BindingOf(IMethodSymbol step) =>
+            _stepBindings.GetOrAdd(WorkflowAttributeSymbols.Definition(step), StateBinding.ForStep);
+
         /// <summary>WF0009 and WF0012 for what the methods <paramref name="operation"/> runs do, reported at <paramref name="operation"/>.</summary>
         private void FollowCalls(OperationAnalysisContext context, IOperation operation, IMethodSymbol step)
         {
-            foreach (var (descriptor, text) in _reach.Follow(operation, step, context.CancellationToken))
+            foreach (var (descriptor, text) in _reach.Follow(operation, step, BindingOf(step), context.CancellationToken))
             {
                 Report(context, descriptor, operation, descriptor == DiagnosticDescriptors.DurableOperationInStep
                     ? new object[] { text, WorkflowSymbols.StepName(step) }

@@ -2,6 +2,8 @@ using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Linq;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Operations;
 
 namespace Workflows.Generators.Analyzers;
@@ -113,10 +115,19 @@ internal readonly struct StateBinding : System.IEquatable<StateBinding>
 
     public ImmutableArray<BoundState?> Parameters { get; }
 
-    /// <summary>A step's own roots: the workflow, and every parameter that refers to an object (workflow code passed it in).</summary>
-    public static StateBinding ForStep(IMethodSymbol step) => new(
-        BoundState.Workflow,
-        step.Parameters.Select(p => p.Type.IsValueType && p.RefKind == RefKind.None ? null : BoundState.Inside("parameter '" + p.Name + "'")).ToImmutableArray());
+    /// <summary>
+    /// A step's own roots: the workflow, and every parameter that refers to an object (workflow code passed it in),
+    /// unless the step assigns the parameter somewhere: then it may hold an object of the step's own, and is left out.
+    /// </summary>
+    public static StateBinding ForStep(IMethodSymbol step)
+    {
+        var reassigned = WorkflowStateWrites.ReassignedParameters(step);
+        return new StateBinding(
+            BoundState.Workflow,
+            step.Parameters
+                .Select(p => (p.Type.IsValueType && p.RefKind == RefKind.None) || reassigned.Contains(p.Name) ? null : BoundState.Inside("parameter '" + p.Name + "'"))
+                .ToImmutableArray());
+    }
 
     public BoundState? ParameterAt(int ordinal) => ordinal >= 0 && ordinal < Parameters.Length ? Parameters[ordinal] : null;
 
@@ -345,6 +356,35 @@ internal static class WorkflowStateWrites
 
     private static string Describe(IFieldSymbol field) =>
         field.AssociatedSymbol is IPropertySymbol backed ? "property '" + backed.Name + "'" : "field '" + field.Name + "'";
+
+    /// <summary>
+    /// The parameters <paramref name="method"/>'s code assigns (<c>order = new Order()</c>, <c>out order</c>, <c>order++</c>),
+    /// read from its syntax: what such a parameter refers to depends on where the code is, so it is not taken for the
+    /// caller's object anywhere in the method.
+    /// </summary>
+    public static ImmutableHashSet<string> ReassignedParameters(IMethodSymbol method)
+    {
+        if (method.Parameters.Length == 0) return ImmutableHashSet<string>.Empty;
+        var names = ImmutableHashSet.CreateBuilder<string>(System.StringComparer.Ordinal);
+        var source = method.PartialImplementationPart ?? method;
+        foreach (var reference in source.DeclaringSyntaxReferences)
+        {
+            foreach (var node in reference.GetSyntax().DescendantNodes())
+            {
+                var assigned = node switch
+                {
+                    AssignmentExpressionSyntax assignment => assignment.Left,
+                    PrefixUnaryExpressionSyntax { RawKind: (int)SyntaxKind.PreIncrementExpression or (int)SyntaxKind.PreDecrementExpression } prefix => prefix.Operand,
+                    PostfixUnaryExpressionSyntax postfix => postfix.Operand,
+                    ArgumentSyntax { RefKindKeyword.RawKind: (int)SyntaxKind.OutKeyword or (int)SyntaxKind.RefKeyword } argument => argument.Expression,
+                    _ => null,
+                };
+                if (assigned is IdentifierNameSyntax identifier) names.Add(identifier.Identifier.ValueText);
+            }
+        }
+        names.IntersectWith(method.Parameters.Select(p => p.Name));
+        return names.ToImmutable();
+    }
 
     /// <summary>A property whose value lives in a compiler-made backing field (auto-properties and <c>field</c> properties).</summary>
     public static bool IsAutoProperty(IPropertySymbol property)

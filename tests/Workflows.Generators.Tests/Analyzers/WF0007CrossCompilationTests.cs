@@ -1,4 +1,3 @@
-using Microsoft.CodeAnalysis;
 using Workflows.Generators.Tests.Infrastructure;
 
 namespace Workflows.Generators.Tests.Analyzers;
@@ -313,18 +312,5 @@ public sealed class WF0007CrossCompilationTests
         Assert.Empty(run.Failures);
     }
 
-    private static AnalyzerRun Analyze(string source, bool allowErrors = false)
-    {
-        var run = AnalyzerHarness.Run(new SourceFile("/src/Work.cs", source));
-        if (!allowErrors)
-        {
-            var errors = run.AllDiagnostics.Concat(run.Generation.OutputCompilation.GetDiagnostics())
-                .Where(d => d.Severity == DiagnosticSeverity.Error && !d.Id.StartsWith("WF", StringComparison.Ordinal))
-                .Select(d => d.ToString())
-                .Distinct()
-                .ToList();
-            Assert.True(errors.Count == 0, "The test source does not compile:\n" + string.Join("\n", errors));
-        }
-        return run;
-    }
+    private static AnalyzerRun Analyze(string source, bool allowErrors = false) => CrossCompilation.Analyze(source, allowErrors);
 }
