@@ -37,14 +37,15 @@ internal sealed class SourceMethods
 
     /// <summary>
     /// For an interface member, or a virtual or abstract one, the implementation in the receiver's type when that type
-    /// is a class or struct known at compile time (<c>this</c>, a new object, a variable of a concrete type); else null.
+    /// is a class or struct known at compile time (<c>this</c>, a new object, a variable of a concrete type, a local
+    /// initialized with one of those); else null.
     /// </summary>
     public static IMethodSymbol? Dispatched(IMethodSymbol target, IOperation? instance)
     {
         if (instance is null || target.IsStatic) return null;
         var isInterfaceMember = target.ContainingType?.TypeKind == TypeKind.Interface;
         if (!isInterfaceMember && !target.IsVirtual && !target.IsAbstract && !target.IsOverride) return null;
-        if (WithoutConversions(instance).Type is not INamedTypeSymbol { TypeKind: TypeKind.Class or TypeKind.Struct } receiver) return null;
+        if (ReceiverType(instance) is not INamedTypeSymbol { TypeKind: TypeKind.Class or TypeKind.Struct } receiver) return null;
         if (isInterfaceMember) return receiver.FindImplementationForInterfaceMember(target) as IMethodSymbol;
         for (INamedTypeSymbol? type = receiver; type is not null; type = type.BaseType)
         {
@@ -54,6 +55,23 @@ internal sealed class SourceMethods
             }
         }
         return null;
+    }
+
+    /// <summary>
+    /// The type of the object <paramref name="instance"/> refers to, as far as the expression tells: through conversions,
+    /// and for a local, through the expression it is declared with (<c>IPayments payments = this;</c>).
+    /// </summary>
+    private static ITypeSymbol? ReceiverType(IOperation instance)
+    {
+        var receiver = WithoutConversions(instance);
+        if (receiver is ILocalReferenceOperation { Local.DeclaringSyntaxReferences: { Length: 1 } declarations } && receiver.SemanticModel is { } model
+            && declarations[0].GetSyntax() is VariableDeclaratorSyntax { Initializer.Value: var value }
+            && value.SyntaxTree == model.SyntaxTree
+            && model.GetOperation(value) is { } initial)
+        {
+            receiver = WithoutConversions(initial);
+        }
+        return receiver.Type;
     }
 
     /// <summary>The operations of <paramref name="method"/>'s code (see the class summary); empty without source.</summary>

@@ -103,7 +103,7 @@ public sealed class StepUsageAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
-            if (DispatchedStep(invocation, caller) is { } dispatched)
+            if (DispatchedStep(invocation) is { } dispatched)
             {
                 Report(context, DiagnosticDescriptors.StepNotRecordable, invocation, WorkflowSymbols.StepName(dispatched),
                     target.ContainingType.TypeKind == TypeKind.Interface
@@ -226,21 +226,13 @@ public sealed class StepUsageAnalyzer : DiagnosticAnalyzer
 
         /// <summary>
         /// The step an interface or virtual call reaches, which the generator cannot intercept: the implementation in the
-        /// receiver's type when it is known (<c>((IPayments)this).ChargeAsync()</c>), or, for an interface call in a
-        /// workflow's own code, the workflow's implementation of the interface it calls through.
+        /// receiver's type, when the code shows it (<c>((IPayments)this).ChargeAsync()</c>, <c>IPayments p = this;</c>).
         /// </summary>
-        private IMethodSymbol? DispatchedStep(IInvocationOperation invocation, ISymbol? caller)
-        {
-            if (!invocation.IsVirtual) return null;
-            var target = invocation.TargetMethod;
-            var implementation = SourceMethods.Dispatched(target, invocation.Instance);
-            if (implementation is null && target.ContainingType?.TypeKind == TypeKind.Interface
-                && caller?.ContainingType is { } home && _attributes.IsWorkflow(home))
-            {
-                implementation = home.FindImplementationForInterfaceMember(target) as IMethodSymbol;
-            }
-            return _attributes.IsWorkflowStep(implementation) ? implementation : null;
-        }
+        private IMethodSymbol? DispatchedStep(IInvocationOperation invocation) =>
+            invocation.IsVirtual && SourceMethods.Dispatched(invocation.TargetMethod, invocation.Instance) is { } implementation
+            && _attributes.IsWorkflowStep(implementation)
+                ? implementation
+                : null;
 
         /// <summary>The workflow step whose body holds the code, or null outside step bodies.</summary>
         private IMethodSymbol? EnclosingStep(ISymbol? member) =>
