@@ -121,7 +121,9 @@ public sealed class DeterminismAnalyzer : DiagnosticAnalyzer
         var isCall = false;
         foreach (var (method, instance) in SourceMethods.Calls(operation))
         {
-            if (analysis.Attributes.IsStep(method))
+            // A step is opaque. So is a service the workflow was given (a constructor parameter, a field set from one):
+            // calling one in workflow code is a question of its own, not one of this rule's APIs.
+            if (analysis.Attributes.IsStep(method) || (WorkflowStateWrites.IsInjectedService(instance) && analysis.Code.Followed(method, instance) is not null))
             {
                 isCall = true;
             }

@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Linq;
+using System.Runtime.CompilerServices;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -27,7 +28,7 @@ internal enum StateRoot
 /// </summary>
 internal readonly struct StateReference
 {
-    public StateReference(StateRoot root, int ordinal, string description, bool isSelf, bool contents, string? lastMember)
+    public StateReference(StateRoot root, int ordinal, string description, bool isSelf, bool contents, string? lastMember, bool injected = false)
     {
         Root = root;
         Ordinal = ordinal;
@@ -35,6 +36,7 @@ internal readonly struct StateReference
         IsSelf = isSelf;
         Contents = contents;
         LastMember = lastMember;
+        Injected = injected;
     }
 
     public StateRoot Root { get; }
@@ -54,8 +56,14 @@ internal readonly struct StateReference
     /// <summary>The last member named on the way (<c>Status</c> in <c>_order.Status</c>); null after an index.</summary>
     public string? LastMember { get; }
 
+    /// <summary>
+    /// <see cref="Description"/> is a constructor parameter, or a field or property set from one: a service the
+    /// workflow was given, whose own state is not the workflow's (calling it is what steps are for).
+    /// </summary>
+    public bool Injected { get; }
+
     public StateReference Inside(string? member, bool contents) =>
-        new(Root, Ordinal, Description, isSelf: false, Contents || contents, member);
+        new(Root, Ordinal, Description, isSelf: false, Contents || contents, member, Injected);
 }
 
 /// <summary>A change a method's code makes to state it reaches: where, which state, and the mutating call if it is one.</summary>
@@ -134,7 +142,7 @@ internal readonly struct StateBinding : System.IEquatable<StateBinding>
     /// <summary>What <paramref name="reference"/> (in the code this binding is for) stands for, passed on to a callee.</summary>
     public BoundState? Bind(StateReference? reference)
     {
-        if (reference is not { } state) return null;
+        if (reference is not { } state || state.Injected) return null;
         switch (state.Root)
         {
             case StateRoot.Static:
@@ -155,6 +163,7 @@ internal readonly struct StateBinding : System.IEquatable<StateBinding>
     public string? Describe(StateWrite write, string? through)
     {
         var target = write.Target;
+        if (target.Injected && (target.Contents || write.Mutator is not null)) return null;
         var detail = write.Mutator ?? target.LastMember;
         switch (target.Root)
         {
@@ -223,7 +232,7 @@ internal static class WorkflowStateWrites
                     && WorkflowAttributeSymbols.SameType(constructor.ContainingType, method.ContainingType))
                 {
                     // Outside the constructor, a constructor parameter it can name is a captured primary one: instance state.
-                    return new StateReference(StateRoot.This, -1, "primary constructor parameter '" + parameter.Name + "'", isSelf: false, contents: false, parameter.Name);
+                    return new StateReference(StateRoot.This, -1, "primary constructor parameter '" + parameter.Name + "'", isSelf: false, contents: false, parameter.Name, injected: true);
                 }
                 return parameter.ContainingSymbol is IMethodSymbol owner
                     && SymbolEqualityComparer.Default.Equals(WorkflowAttributeSymbols.Definition(owner), WorkflowAttributeSymbols.Definition(method))
@@ -237,7 +246,7 @@ internal static class WorkflowStateWrites
                         ? new StateReference(StateRoot.Static, -1, Describe(field), isSelf: false, contents: false, field.Name)
                         : null;
                 }
-                return Through(Resolve(reference.Instance, method, attributes), reference.Instance, Describe(field), field.Name);
+                return Through(Resolve(reference.Instance, method, attributes), reference.Instance, field, Describe(field), field.Name);
             case IPropertyReferenceOperation { Property: var property } reference:
                 if (property.IsStatic)
                 {
@@ -247,7 +256,7 @@ internal static class WorkflowStateWrites
                 }
                 return property.IsIndexer
                     ? Within(Resolve(reference.Instance, method, attributes), reference.Instance)
-                    : Through(Resolve(reference.Instance, method, attributes), reference.Instance, "property '" + property.Name + "'", property.Name);
+                    : Through(Resolve(reference.Instance, method, attributes), reference.Instance, property, "property '" + property.Name + "'", property.Name);
             case IArrayElementReferenceOperation element:
                 return Within(Resolve(element.ArrayReference, method, attributes), element.ArrayReference);
             default:
@@ -324,12 +333,15 @@ internal static class WorkflowStateWrites
     }
 
     /// <summary>A member reached through <paramref name="holder"/>: a member of this, or inside the object a parameter or member holds.</summary>
-    private static StateReference? Through(StateReference? holder, IOperation? holderExpression, string description, string member)
+    private static StateReference? Through(StateReference? holder, IOperation? holderExpression, ISymbol symbol, string description, string member)
     {
         if (holder is not { } state) return null;
         if (state.IsSelf)
         {
-            if (state.Root == StateRoot.This) return new StateReference(StateRoot.This, -1, description, isSelf: false, contents: false, member);
+            if (state.Root == StateRoot.This)
+            {
+                return new StateReference(StateRoot.This, -1, description, isSelf: false, contents: false, member, IsInjected(symbol));
+            }
             // A struct passed by value is a copy: what is written into it stays in the method.
             return IsCopy(holderExpression) ? null : state.Inside(member, contents: true);
         }
@@ -384,6 +396,99 @@ internal static class WorkflowStateWrites
         }
         names.IntersectWith(method.Parameters.Select(p => p.Name));
         return names.ToImmutable();
+    }
+
+    private static readonly ConditionalWeakTable<INamedTypeSymbol, ImmutableHashSet<string>> s_injectedMembers = new();
+
+    /// <summary>
+    /// <paramref name="instance"/> is a service the code's type was given: a constructor parameter (captured or not), or
+    /// a field or property of <c>this</c> set from one.
+    /// </summary>
+    public static bool IsInjectedService(IOperation? instance)
+    {
+        switch (instance is null ? null : SourceMethods.WithoutConversions(instance))
+        {
+            case IParameterReferenceOperation { Parameter.ContainingSymbol: IMethodSymbol { MethodKind: MethodKind.Constructor } }:
+                return true;
+            case IFieldReferenceOperation { Field: { IsStatic: false } field } reference when WorkflowAttributeSymbols.IsThis(reference.Instance):
+                return IsInjected(field);
+            case IPropertyReferenceOperation { Property: { IsStatic: false } property } reference when WorkflowAttributeSymbols.IsThis(reference.Instance):
+                return IsInjected(property);
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>A field or property its type sets from a constructor parameter (<c>_payments = payments</c>): a service.</summary>
+    private static bool IsInjected(ISymbol member)
+    {
+        if (member.ContainingType?.OriginalDefinition is not { } type) return false;
+        var name = member is IFieldSymbol { AssociatedSymbol: IPropertySymbol property } ? property.Name : member.Name;
+        return s_injectedMembers.GetValue(type, InjectedMembers).Contains(name);
+    }
+
+    /// <summary>The fields and properties of <paramref name="type"/> initialized from a (primary) constructor parameter, read from its syntax.</summary>
+    private static ImmutableHashSet<string> InjectedMembers(INamedTypeSymbol type)
+    {
+        var names = ImmutableHashSet.CreateBuilder<string>(System.StringComparer.Ordinal);
+        foreach (var reference in type.DeclaringSyntaxReferences)
+        {
+            if (reference.GetSyntax() is not TypeDeclarationSyntax declaration) continue;
+            var primary = declaration.ParameterList?.Parameters.Select(p => p.Identifier.ValueText).ToImmutableHashSet() ?? ImmutableHashSet<string>.Empty;
+            foreach (var member in declaration.Members)
+            {
+                switch (member)
+                {
+                    case FieldDeclarationSyntax field:
+                        foreach (var variable in field.Declaration.Variables)
+                        {
+                            if (IsParameterValue(variable.Initializer?.Value, primary)) names.Add(variable.Identifier.ValueText);
+                        }
+                        break;
+                    case PropertyDeclarationSyntax property when IsParameterValue(property.Initializer?.Value, primary):
+                        names.Add(property.Identifier.ValueText);
+                        break;
+                    case ConstructorDeclarationSyntax constructor:
+                        var parameters = constructor.ParameterList.Parameters.Select(p => p.Identifier.ValueText).ToImmutableHashSet();
+                        foreach (var assignment in constructor.DescendantNodes().OfType<AssignmentExpressionSyntax>())
+                        {
+                            if (!IsParameterValue(assignment.Right, parameters)) continue;
+                            switch (assignment.Left)
+                            {
+                                case IdentifierNameSyntax identifier:
+                                    names.Add(identifier.Identifier.ValueText);
+                                    break;
+                                case MemberAccessExpressionSyntax { Expression: ThisExpressionSyntax, Name: var memberName }:
+                                    names.Add(memberName.Identifier.ValueText);
+                                    break;
+                            }
+                        }
+                        break;
+                }
+            }
+        }
+        return names.ToImmutable();
+    }
+
+    /// <summary><c>payments</c>, <c>(payments)</c> or <c>payments ?? throw ...</c> with <c>payments</c> one of <paramref name="parameters"/>.</summary>
+    private static bool IsParameterValue(ExpressionSyntax? value, ImmutableHashSet<string> parameters)
+    {
+        while (true)
+        {
+            switch (value)
+            {
+                case ParenthesizedExpressionSyntax parenthesized:
+                    value = parenthesized.Expression;
+                    continue;
+                case BinaryExpressionSyntax { RawKind: (int)SyntaxKind.CoalesceExpression } coalesce:
+                    value = coalesce.Left;
+                    continue;
+                case IdentifierNameSyntax identifier:
+                    return parameters.Contains(identifier.Identifier.ValueText);
+                default:
+                    return false;
+            }
+        }
     }
 
     /// <summary>A property whose value lives in a compiler-made backing field (auto-properties and <c>field</c> properties).</summary>

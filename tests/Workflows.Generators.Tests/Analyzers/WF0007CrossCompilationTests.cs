@@ -268,6 +268,40 @@ public sealed class WF0007CrossCompilationTests
     }
 
     [Fact]
+    public void Methods_of_services_the_workflow_was_given_are_not_followed_but_objects_it_creates_are()
+    {
+        Analyze("""
+            using Workflows;
+            namespace Sample;
+
+            public sealed class Ledger
+            {
+                public void Write(string text) => File.AppendAllText("ledger.txt", text);
+            }
+
+            [Workflow]
+            public partial class Work(Ledger ledger)
+            {
+                private readonly Ledger _given = ledger;
+
+                [WorkflowRun]
+                public async Task<string> RunAsync(string input)
+                {
+                    ledger.Write(input);
+                    _given.Write(input);
+                    var own = new Ledger();
+                    {|WF0007:own.Write(input)|};
+                    return await SendAsync(input);
+                }
+
+                [Step]
+                private Task<string> SendAsync(string message) => Task.FromResult(message);
+            }
+            """).AssertExpected(
+            "File.AppendAllText is not deterministic (reached through RunAsync \u2192 Ledger.Write)" + Replay + IntoStep);
+    }
+
+    [Fact]
     public void Recursion_and_cycles_across_classes_end_and_report_once()
     {
         Analyze(Workflow(

@@ -154,6 +154,87 @@ public sealed class WF0012CrossCompilationTests
             """, allowErrors: false).AssertClean();
     }
 
+    [Fact]
+    public void Services_the_workflow_was_given_keep_their_own_state_and_raise_nothing()
+    {
+        // Calling an injected service is what a step is for; its counters and caches are not workflow state.
+        CrossCompilation.Analyze("""
+            using Workflows;
+            namespace Sample;
+
+            public sealed class Meter
+            {
+                private readonly Dictionary<string, int> _calls = new();
+
+                public int Count { get; private set; }
+
+                public void Called(string name)
+                {
+                    _calls[name] = _calls.TryGetValue(name, out var n) ? n + 1 : 1;
+                    Count++;
+                }
+            }
+
+            [Workflow]
+            public partial class Work(Meter meter, Meter spare)
+            {
+                private readonly Meter _meter = meter;
+                private readonly Meter _checked = spare ?? throw new ArgumentNullException(nameof(spare));
+
+                [WorkflowRun]
+                public async Task<int> RunAsync(int amount) => await AddAsync(amount);
+
+                [Step("add")]
+                private Task<int> AddAsync(int amount)
+                {
+                    meter.Called("add");
+                    _meter.Called("add");
+                    _checked.Called("add");
+                    return Task.FromResult(amount + meter.Count);
+                }
+            }
+            """, allowErrors: false).AssertClean();
+    }
+
+    [Fact]
+    public void A_service_set_in_a_constructor_body_is_a_service_but_an_object_the_workflow_made_is_state()
+    {
+        CrossCompilation.Analyze("""
+            using Workflows;
+            namespace Sample;
+
+            public sealed class Meter
+            {
+                public int Count { get; private set; }
+
+                public void Called() => Count++;
+            }
+
+            [Workflow]
+            public partial class Work
+            {
+                private readonly Meter _given;
+                private readonly Meter _own = new();
+
+                public Work(Meter given)
+                {
+                    this._given = given;
+                }
+
+                [WorkflowRun]
+                public async Task<int> RunAsync(int amount) => await AddAsync(amount);
+
+                [Step("add")]
+                private Task<int> AddAsync(int amount)
+                {
+                    _given.Called();
+                    {|WF0012:_own.Called()|};
+                    return Task.FromResult(amount);
+                }
+            }
+            """, allowErrors: false).AssertExpected("Step 'add' assigns the contents of field '_own' (Count, reached through Meter.Called)" + Lost);
+    }
+
     [Theory]
     [InlineData("Tallies.Fill(history, amount);", "public static class Tallies { public static void Fill(List<int> target, int value); }")]
     [InlineData("Tallies.Fill(history, amount);", "public static class Tallies { public static void Fill(List<int> target, int value) => target.Missing(value).Add(; }")]
