@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Collections.Immutable;
+using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
@@ -192,9 +193,12 @@ public sealed class DeterminismAnalyzer : DiagnosticAnalyzer
                 }
                 foreach (var (callee, at) in callees) next.Add((callee, at, false));
             }
-            if (analysis.Code.ImplicitBaseConstructor(method) is { } baseConstructor && method.Locations.Length > 0)
+            // The base constructor call that is not written is reported on the constructor (or, when that is not written
+            // either, the class name) in the user's own file.
+            if (analysis.Code.ImplicitBaseConstructor(method) is { } baseConstructor
+                && method.Locations.FirstOrDefault(l => l.SourceTree is { } tree && !SourceMethods.IsGenerated(tree)) is { } written)
             {
-                next.Add((baseConstructor, method.Locations[0], false));
+                next.Add((baseConstructor, written, false));
             }
             return next;
         }

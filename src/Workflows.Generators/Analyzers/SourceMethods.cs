@@ -204,7 +204,7 @@ internal sealed class SourceMethods
     }
 
     /// <summary>The generator's output and other generated files, by the naming conventions analyzers use for them.</summary>
-    private static bool IsGenerated(SyntaxTree tree)
+    public static bool IsGenerated(SyntaxTree tree)
     {
         var path = tree.FilePath;
         return path.EndsWith(".g.cs", System.StringComparison.OrdinalIgnoreCase)
