@@ -42,7 +42,8 @@ internal sealed class SourceMethods
     /// </summary>
     public static IMethodSymbol? Dispatched(IMethodSymbol target, IOperation? instance)
     {
-        if (instance is null || target.IsStatic) return null;
+        // base.M() runs the base class's M itself, whatever the receiver overrides.
+        if (instance is null || target.IsStatic || instance.Syntax is BaseExpressionSyntax) return null;
         var isInterfaceMember = target.ContainingType?.TypeKind == TypeKind.Interface;
         if (!isInterfaceMember && !target.IsVirtual && !target.IsAbstract && !target.IsOverride) return null;
         if (ReceiverType(instance) is not INamedTypeSymbol { TypeKind: TypeKind.Class or TypeKind.Struct } receiver) return null;

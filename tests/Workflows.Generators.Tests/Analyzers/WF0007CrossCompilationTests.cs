@@ -180,7 +180,7 @@ public sealed class WF0007CrossCompilationTests
     {
         Analyze(Workflow(
             """
-            IClock clock = new SystemClock();
+            IClock clock = Clocks.Default;
             var first = {|WF0007:((IClock)new SystemClock()).Read()|};
             var second = clock.Read();
             Shape shape = new Shape();
@@ -198,6 +198,11 @@ public sealed class WF0007CrossCompilationTests
                 public string Read() => DateTime.UtcNow.ToString("O");
             }
 
+            public static class Clocks
+            {
+                public static IClock Default { get; } = new SystemClock();
+            }
+
             public class Shape
             {
                 public virtual string Describe() => Guid.NewGuid().ToString();
@@ -205,6 +210,44 @@ public sealed class WF0007CrossCompilationTests
             """)).AssertExpected(
             "DateTime.UtcNow is not deterministic (reached through RunAsync \u2192 SystemClock.Read)" + Replay + RecordedUtcNow,
             "Guid.NewGuid is not deterministic (reached through RunAsync \u2192 Shape.Describe)" + Replay + RecordedGuid);
+    }
+
+    [Fact]
+    public void A_local_declared_with_a_concrete_object_is_followed_through_its_interface()
+    {
+        Analyze(Workflow(
+            "IClock clock = new SystemClock(); return await SendAsync({|WF0007:clock.Read()|});",
+            """
+            public interface IClock
+            {
+                string Read();
+            }
+
+            public sealed class SystemClock : IClock
+            {
+                public string Read() => Environment.TickCount.ToString();
+            }
+            """)).AssertExpected(
+            "Environment.TickCount is not deterministic (reached through RunAsync \u2192 SystemClock.Read)" + Replay + RecordedUtcNow);
+    }
+
+    [Fact]
+    public void A_base_call_in_an_override_follows_the_base_method()
+    {
+        Analyze(Workflow(
+            "return await SendAsync({|WF0007:new Labelled().Describe()|});",
+            """
+            public class Shape
+            {
+                public virtual string Describe() => Guid.NewGuid().ToString();
+            }
+
+            public sealed class Labelled : Shape
+            {
+                public override string Describe() => "label " + base.Describe();
+            }
+            """)).AssertExpected(
+            "Guid.NewGuid is not deterministic (reached through RunAsync \u2192 Labelled.Describe \u2192 Shape.Describe)" + Replay + RecordedGuid);
     }
 
     [Fact]
