@@ -180,18 +180,28 @@ internal sealed class SourceMethods
     }
 
     /// <summary>
-    /// Whether the method has code in the compilation: a declaration in a source file that is not generated, or, for an
-    /// implicit constructor of a source type, the initializers it runs.
+    /// Whether the method has code in the compilation: a body in a source file that is not generated (an auto-property's
+    /// <c>get;</c> has none), or, for a constructor of a source type, the initializers it runs.
     /// </summary>
     private static bool HasCode(IMethodSymbol method)
     {
         var source = method.PartialImplementationPart ?? method;
         if (source.IsAbstract || source.IsExtern) return false;
+        var isConstructor = method.MethodKind == MethodKind.Constructor && !method.IsStatic;
         foreach (var reference in source.DeclaringSyntaxReferences)
         {
-            if (!IsGenerated(reference.SyntaxTree)) return true;
+            if (IsGenerated(reference.SyntaxTree)) continue;
+            var hasBody = reference.GetSyntax() switch
+            {
+                BaseMethodDeclarationSyntax declared => declared.Body is not null || declared.ExpressionBody is not null,
+                AccessorDeclarationSyntax accessor => accessor.Body is not null || accessor.ExpressionBody is not null,
+                ArrowExpressionClauseSyntax => true,
+                // A primary constructor, or the implicit one of a declared type.
+                _ => isConstructor,
+            };
+            if (hasBody) return true;
         }
-        return method.MethodKind == MethodKind.Constructor && method.IsImplicitlyDeclared && method.ContainingType.Locations.Length > 0
+        return isConstructor && method.IsImplicitlyDeclared && method.ContainingType.Locations.Length > 0
             && method.ContainingType.Locations[0].IsInSource;
     }
 
