@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
@@ -10,10 +9,11 @@ namespace Workflows.Generators.Analyzers;
 
 /// <summary>
 /// How steps are used, where the generator's interception cannot see it:
-/// WF0008, a step used where its call is not journaled (a delegate, reflection, a call from another class or on
-/// another instance); WF0009, a step or a recording <c>Workflow</c> API called inside a step body; WF0012, a step body
-/// assigning the workflow's state (a field, an auto-property, a captured primary constructor parameter), which replay
-/// would not restore; WF0014, <c>CurrentStep</c> members that need a running step used in workflow code between steps
+/// WF0008, a step used where its call is not journaled (a delegate, reflection, a call from another class, on another
+/// instance, or through an interface or virtual method); WF0009, a step or a recording <c>Workflow</c> API called inside
+/// a step body; WF0012, a step body changing the workflow's state (a field, an auto-property, a captured primary
+/// constructor parameter, what a workflow field or a parameter object holds), which replay would not restore. WF0009 and
+/// WF0012 follow the calls a step body makes into any method with source (<see cref="StepBodyReach"/>). WF0014, <c>CurrentStep</c> members that need a running step used in workflow code between steps
 /// (the run method, or a helper the run method calls directly), where they throw.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
