@@ -57,6 +57,13 @@ public sealed class WF0012CrossCompilationTests
             private readonly int[] _slots = new int[3];
             private readonly Order _order = new();
             private readonly StringBuilder _log = new();
+            private string _label = "";
+
+            public string Label
+            {
+                get => _label;
+                set => _label = value.Trim();
+            }
 
             [WorkflowRun]
             public async Task<int> RunAsync(int amount)
@@ -90,6 +97,8 @@ public sealed class WF0012CrossCompilationTests
     [InlineData("{|WF0012:_order.AddLine(\"x\")|};", "the contents of field '_order' (Add, reached through Order.AddLine)")]
     [InlineData("{|WF0012:order.MarkPaid()|};", "the contents of parameter 'order' (Status, reached through Order.MarkPaid)")]
     [InlineData("{|WF0012:Tallies.Fill(seen, amount)|};", "the contents of parameter 'seen' (Add, reached through Tallies.Fill)")]
+    [InlineData("{|WF0012:Label|} = \"x\";", "field '_label' (reached through Label)")]
+    [InlineData("{|WF0012:this.Label|} += \"x\";", "field '_label' (reached through Label)")]
     public void Changes_made_through_a_helper_are_reported_at_the_call_with_the_chain(string statement, string state)
     {
         CrossCompilation.Analyze(InStepBody(statement), allowErrors: false).AssertExpected("Step 'add' assigns " + state + Lost);
@@ -118,7 +127,7 @@ public sealed class WF0012CrossCompilationTests
     [InlineData("var mine = new Order(); mine.MarkPaid(); mine.AddLine(\"x\"); mine.Slots[0] = 1; var list = new List<int>(); Tallies.Fill(list, amount);")]
     [InlineData("var text = new StringBuilder().Append(amount).ToString() + _log.ToString(); var local = new int[2]; local[0] = amount;")]
     [InlineData("amount = amount + 1; order = new Order(); order.Status = \"fresh\"; seen = new List<int>(); seen.Add(1);")]
-    [InlineData("var name = nameof(Reset) + nameof(Tallies.Fill);")]
+    [InlineData("var name = nameof(Reset) + nameof(Tallies.Fill) + Label.Length;")]
     public void Reads_copies_and_objects_the_step_made_itself_raise_nothing(string statement)
     {
         CrossCompilation.Analyze(InStepBody(statement), allowErrors: false).AssertClean();
