@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Threading;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Operations;
 
@@ -37,16 +38,18 @@ internal sealed class SourceMethods
 
     /// <summary>
     /// For an interface member, or a virtual or abstract one, the implementation in the receiver's type when that type
-    /// is a class or struct known at compile time (<c>this</c>, a new object, a variable of a concrete type, a local
-    /// initialized with one of those); else null.
+    /// is a class or struct known at compile time (<c>this</c>, a new object, a variable of a concrete type); else null.
+    /// With <paramref name="throughLocals"/>, a local the method never assigns again counts as the expression it is
+    /// declared with (<c>IPayments payments = this;</c>): WF0008 asks that, to see a step called on the workflow.
+    /// Following calls does not: a local typed as a base type or interface is taken for what its type says.
     /// </summary>
-    public static IMethodSymbol? Dispatched(IMethodSymbol target, IOperation? instance)
+    public static IMethodSymbol? Dispatched(IMethodSymbol target, IOperation? instance, bool throughLocals = false)
     {
         // base.M() runs the base class's M itself, whatever the receiver overrides.
         if (instance is null || target.IsStatic || instance.Syntax is BaseExpressionSyntax) return null;
         var isInterfaceMember = target.ContainingType?.TypeKind == TypeKind.Interface;
         if (!isInterfaceMember && !target.IsVirtual && !target.IsAbstract && !target.IsOverride) return null;
-        if (ReceiverType(instance) is not INamedTypeSymbol { TypeKind: TypeKind.Class or TypeKind.Struct } receiver) return null;
+        if (ReceiverType(instance, throughLocals) is not INamedTypeSymbol { TypeKind: TypeKind.Class or TypeKind.Struct } receiver) return null;
         if (isInterfaceMember) return receiver.FindImplementationForInterfaceMember(target) as IMethodSymbol;
         for (INamedTypeSymbol? type = receiver; type is not null; type = type.BaseType)
         {
@@ -62,17 +65,42 @@ internal sealed class SourceMethods
     /// The type of the object <paramref name="instance"/> refers to, as far as the expression tells: through conversions,
     /// and for a local, through the expression it is declared with (<c>IPayments payments = this;</c>).
     /// </summary>
-    private static ITypeSymbol? ReceiverType(IOperation instance)
+    private static ITypeSymbol? ReceiverType(IOperation instance, bool throughLocals)
     {
         var receiver = WithoutConversions(instance);
-        if (receiver is ILocalReferenceOperation { Local.DeclaringSyntaxReferences: { Length: 1 } declarations } && receiver.SemanticModel is { } model
-            && declarations[0].GetSyntax() is VariableDeclaratorSyntax { Initializer.Value: var value }
+        if (throughLocals
+            && receiver is ILocalReferenceOperation { Local: { DeclaringSyntaxReferences: { Length: 1 } declarations } local } && receiver.SemanticModel is { } model
+            && declarations[0].GetSyntax() is VariableDeclaratorSyntax { Initializer.Value: var value } declarator
             && value.SyntaxTree == model.SyntaxTree
+            && declarator.FirstAncestorOrSelf<MemberDeclarationSyntax>() is { } member
+            && !AssignedNames(member).Contains(local.Name)
             && model.GetOperation(value) is { } initial)
         {
             receiver = WithoutConversions(initial);
         }
         return receiver.Type;
+    }
+
+    /// <summary>
+    /// The simple names <paramref name="code"/> assigns (<c>x = …</c>, <c>x += …</c>, <c>x++</c>, <c>out x</c>, <c>ref x</c>),
+    /// read from syntax: a cheap, conservative answer to "may this variable hold something else later".
+    /// </summary>
+    public static HashSet<string> AssignedNames(SyntaxNode code)
+    {
+        var names = new HashSet<string>(System.StringComparer.Ordinal);
+        foreach (var node in code.DescendantNodes())
+        {
+            var assigned = node switch
+            {
+                AssignmentExpressionSyntax assignment => assignment.Left,
+                PrefixUnaryExpressionSyntax { RawKind: (int)SyntaxKind.PreIncrementExpression or (int)SyntaxKind.PreDecrementExpression } prefix => prefix.Operand,
+                PostfixUnaryExpressionSyntax postfix => postfix.Operand,
+                ArgumentSyntax { RefKindKeyword.RawKind: (int)SyntaxKind.OutKeyword or (int)SyntaxKind.RefKeyword } argument => argument.Expression,
+                _ => null,
+            };
+            if (assigned is IdentifierNameSyntax identifier) names.Add(identifier.Identifier.ValueText);
+        }
+        return names;
     }
 
     /// <summary>The operations of <paramref name="method"/>'s code (see the class summary); empty without source.</summary>

@@ -229,7 +229,7 @@ public sealed class StepUsageAnalyzer : DiagnosticAnalyzer
         /// receiver's type, when the code shows it (<c>((IPayments)this).ChargeAsync()</c>, <c>IPayments p = this;</c>).
         /// </summary>
         private IMethodSymbol? DispatchedStep(IInvocationOperation invocation) =>
-            invocation.IsVirtual && SourceMethods.Dispatched(invocation.TargetMethod, invocation.Instance) is { } implementation
+            invocation.IsVirtual && SourceMethods.Dispatched(invocation.TargetMethod, invocation.Instance, throughLocals: true) is { } implementation
             && _attributes.IsWorkflowStep(implementation)
                 ? implementation
                 : null;

@@ -381,18 +381,7 @@ internal static class WorkflowStateWrites
         var source = method.PartialImplementationPart ?? method;
         foreach (var reference in source.DeclaringSyntaxReferences)
         {
-            foreach (var node in reference.GetSyntax().DescendantNodes())
-            {
-                var assigned = node switch
-                {
-                    AssignmentExpressionSyntax assignment => assignment.Left,
-                    PrefixUnaryExpressionSyntax { RawKind: (int)SyntaxKind.PreIncrementExpression or (int)SyntaxKind.PreDecrementExpression } prefix => prefix.Operand,
-                    PostfixUnaryExpressionSyntax postfix => postfix.Operand,
-                    ArgumentSyntax { RefKindKeyword.RawKind: (int)SyntaxKind.OutKeyword or (int)SyntaxKind.RefKeyword } argument => argument.Expression,
-                    _ => null,
-                };
-                if (assigned is IdentifierNameSyntax identifier) names.Add(identifier.Identifier.ValueText);
-            }
+            names.UnionWith(SourceMethods.AssignedNames(reference.GetSyntax()));
         }
         names.IntersectWith(method.Parameters.Select(p => p.Name));
         return names.ToImmutable();

@@ -213,10 +213,10 @@ public sealed class WF0007CrossCompilationTests
     }
 
     [Fact]
-    public void A_local_declared_with_a_concrete_object_is_followed_through_its_interface()
+    public void A_variable_of_a_class_type_is_followed_but_one_typed_as_the_interface_is_taken_for_what_its_type_says()
     {
         Analyze(Workflow(
-            "IClock clock = new SystemClock(); return await SendAsync({|WF0007:clock.Read()|});",
+            "var clock = new SystemClock(); IClock any = clock; return await SendAsync({|WF0007:clock.Read()|} + any.Read());",
             """
             public interface IClock
             {

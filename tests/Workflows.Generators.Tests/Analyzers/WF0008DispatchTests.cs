@@ -76,6 +76,7 @@ public sealed class WF0008DispatchTests
 
     [Theory]
     [InlineData("return await ChargeAsync(amount) + await RefundAsync(amount);")]
+    [InlineData("IOrderSteps steps = this; steps = new Outside(); return await steps.ChargeAsync(amount);")]
     [InlineData("IOrderSteps other = new Outside(); return await other.ChargeAsync(amount);")]
     [InlineData("return await new Outside().ChargeAsync(amount);")]
     public void Direct_calls_and_interface_calls_on_other_implementations_raise_nothing(string body)
