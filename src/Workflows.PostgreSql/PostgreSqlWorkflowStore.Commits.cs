@@ -148,6 +148,7 @@ public sealed partial class PostgreSqlWorkflowStore
         try
         {
             await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            _faults?.Hit(Workflows.Testing.FaultPoint.StoreConnection);
             batch = Batch(connection, writes, durability, fuse: true);
             Interlocked.Increment(ref _commitsSent);
             if (durability == CommitDurability.Buffered) Interlocked.Increment(ref _bufferedCommitsSent);

@@ -32,6 +32,7 @@ public sealed partial class PostgreSqlWorkflowStore : IWorkflowStore
     private static readonly JournalStatements Sql = new(D);
 
     private readonly NpgsqlDataSource _dataSource;
+    private readonly Workflows.Testing.WorkflowFaults? _faults;
     private readonly SemaphoreSlim _initializing = new(1, 1);
     private volatile bool _initialized;
     private int _disposed;
@@ -50,6 +51,7 @@ public sealed partial class PostgreSqlWorkflowStore : IWorkflowStore
         ArgumentNullException.ThrowIfNull(options);
         var builder = options.Validate();
         Schema = options.Schema;
+        _faults = options.Faults;
         builder.SearchPath = Schema; // the statements name tables unqualified: every connection resolves them in the schema
         builder.Enlist = false;      // journal commits are the store's own transactions, never an ambient one
         builder.NoResetOnClose = true; // the store never changes a session's state, so a pooled connection needs no reset
@@ -131,6 +133,7 @@ public sealed partial class PostgreSqlWorkflowStore : IWorkflowStore
         try
         {
             await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            _faults?.Hit(Workflows.Testing.FaultPoint.StoreConnection);
             return await work(connection, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (IsUnavailable(e) && !cancellationToken.IsCancellationRequested)

@@ -22,6 +22,13 @@ public sealed partial class PostgreSqlWorkflowStoreOptions
     /// </summary>
     public string Schema { get; set; } = DefaultSchema;
 
+    /// <summary>
+    /// Faults to inject on the store's connection (<see cref="Workflows.Testing.FaultPoint.StoreConnection"/>: an
+    /// <c>NpgsqlException</c> or a <c>PostgresException</c>, as a statement or a commit is about to be sent): a test switch,
+    /// null in production.
+    /// </summary>
+    public Workflows.Testing.WorkflowFaults? Faults { get; set; }
+
     // PostgreSQL folds unquoted identifiers to lower case and truncates past NAMEDATALEN - 1 (63) bytes: accepting only
     // these names means the schema an operator types in psql is the one the store uses, quoted or not.
     [GeneratedRegex("^[a-z_][a-z0-9_]{0,62}$", RegexOptions.CultureInvariant)]

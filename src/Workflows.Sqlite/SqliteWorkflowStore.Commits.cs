@@ -179,6 +179,7 @@ public sealed partial class SqliteWorkflowStore
         try
         {
             var connection = EnsureOpen();
+            _faults?.Hit(Workflows.Testing.FaultPoint.StoreConnection);
             if (!flushed)
             {
                 // Per connection and read at COMMIT: set for this transaction only, and set back below before any other write.

@@ -122,6 +122,7 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore
             throw new ArgumentException($"The SQLite workflow store '{dataSource}' cannot be opened read-only (Mode=ReadOnly) unless SqliteWorkflowStoreOptions.ReadOnly is set: the store writes the journal.", paramName);
         }
         _readOnly = options.ReadOnly;
+        _faults = options.Faults;
         if (_readOnly)
         {
             builder.Mode = SqliteOpenMode.ReadOnly;
@@ -212,7 +213,9 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            return work(EnsureOpen());
+            var connection = EnsureOpen();
+            _faults?.Hit(Workflows.Testing.FaultPoint.StoreConnection);
+            return work(connection);
         }
         catch (SqliteException e)
         {
@@ -273,6 +276,8 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore
     // ---- connection ---------------------------------------------------------------------------------------
 
     /// <summary>Opens, configures and migrates the connection on first use. Call under the gate.</summary>
+    private readonly Workflows.Testing.WorkflowFaults? _faults;
+
     private SqliteConnection EnsureOpen()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);

@@ -31,4 +31,10 @@ public sealed class SqliteWorkflowStoreOptions
     /// <see cref="InvalidOperationException"/>. Reads run beside a live engine (WAL): they neither block it nor wait for it.
     /// </summary>
     public bool ReadOnly { get; set; }
+
+    /// <summary>
+    /// Faults to inject on the store's connection (<see cref="Workflows.Testing.FaultPoint.StoreConnection"/>: a
+    /// <c>SqliteException</c> such as SQLITE_BUSY or SQLITE_IOERR, as a statement is about to run): a test switch, null in production.
+    /// </summary>
+    public Workflows.Testing.WorkflowFaults? Faults { get; set; }
 }

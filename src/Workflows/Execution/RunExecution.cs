@@ -351,6 +351,21 @@ internal sealed class RunExecution
                 ?? new RunOwnershipLostException(_run.Id, _engine.WorkerId, _currentOwner));
             return;
         }
+        if (context.StoreFault is { } fault)
+        {
+            // The store failed a commit unexpectedly: whether it applied it is unknown, so nothing decides the run here. The
+            // claim is given back (or lapses, if the store cannot take even that) and the next execution replays the journal.
+            _engine.ReportBackgroundError(new StoreFaultException(_run.Id, _run.Workflow, fault));
+            try
+            {
+                await _engine.Store.CommitAsync([JournalWrite.ReleaseClaim(_run.Id, _run.TenantId, _engine.WorkerId)], _engine.AbortToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                _engine.ReportBackgroundError(e);
+            }
+            return;
+        }
         if (context.Fatal is { } fatal)
         {
             // Parked even when workflow code caught the replay error: the run cannot go on under this code.

@@ -114,6 +114,11 @@ public sealed partial class WorkflowContext
             if (role == CommitRole.HeldOutcomes) return;
             throw lost;
         }
+        if (StoreFault is { } fault)
+        {
+            if (role == CommitRole.HeldOutcomes) return;
+            ExceptionDispatchInfo.Throw(fault); // workflow code caught the first one: still nothing more is written
+        }
         List<JournalWrite> batch;
         List<JournalWrite> taken;
         TaskCompletionSource? flushed = null;
@@ -212,6 +217,12 @@ public sealed partial class WorkflowContext
         {
             OwnershipLost ??= e;
             if (role == CommitRole.HeldOutcomes) return; // the run is another engine's now: its next write here throws
+            throw;
+        }
+        catch (Exception e) when (e is not (JournalException or StoreUnavailableException or OperationCanceledException))
+        {
+            StoreFault ??= e;
+            if (role == CommitRole.HeldOutcomes) return;
             throw;
         }
         catch (Exception) when (role == CommitRole.HeldOutcomes)

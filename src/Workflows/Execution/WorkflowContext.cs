@@ -84,6 +84,13 @@ public sealed partial class WorkflowContext
     /// </summary>
     internal Exception? Fatal { get; private set; }
 
+    /// <summary>
+    /// Set when the store failed a commit with an error that is neither a refusal of the run's writes (a
+    /// <see cref="JournalException"/>) nor its unavailability (retried): what the journal holds is unknown, so this execution
+    /// writes nothing more and is abandoned; the run is replayed by the next execution, not failed.
+    /// </summary>
+    internal Exception? StoreFault { get; private set; }
+
     /// <summary>Set when a commit was fenced out: the run belongs to another engine now and this execution must not write again.</summary>
     internal RunOwnershipLostException? OwnershipLost { get; private set; }
 

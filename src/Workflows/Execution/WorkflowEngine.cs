@@ -31,8 +31,9 @@ public sealed partial class WorkflowEngine : IAsyncDisposable, IDisposable
 
     public WorkflowEngine(IWorkflowStore store, WorkflowEngineOptions? options = null)
     {
-        _store = store ?? throw new ArgumentNullException(nameof(store));
+        ArgumentNullException.ThrowIfNull(store);
         _options = options ?? new WorkflowEngineOptions();
+        _store = _options.Faults is { } faults ? new Testing.FaultInjectingStore(store, faults) : store;
         _options.Validate();
         WorkerId = _options.WorkerId ?? $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid().ToString("N")[..8]}";
         ServedTenants = _options.Tenants is { } tenants ? tenants.ToHashSet(StringComparer.Ordinal) : null;

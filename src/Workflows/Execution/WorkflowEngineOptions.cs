@@ -138,6 +138,12 @@ public sealed class WorkflowEngineOptions
     /// </summary>
     public Action<Exception>? OnBackgroundError { get; init; }
 
+    /// <summary>
+    /// Faults to inject at the engine's points (before and after a step's outcome commits, around a run's end, in a claim
+    /// renewal): a test switch (<see cref="Testing.WorkflowFaults"/>), null in production.
+    /// </summary>
+    public Testing.WorkflowFaults? Faults { get; init; }
+
     internal void Validate()
     {
         ArgumentNullException.ThrowIfNull(JournalLimits);

@@ -297,3 +297,15 @@ public sealed class ChildWorkflowFailedException : Exception
     public Journal.RunStatus Status { get; }
     public Journal.ErrorInfo Error { get; }
 }
+
+/// <summary>
+/// The store failed a commit of a run with an error that is neither a refusal of its writes nor its unavailability (a driver
+/// fault, a bug): whether the commit was applied is unknown, so the execution was abandoned, not the run. Its claim was given
+/// back (or lapses) and the next execution replays the journal. Reported through <see cref="WorkflowEngineOptions.OnBackgroundError"/>.
+/// </summary>
+public sealed class StoreFaultException(Guid runId, string workflow, Exception inner)
+    : Exception($"The store failed a commit of run {runId} ('{workflow}') unexpectedly ({inner.GetType().Name}: {inner.Message}); the execution was abandoned and the run will be replayed from its journal.", inner)
+{
+    /// <summary>The run whose execution was abandoned.</summary>
+    public Guid RunId { get; } = runId;
+}

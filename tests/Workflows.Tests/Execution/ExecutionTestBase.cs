@@ -72,7 +72,8 @@ public abstract class ExecutionTestBase : JournalTestBase, IAsyncLifetime
         CommitDurability stepStartDurability = CommitDurability.Buffered,
         TimeSpan? stepOutcomeWindow = null,
         int? snapshotAfterSteps = null,
-        Func<IWorkflowStore, IWorkflowStore>? wrapStore = null)
+        Func<IWorkflowStore, IWorkflowStore>? wrapStore = null,
+        global::Workflows.Testing.WorkflowFaults? faults = null)
     {
         var store = await _harness!.OpenAsync();
         var provided = new List<object> { probe ?? new ExecutionProbe() };
@@ -100,6 +101,7 @@ public abstract class ExecutionTestBase : JournalTestBase, IAsyncLifetime
             StepStartDurability = stepStartDurability,
             StepOutcomeWindow = stepOutcomeWindow ?? new WorkflowEngineOptions().StepOutcomeWindow,
             SnapshotAfterSteps = snapshotAfterSteps ?? new WorkflowEngineOptions().SnapshotAfterSteps,
+            Faults = faults,
         };
         var wrapped = wrapStore?.Invoke(store) ?? store;
         var engine = new WorkflowEngine(logCommits ? new LoggingStore(wrapped, workerId ?? "engine", Commits) : wrapped, options);

@@ -27,14 +27,14 @@ public sealed class InMemoryJournal : IJournalHarness
     public ValueTask DisposeAsync() => _store.DisposeAsync();
 }
 
-public sealed class SqliteJournal : IJournalHarness
+public sealed class SqliteJournal(global::Workflows.Testing.WorkflowFaults? faults = null) : IJournalHarness
 {
     private readonly string _path = Path.Combine(Path.GetTempPath(), $"workflows-tests-{Guid.NewGuid():N}.db");
     private readonly List<IWorkflowStore> _opened = [];
 
     public async Task<IWorkflowStore> OpenAsync()
     {
-        var store = new SqliteWorkflowStore(_path);
+        var store = faults is null ? new SqliteWorkflowStore(_path) : new SqliteWorkflowStore(new SqliteWorkflowStoreOptions { Path = _path, Faults = faults });
         _opened.Add(store);
         await store.InitializeAsync();
         return store;

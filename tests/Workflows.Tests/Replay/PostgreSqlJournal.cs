@@ -15,8 +15,9 @@ public sealed class PostgreSqlJournal : IJournalHarness
 
     private readonly List<PostgreSqlWorkflowStore> _opened = [];
 
-    public PostgreSqlJournal()
+    public PostgreSqlJournal(global::Workflows.Testing.WorkflowFaults? faults = null)
     {
+        Faults = faults;
         ConnectionString = Environment.GetEnvironmentVariable(Variable) is { Length: > 0 } value
             ? value
             : throw new InvalidOperationException(
@@ -27,12 +28,15 @@ public sealed class PostgreSqlJournal : IJournalHarness
 
     public string ConnectionString { get; }
 
+    /// <summary>Faults injected on the connections of the stores this journal opens (FaultPoint.StoreConnection).</summary>
+    public global::Workflows.Testing.WorkflowFaults? Faults { get; }
+
     /// <summary>This journal's schema: unique, created by the first store's migration.</summary>
     public string Schema { get; } = "wf_test_" + Guid.NewGuid().ToString("N");
 
     public async Task<IWorkflowStore> OpenAsync()
     {
-        var store = new PostgreSqlWorkflowStore(new PostgreSqlWorkflowStoreOptions { ConnectionString = ConnectionString, Schema = Schema });
+        var store = new PostgreSqlWorkflowStore(new PostgreSqlWorkflowStoreOptions { ConnectionString = ConnectionString, Schema = Schema, Faults = Faults });
         _opened.Add(store);
         await store.InitializeAsync();
         return store;
