@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Collections.Immutable;
+using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
@@ -11,14 +12,19 @@ namespace Workflows.Generators.Analyzers;
 /// <summary>
 /// WF0007: non-deterministic code in a workflow outside its steps. Workflow code runs again on every replay, so a
 /// clock, a random value, a thread or I/O there gives a different result each time. The analysis follows the
-/// [WorkflowRun] method into the workflow's own non-step methods it calls, transitively, and names the call chain.
-/// Constructors and field initializers are roots too: every replay constructs the workflow again.
+/// [WorkflowRun] method into every method it calls whose source is in the compilation (the workflow's own methods,
+/// helpers in other classes, extension methods, base class methods, property accessors, the constructors and member
+/// initializers of the objects it creates), transitively up to <see cref="CallChain.MaxDepth"/> calls deep, and names
+/// the call chain. Constructors and field initializers are roots too: every replay constructs the workflow again.
 /// </summary>
 /// <remarks>
 /// Per workflow class: each method's operation block records the non-deterministic uses it holds (lambdas and local
-/// functions included) and the calls it makes to the class's own methods; at the end of the class, a breadth-first
-/// walk from the run method decides which methods workflow code reaches and by which shortest chain. Step bodies are
-/// never collected: anything may happen inside a step, whose result is journaled.
+/// functions included) and the methods with source it calls; a method outside the class gets the same facts from its
+/// source, once per compilation, however many workflows reach it. At the end of the class, a breadth-first walk from
+/// the run method decides which methods workflow code reaches and by which shortest chain. A finding in the class's
+/// own code is reported where it is; one in code elsewhere is reported at the call in the workflow that leads to it
+/// (with the finding's own place as an additional location), since that call is what the workflow author can change.
+/// Step bodies are never collected, nor followed: anything may happen inside a step, whose result is journaled.
 /// </remarks>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class DeterminismAnalyzer : DiagnosticAnalyzer
@@ -33,14 +39,15 @@ public sealed class DeterminismAnalyzer : DiagnosticAnalyzer
         context.RegisterCompilationStartAction(start =>
         {
             if (WorkflowAttributeSymbols.Resolve(start.Compilation) is not { } attributes) return;
-            var apis = NonDeterministicApis.Resolve(start.Compilation);
-            start.RegisterSymbolStartAction(symbolStart => StartWorkflow(symbolStart, attributes, apis), SymbolKind.NamedType);
+            var analysis = new Analysis(attributes, NonDeterministicApis.Resolve(start.Compilation), new SourceMethods(start.Compilation));
+            start.RegisterSymbolStartAction(symbolStart => StartWorkflow(symbolStart, analysis), SymbolKind.NamedType);
         });
     }
 
-    private static void StartWorkflow(SymbolStartAnalysisContext context, WorkflowAttributeSymbols attributes, NonDeterministicApis apis)
+    private static void StartWorkflow(SymbolStartAnalysisContext context, Analysis analysis)
     {
-        if (context.Symbol is not INamedTypeSymbol workflow || !attributes.IsWorkflow(workflow)) return;
+        if (context.Symbol is not INamedTypeSymbol workflow || !analysis.Attributes.IsWorkflow(workflow)) return;
+        var attributes = analysis.Attributes;
         var methods = new ConcurrentDictionary<IMethodSymbol, MethodFacts>(SymbolEqualityComparer.Default);
 
         // Field and property initializers run with every construction of the workflow, which a replay repeats:
@@ -61,7 +68,7 @@ public sealed class DeterminismAnalyzer : DiagnosticAnalyzer
             }
             var facts = methods.GetOrAdd(owner, static _ => new MethodFacts());
             block.RegisterOperationAction(
-                operation => Collect(operation.Operation, workflow, attributes, apis, facts),
+                operation => Collect(operation.Operation, analysis, facts),
                 OperationKind.Invocation,
                 OperationKind.MethodReference,
                 OperationKind.PropertyReference,
@@ -71,31 +78,23 @@ public sealed class DeterminismAnalyzer : DiagnosticAnalyzer
                 OperationKind.Loop);
         });
 
-        context.RegisterSymbolEndAction(end => Report(end, workflow, attributes, methods));
+        context.RegisterSymbolEndAction(end => Report(end, workflow, analysis, methods));
     }
 
-    private static void Collect(IOperation operation, INamedTypeSymbol workflow, WorkflowAttributeSymbols attributes, NonDeterministicApis apis, MethodFacts facts)
+    private static void Collect(IOperation operation, Analysis analysis, MethodFacts facts)
     {
+        if (AddCallees(operation, analysis, facts)) return;
+        var apis = analysis.Apis;
         NonDeterministicUsage? usage = null;
         switch (operation)
         {
             case IInvocationOperation invocation:
-                if (AddCallee(invocation.TargetMethod, workflow, attributes, facts)) return;
                 usage = apis.MatchMember(invocation.TargetMethod);
                 break;
             case IMethodReferenceOperation reference:
-                if (AddCallee(reference.Method, workflow, attributes, facts)) return;
                 usage = apis.MatchMember(reference.Method);
                 break;
             case IPropertyReferenceOperation property:
-                if (WorkflowAttributeSymbols.SameType(property.Property.ContainingType, workflow))
-                {
-                    foreach (var accessor in AccessorsUsed(property))
-                    {
-                        AddCallee(accessor, workflow, attributes, facts);
-                    }
-                    return;
-                }
                 usage = apis.MatchMember(property.Property);
                 break;
             case IFieldReferenceOperation field:
@@ -117,141 +116,173 @@ public sealed class DeterminismAnalyzer : DiagnosticAnalyzer
         }
     }
 
-    /// <summary>Records a call of one of the workflow's own methods; true when <paramref name="method"/> is one (steps included, which are not followed).</summary>
-    private static bool AddCallee(IMethodSymbol? method, INamedTypeSymbol workflow, WorkflowAttributeSymbols attributes, MethodFacts facts)
+    /// <summary>
+    /// Records the methods with source that <paramref name="operation"/> runs; true when it runs one, or a step (which is
+    /// not followed): either way the API table, which lists metadata APIs, has nothing to say about it.
+    /// </summary>
+    private static bool AddCallees(IOperation operation, Analysis analysis, MethodFacts facts)
     {
-        if (method is null || !WorkflowAttributeSymbols.SameType(method.ContainingType, workflow)) return false;
-        // Local functions and lambdas are part of the block that declares them, and already collected with it.
-        if (method.MethodKind is MethodKind.LocalFunction or MethodKind.AnonymousFunction) return false;
-        if (!attributes.IsStep(method)) facts.AddCallee(WorkflowAttributeSymbols.Definition(method));
-        return true;
-    }
-
-    /// <summary>The accessors a property reference runs: the setter when assigned, both when updated, else the getter.</summary>
-    private static IEnumerable<IMethodSymbol?> AccessorsUsed(IPropertyReferenceOperation reference)
-    {
-        var parent = reference.Parent;
-        if (parent is ISimpleAssignmentOperation simple && simple.Target == reference)
+        List<IMethodSymbol>? callees = null;
+        var isCall = false;
+        foreach (var (method, instance) in SourceMethods.Calls(operation))
         {
-            yield return reference.Property.SetMethod;
-            yield break;
+            // A step is opaque. So is a service the workflow was given (a constructor parameter, a field set from one):
+            // calling one in workflow code is a question of its own, not one of this rule's APIs.
+            if (analysis.Attributes.IsStep(method) || (WorkflowStateWrites.IsInjectedService(instance) && analysis.Code.Followed(method, instance) is not null))
+            {
+                isCall = true;
+            }
+            else if (analysis.Code.Followed(method, instance) is { } callee)
+            {
+                isCall = true;
+                (callees ??= new List<IMethodSymbol>()).Add(callee);
+            }
         }
-        yield return reference.Property.GetMethod;
-        if ((parent is ICompoundAssignmentOperation compound && compound.Target == reference)
-            || (parent is ICoalesceAssignmentOperation coalesce && coalesce.Target == reference)
-            || parent is IIncrementOrDecrementOperation)
+        // Inside nameof(...) nothing runs.
+        if (callees is not null && !WorkflowAttributeSymbols.IsInsideNameOf(operation))
         {
-            yield return reference.Property.SetMethod;
+            var location = operation.Syntax.GetLocation();
+            foreach (var callee in callees) facts.AddCallee(callee, location);
         }
+        return isCall;
     }
 
     private static void Report(
         SymbolAnalysisContext context,
         INamedTypeSymbol workflow,
-        WorkflowAttributeSymbols attributes,
+        Analysis analysis,
         ConcurrentDictionary<IMethodSymbol, MethodFacts> methods)
     {
-        // Breadth-first from every run method (a workflow has one; WF0006 reports more), so each method is reached by
+        // From every run method (a workflow has one; WF0006 reports more) and constructor, so each method is reached by
         // a shortest chain, once, however the calls loop.
-        var parents = new Dictionary<IMethodSymbol, IMethodSymbol?>(SymbolEqualityComparer.Default);
-        var queue = new Queue<IMethodSymbol>();
+        var roots = new List<(IMethodSymbol, bool)>();
         foreach (var member in workflow.GetMembers())
         {
             if (member is IMethodSymbol method
-                && ((attributes.IsRun(method) && !attributes.IsStep(method)) || method.MethodKind == MethodKind.Constructor))
+                && ((analysis.Attributes.IsRun(method) && !analysis.Attributes.IsStep(method)) || method.MethodKind == MethodKind.Constructor))
             {
-                var root = WorkflowAttributeSymbols.Definition(method);
-                if (parents.ContainsKey(root)) continue;
-                parents.Add(root, null);
-                queue.Enqueue(root);
+                roots.Add((WorkflowAttributeSymbols.Definition(method), false));
             }
         }
 
-        var reported = new HashSet<Location>();
-        while (queue.Count > 0)
+        var reported = new HashSet<(Location, Location)>();
+        CallChain.Walk(roots, (chain, _) => Visit(chain), context.CancellationToken);
+
+        IEnumerable<(IMethodSymbol, Location, bool)> Visit(CallChain chain)
         {
-            context.CancellationToken.ThrowIfCancellationRequested();
-            var method = queue.Dequeue();
-            if (!methods.TryGetValue(method, out var facts)) continue;
-            var (usages, callees) = facts.Snapshot();
-            if (usages.Count > 0)
+            var method = chain.Method;
+            var facts = WorkflowAttributeSymbols.SameType(method.ContainingType, workflow)
+                ? (methods.TryGetValue(method, out var own) ? own : null)
+                : analysis.FactsOutsideWorkflows(method, context.CancellationToken);
+            var next = new List<(IMethodSymbol, Location, bool)>();
+            if (facts is not null)
             {
-                var chain = Chain(method, parents);
-                foreach (var (location, usage) in usages)
+                var (usages, callees) = facts.Snapshot();
+                if (usages.Count > 0)
                 {
-                    if (!reported.Add(location)) continue;
-                    context.ReportDiagnostic(Diagnostic.Create(
-                        DiagnosticDescriptors.NonDeterministicCode,
-                        location,
-                        ImmutableDictionary<string, string?>.Empty.Add("Api", usage.Api),
-                        usage.Api,
-                        chain,
-                        usage.Advice));
+                    var through = chain.Depth == 0 ? "" : " (reached through " + chain.Names(workflow) + ")";
+                    var exit = chain.ExitFrom(workflow);
+                    foreach (var (location, usage) in usages)
+                    {
+                        if (!reported.Add((exit ?? location, location))) continue;
+                        context.ReportDiagnostic(Diagnostic.Create(
+                            DiagnosticDescriptors.NonDeterministicCode,
+                            exit ?? location,
+                            exit is null ? null : new[] { location },
+                            ImmutableDictionary<string, string?>.Empty.Add("Api", usage.Api),
+                            usage.Api,
+                            through,
+                            usage.Advice));
+                    }
                 }
+                foreach (var (callee, at) in callees) next.Add((callee, at, false));
             }
-            foreach (var callee in callees)
+            // The base constructor call that is not written is reported on the constructor (or, when that is not written
+            // either, the class name) in the user's own file.
+            if (analysis.Code.ImplicitBaseConstructor(method) is { } baseConstructor
+                && method.Locations.FirstOrDefault(l => l.SourceTree is { } tree && !SourceMethods.IsGenerated(tree)) is { } written)
             {
-                if (parents.ContainsKey(callee)) continue;
-                parents.Add(callee, method);
-                queue.Enqueue(callee);
+                next.Add((baseConstructor, written, false));
             }
+            return next;
         }
     }
 
-    /// <summary>" (reached through RunAsync → Helper)", or nothing when the code is in the run method itself.</summary>
-    private static string Chain(IMethodSymbol method, Dictionary<IMethodSymbol, IMethodSymbol?> parents)
+    /// <summary>What the analysis of one compilation shares between its workflows.</summary>
+    private sealed class Analysis
     {
-        var names = new List<string>();
-        for (IMethodSymbol? current = method; current is not null; current = parents.TryGetValue(current, out var parent) ? parent : null)
+        private readonly ConcurrentDictionary<IMethodSymbol, MethodFacts> _outsideWorkflows = new(SymbolEqualityComparer.Default);
+
+        public Analysis(WorkflowAttributeSymbols attributes, NonDeterministicApis apis, SourceMethods code)
         {
-            names.Add(DisplayName(current));
+            Attributes = attributes;
+            Apis = apis;
+            Code = code;
         }
-        if (names.Count < 2) return "";
-        names.Reverse();
-        return " (reached through " + string.Join(" \u2192 ", names) + ")";
+
+        public WorkflowAttributeSymbols Attributes { get; }
+
+        public NonDeterministicApis Apis { get; }
+
+        public SourceMethods Code { get; }
+
+        /// <summary>The facts of a method outside the workflow being reported, read from its source once per compilation.</summary>
+        public MethodFacts FactsOutsideWorkflows(IMethodSymbol method, System.Threading.CancellationToken cancellationToken) =>
+            _outsideWorkflows.GetOrAdd(method, m =>
+            {
+                var facts = new MethodFacts();
+                // A step is opaque wherever it is declared.
+                if (Attributes.IsStep(m)) return facts;
+                foreach (var root in Code.Code(m, cancellationToken))
+                {
+                    foreach (var operation in root.DescendantsAndSelf()) Collect(operation, this, facts);
+                }
+                return facts;
+            });
     }
 
-    private static string DisplayName(IMethodSymbol method) => method switch
-    {
-        { MethodKind: MethodKind.PropertyGet or MethodKind.PropertySet, AssociatedSymbol: { } property } => property.Name,
-        { MethodKind: MethodKind.Constructor } => method.ContainingType.Name + " constructor",
-        _ => method.Name,
-    };
-
-    /// <summary>What one method's body does that matters here; written by its operation actions, read at the end of the class.</summary>
+    /// <summary>What one method's body does that matters here; written by its operation actions, read by the walk.</summary>
     private sealed class MethodFacts
     {
         private readonly List<(Location Location, NonDeterministicUsage Usage)> _usages = new();
-        private readonly List<IMethodSymbol> _callees = new();
-        private readonly HashSet<IMethodSymbol> _knownCallees = new(SymbolEqualityComparer.Default);
+        private readonly Dictionary<IMethodSymbol, Location> _callees = new(SymbolEqualityComparer.Default);
 
         public void AddUsage(Location location, NonDeterministicUsage usage)
         {
             lock (_usages) _usages.Add((location, usage));
         }
 
-        public void AddCallee(IMethodSymbol callee)
+        /// <summary>A call of <paramref name="callee"/> at <paramref name="location"/>; the first in the source is kept.</summary>
+        public void AddCallee(IMethodSymbol callee, Location location)
         {
             lock (_usages)
             {
-                if (_knownCallees.Add(callee)) _callees.Add(callee);
+                if (!_callees.TryGetValue(callee, out var known) || Compare(location, known) < 0) _callees[callee] = location;
             }
         }
 
-        public (List<(Location Location, NonDeterministicUsage Usage)> Usages, List<IMethodSymbol> Callees) Snapshot()
+        public (List<(Location Location, NonDeterministicUsage Usage)> Usages, List<(IMethodSymbol Callee, Location At)> Callees) Snapshot()
         {
             lock (_usages)
             {
                 var usages = new List<(Location Location, NonDeterministicUsage Usage)>(_usages);
                 // Operation actions may run in any order: sort so that reports and chains do not depend on it.
-                usages.Sort((a, b) => a.Location.SourceSpan.Start.CompareTo(b.Location.SourceSpan.Start));
-                var callees = new List<IMethodSymbol>(_callees);
-                callees.Sort((a, b) => FirstPosition(a).CompareTo(FirstPosition(b)));
+                usages.Sort((a, b) => Compare(a.Location, b.Location));
+                var callees = new List<(IMethodSymbol Callee, Location At)>();
+                foreach (var pair in _callees) callees.Add((pair.Key, pair.Value));
+                callees.Sort((a, b) =>
+                {
+                    var byPlace = Compare(a.At, b.At);
+                    return byPlace != 0 ? byPlace : string.CompareOrdinal(a.Callee.ToDisplayString(), b.Callee.ToDisplayString());
+                });
                 return (usages, callees);
             }
         }
 
-        private static int FirstPosition(IMethodSymbol method) =>
-            method.Locations.Length > 0 ? method.Locations[0].SourceSpan.Start : int.MaxValue;
+        private static int Compare(Location left, Location right)
+        {
+            var byFile = string.CompareOrdinal(left.SourceTree?.FilePath, right.SourceTree?.FilePath);
+            return byFile != 0 ? byFile : left.SourceSpan.Start.CompareTo(right.SourceSpan.Start);
+        }
     }
 }

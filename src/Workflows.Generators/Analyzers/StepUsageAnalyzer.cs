@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
@@ -10,10 +9,11 @@ namespace Workflows.Generators.Analyzers;
 
 /// <summary>
 /// How steps are used, where the generator's interception cannot see it:
-/// WF0008, a step used where its call is not journaled (a delegate, reflection, a call from another class or on
-/// another instance); WF0009, a step or a recording <c>Workflow</c> API called inside a step body; WF0012, a step body
-/// assigning the workflow's state (a field, an auto-property, a captured primary constructor parameter), which replay
-/// would not restore; WF0014, <c>CurrentStep</c> members that need a running step used in workflow code between steps
+/// WF0008, a step used where its call is not journaled (a delegate, reflection, a call from another class, on another
+/// instance, or through an interface or virtual method); WF0009, a step or a recording <c>Workflow</c> API called inside
+/// a step body; WF0012, a step body changing the workflow's state (a field, an auto-property, a captured primary
+/// constructor parameter, what a workflow field or a parameter object holds), which replay would not restore. WF0009 and
+/// WF0012 follow the calls a step body makes into any method with source (<see cref="StepBodyReach"/>). WF0014, <c>CurrentStep</c> members that need a running step used in workflow code between steps
 /// (the run method, or a helper the run method calls directly), where they throw.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
@@ -36,6 +36,7 @@ public sealed class StepUsageAnalyzer : DiagnosticAnalyzer
             start.RegisterOperationAction(analysis.AnalyzeInvocation, OperationKind.Invocation);
             start.RegisterOperationAction(analysis.AnalyzeMethodReference, OperationKind.MethodReference);
             start.RegisterOperationAction(analysis.AnalyzePropertyReference, OperationKind.PropertyReference);
+            start.RegisterOperationAction(analysis.AnalyzeObjectCreation, OperationKind.ObjectCreation);
             start.RegisterOperationAction(
                 analysis.AnalyzeAssignment,
                 OperationKind.SimpleAssignment,
@@ -64,6 +65,8 @@ public sealed class StepUsageAnalyzer : DiagnosticAnalyzer
         private readonly INamedTypeSymbol? _workflowApi;
         private readonly INamedTypeSymbol? _systemType;
         private readonly INamedTypeSymbol? _reflectionExtensions;
+        private readonly StepBodyReach _reach;
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<IMethodSymbol, StateBinding> _stepBindings = new(SymbolEqualityComparer.Default);
 
         public StepUsage(WorkflowAttributeSymbols attributes, Compilation compilation)
         {
@@ -71,6 +74,7 @@ public sealed class StepUsageAnalyzer : DiagnosticAnalyzer
             _workflowApi = compilation.GetTypeByMetadataName("Workflows.Workflow");
             _systemType = compilation.GetTypeByMetadataName("System.Type");
             _reflectionExtensions = compilation.GetTypeByMetadataName("System.Reflection.RuntimeReflectionExtensions");
+            _reach = new StepBodyReach(attributes, new SourceMethods(compilation), DurableOperation);
         }
 
         public void AnalyzeInvocation(OperationAnalysisContext context)
@@ -84,8 +88,7 @@ public sealed class StepUsageAnalyzer : DiagnosticAnalyzer
             {
                 if (enclosingStep is not null)
                 {
-                    Report(context, DiagnosticDescriptors.DurableOperationInStep, invocation,
-                        "Step '" + WorkflowSymbols.StepName(target) + "'", WorkflowSymbols.StepName(enclosingStep));
+                    Report(context, DiagnosticDescriptors.DurableOperationInStep, invocation, DurableOperation(invocation)!, WorkflowSymbols.StepName(enclosingStep));
                 }
                 else if (!WorkflowAttributeSymbols.SameType(caller?.ContainingType, target.ContainingType))
                 {
@@ -100,140 +103,136 @@ public sealed class StepUsageAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
+            if (DispatchedStep(invocation) is { } dispatched)
+            {
+                Report(context, DiagnosticDescriptors.StepNotRecordable, invocation, WorkflowSymbols.StepName(dispatched),
+                    target.ContainingType.TypeKind == TypeKind.Interface
+                        ? "called through the interface '" + target.ContainingType.Name + "'"
+                        : "called through the virtual method '" + target.ContainingType.Name + "." + target.Name + "'");
+                return;
+            }
+
             if (enclosingStep is not null && IsRecordingWorkflowApi(target))
             {
-                Report(context, DiagnosticDescriptors.DurableOperationInStep, invocation, "Workflow." + target.Name, WorkflowSymbols.StepName(enclosingStep));
+                Report(context, DiagnosticDescriptors.DurableOperationInStep, invocation, DurableOperation(invocation)!, WorkflowSymbols.StepName(enclosingStep));
                 return;
             }
 
             // _items.Add(x) in a step body changes workflow state as surely as an assignment does.
-            if (enclosingStep is not null && invocation.Instance is { } holder && IsCollectionMutator(target)
-                && StateWritten(holder, enclosingStep.ContainingType) is { } state)
-            {
-                Report(context, DiagnosticDescriptors.StepMutatesWorkflowState, invocation, WorkflowSymbols.StepName(enclosingStep),
-                    "the contents of " + state + " (" + target.Name + ")");
-                return;
-            }
+            if (enclosingStep is not null && ReportWrites(context, invocation, enclosingStep)) return;
 
             if (ReflectedStep(invocation) is { } reflected)
             {
                 Report(context, DiagnosticDescriptors.StepNotRecordable, invocation, WorkflowSymbols.StepName(reflected), "looked up through reflection");
+                return;
             }
+
+            if (enclosingStep is not null) FollowCalls(context, invocation, enclosingStep);
         }
 
         public void AnalyzeMethodReference(OperationAnalysisContext context)
         {
             var reference = (IMethodReferenceOperation)context.Operation;
             if (WorkflowAttributeSymbols.IsInsideNameOf(reference)) return;
+            var step = EnclosingStep(WorkflowAttributeSymbols.EnclosingMember(context.ContainingSymbol));
             if (_attributes.IsWorkflowStep(reference.Method))
             {
                 Report(context, DiagnosticDescriptors.StepNotRecordable, reference, WorkflowSymbols.StepName(reference.Method), "used as a delegate");
             }
-            else if (IsRecordingWorkflowApi(reference.Method) && EnclosingStep(WorkflowAttributeSymbols.EnclosingMember(context.ContainingSymbol)) is { } step)
+            else if (step is not null && DurableOperation(reference) is { } durable)
             {
-                Report(context, DiagnosticDescriptors.DurableOperationInStep, reference, "Workflow." + reference.Method.Name, WorkflowSymbols.StepName(step));
+                Report(context, DiagnosticDescriptors.DurableOperationInStep, reference, durable, WorkflowSymbols.StepName(step));
+            }
+            else if (step is not null)
+            {
+                FollowCalls(context, reference, step);
             }
         }
 
         public void AnalyzePropertyReference(OperationAnalysisContext context)
         {
             var reference = (IPropertyReferenceOperation)context.Operation;
-            if (!IsRecordingWorkflowApi(reference.Property) || WorkflowAttributeSymbols.IsInsideNameOf(reference)) return;
-            if (EnclosingStep(WorkflowAttributeSymbols.EnclosingMember(context.ContainingSymbol)) is { } step)
+            if (EnclosingStep(WorkflowAttributeSymbols.EnclosingMember(context.ContainingSymbol)) is not { } step) return;
+            if (DurableOperation(reference) is { } durable)
             {
-                Report(context, DiagnosticDescriptors.DurableOperationInStep, reference, "Workflow." + reference.Property.Name, WorkflowSymbols.StepName(step));
+                Report(context, DiagnosticDescriptors.DurableOperationInStep, reference, durable, WorkflowSymbols.StepName(step));
             }
+            else
+            {
+                FollowCalls(context, reference, step);
+            }
+        }
+
+        public void AnalyzeObjectCreation(OperationAnalysisContext context)
+        {
+            if (EnclosingStep(WorkflowAttributeSymbols.EnclosingMember(context.ContainingSymbol)) is { } step) FollowCalls(context, context.Operation, step);
         }
 
         public void AnalyzeAssignment(OperationAnalysisContext context)
         {
-            var target = context.Operation switch
-            {
-                IAssignmentOperation assignment => assignment.Target,
-                IIncrementOrDecrementOperation increment => increment.Target,
-                _ => null,
-            };
-            if (target is not null) CheckStateWrite(context, target);
+            if (EnclosingStep(WorkflowAttributeSymbols.EnclosingMember(context.ContainingSymbol)) is { } step) ReportWrites(context, context.Operation, step);
         }
 
         public void AnalyzeArgument(OperationAnalysisContext context)
         {
-            var argument = (IArgumentOperation)context.Operation;
-            if (argument.Parameter?.RefKind is RefKind.Ref or RefKind.Out) CheckStateWrite(context, argument.Value);
+            if (EnclosingStep(WorkflowAttributeSymbols.EnclosingMember(context.ContainingSymbol)) is { } step) ReportWrites(context, context.Operation, step);
         }
 
-        private void CheckStateWrite(OperationAnalysisContext context, IOperation target)
+        /// <summary>
+        /// "Step 'charge'" or "Workflow.UtcNow" when <paramref name="operation"/> is a durable operation (a step call, or a
+        /// recording Workflow API read, called or taken as a delegate); null otherwise and inside <c>nameof</c>.
+        /// </summary>
+        private string? DurableOperation(IOperation operation)
         {
-            if (EnclosingStep(WorkflowAttributeSymbols.EnclosingMember(context.ContainingSymbol)) is not { } step) return;
-            if (target is ITupleOperation tuple)
+            var (member, isStepCall) = operation switch
             {
-                // (total, count) = ...: each element is written.
-                foreach (var element in tuple.Elements) CheckStateWrite(context, element);
-                return;
-            }
-            if (StateWritten(target, step.ContainingType) is { } state)
-            {
-                Report(context, DiagnosticDescriptors.StepMutatesWorkflowState, target, WorkflowSymbols.StepName(step), state);
-            }
+                IInvocationOperation invocation => ((ISymbol?)invocation.TargetMethod, _attributes.IsWorkflowStep(invocation.TargetMethod)),
+                IMethodReferenceOperation reference => (reference.Method, false),
+                IPropertyReferenceOperation property => (property.Property, false),
+                _ => (null, false),
+            };
+            if (member is null || (!isStepCall && !IsRecordingWorkflowApi(member)) || WorkflowAttributeSymbols.IsInsideNameOf(operation)) return null;
+            return isStepCall ? "Step '" + WorkflowSymbols.StepName((IMethodSymbol)member) + "'" : "Workflow." + member.Name;
         }
 
-        /// <summary>"field 'total'" when <paramref name="target"/> is workflow state that replay would not restore.</summary>
-        private static string? StateWritten(IOperation target, INamedTypeSymbol workflow)
+        /// <summary>Reports the workflow state <paramref name="operation"/>, in the body of <paramref name="step"/>, changes; true when it changes some.</summary>
+        private bool ReportWrites(OperationAnalysisContext context, IOperation operation, IMethodSymbol step)
         {
-            switch (target)
+            var binding = BindingOf(step);
+            var any = false;
+            foreach (var write in WorkflowStateWrites.WritesOf(operation, step, _attributes))
             {
-                case IFieldReferenceOperation field when WorkflowAttributeSymbols.IsOrDerivesFrom(workflow, field.Field.ContainingType)
-                    && (field.Field.IsStatic || WorkflowAttributeSymbols.IsThis(field.Instance)):
-                    return field.Field.AssociatedSymbol is IPropertySymbol backed
-                        ? "property '" + backed.Name + "'"
-                        : "field '" + field.Field.Name + "'";
-                case IPropertyReferenceOperation property when WorkflowAttributeSymbols.IsOrDerivesFrom(workflow, property.Property.ContainingType)
-                    && (property.Property.IsStatic || WorkflowAttributeSymbols.IsThis(property.Instance))
-                    && IsAutoProperty(property.Property):
-                    return "property '" + property.Property.Name + "'";
-                case IParameterReferenceOperation parameter
-                    when parameter.Parameter.ContainingSymbol is IMethodSymbol { MethodKind: MethodKind.Constructor } constructor
-                    && WorkflowAttributeSymbols.SameType(constructor.ContainingType, workflow):
-                    // A step is not the constructor, so a constructor parameter it can name is a captured primary one.
-                    return "primary constructor parameter '" + parameter.Parameter.Name + "'";
-                case IMemberReferenceOperation { Instance: { Type.IsValueType: true } instance }:
-                    // point.X = 1 writes into the struct held by 'point'.
-                    return StateWritten(instance, workflow);
-                case IPropertyReferenceOperation { Property.IsIndexer: true, Instance: { } collection }
-                    when StateWritten(collection, workflow) is { } holder:
-                    // _totals[key] = 1 writes into the collection held by '_totals'.
-                    return "the contents of " + holder;
-                default:
-                    return null;
+                if (binding.Describe(write, through: null) is not { } state) continue;
+                context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.StepMutatesWorkflowState, write.Location, WorkflowSymbols.StepName(step), state));
+                any = true;
             }
+            return any;
         }
 
-        private static readonly ImmutableHashSet<string> s_collectionMutators = ImmutableHashSet.Create(
-            "Add", "AddRange", "Insert", "InsertRange", "Remove", "RemoveAt", "RemoveAll", "RemoveRange", "RemoveWhere", "Clear",
-            "Push", "Pop", "Enqueue", "Dequeue", "TryAdd", "TryRemove", "TryPop", "TryDequeue", "TryUpdate", "AddOrUpdate",
-            "GetOrAdd", "Sort", "Reverse", "UnionWith", "IntersectWith", "ExceptWith", "SymmetricExceptWith");
+        /// <summary>What a step's own roots are as workflow state, worked out once per step.</summary>
+        private StateBinding BindingOf(IMethodSymbol step) =>
+            _stepBindings.GetOrAdd(WorkflowAttributeSymbols.Definition(step), StateBinding.ForStep);
 
-        /// <summary>A method that changes the collection it is called on (List.Add, Dictionary.Remove, Queue.Enqueue, ...).</summary>
-        private static bool IsCollectionMutator(IMethodSymbol method) =>
-            !method.IsStatic
-            && s_collectionMutators.Contains(method.Name)
-            && method.ContainingType is { } type
-            && (type.SpecialType == SpecialType.System_Collections_IEnumerable
-                || type.AllInterfaces.Any(i => i.SpecialType == SpecialType.System_Collections_IEnumerable));
-
-        /// <summary>A property whose value lives in a compiler-made backing field (auto-properties and <c>field</c> properties).</summary>
-        private static bool IsAutoProperty(IPropertySymbol property)
+        /// <summary>WF0009 and WF0012 for what the methods <paramref name="operation"/> runs do, reported at <paramref name="operation"/>.</summary>
+        private void FollowCalls(OperationAnalysisContext context, IOperation operation, IMethodSymbol step)
         {
-            foreach (var member in property.ContainingType.GetMembers())
+            foreach (var (descriptor, text) in _reach.Follow(operation, step, BindingOf(step), context.CancellationToken))
             {
-                if (member is IFieldSymbol { IsImplicitlyDeclared: true } field
-                    && SymbolEqualityComparer.Default.Equals(field.AssociatedSymbol, property.OriginalDefinition))
-                {
-                    return true;
-                }
+                Report(context, descriptor, operation, descriptor == DiagnosticDescriptors.DurableOperationInStep
+                    ? new object[] { text, WorkflowSymbols.StepName(step) }
+                    : new object[] { WorkflowSymbols.StepName(step), text });
             }
-            return false;
         }
+
+        /// <summary>
+        /// The step an interface or virtual call reaches, which the generator cannot intercept: the implementation in the
+        /// receiver's type, when the code shows it (<c>((IPayments)this).ChargeAsync()</c>, <c>IPayments p = this;</c>).
+        /// </summary>
+        private IMethodSymbol? DispatchedStep(IInvocationOperation invocation) =>
+            invocation.IsVirtual && SourceMethods.Dispatched(invocation.TargetMethod, invocation.Instance, throughLocals: true) is { } implementation
+            && _attributes.IsWorkflowStep(implementation)
+                ? implementation
+                : null;
 
         /// <summary>The workflow step whose body holds the code, or null outside step bodies.</summary>
         private IMethodSymbol? EnclosingStep(ISymbol? member) =>
