@@ -211,7 +211,7 @@ public sealed partial class WorkflowIoAnalyzer : DiagnosticAnalyzer
                 case IParenthesizedOperation parenthesized:
                     operation = parenthesized.Operand;
                     break;
-                case ICoalesceOperation { WhenNull: IThrowOperation } coalesce:
+                case ICoalesceOperation coalesce when Unwrap(coalesce.WhenNull) is IThrowOperation:
                     operation = coalesce.Value;
                     break;
                 default:
