@@ -176,6 +176,77 @@ public sealed class MoveIoIntoStepCodeFixTests
             """));
 
     [Fact]
+    public Task A_synchronous_value_read_through_a_member_keeps_its_parentheses() => CodeFixHarness.VerifyFixAsync(s_provider,
+        Workflow("""
+                    var digits = [|audit.Count(order.Id)|].ToString().Length;
+                    return digits;
+            """),
+        Workflow("""
+                    var digits = (await CountAsync(order.Id)).ToString().Length;
+                    return digits;
+            """, """
+
+            [Step]
+            private Task<int> CountAsync(Guid orderId) => Task.FromResult(audit.Count(orderId));
+            """));
+
+    [Fact]
+    public Task Named_arguments_keep_their_names_in_the_step_and_their_order_at_the_call() => CodeFixHarness.VerifyFixAsync(s_provider,
+        Workflow("""
+                    var receipt = await [|_payments.ChargeAsync(amount: order.Total * 2, orderId: order.Id)|].ConfigureAwait(false);
+                    return receipt.Amount;
+            """),
+        Workflow("""
+                    var receipt = await ChargeAsync(order.Total * 2, order.Id).ConfigureAwait(false);
+                    return receipt.Amount;
+            """, """
+
+            [Step]
+            private Task<Receipt> ChargeAsync(decimal amount, Guid orderId) => _payments.ChargeAsync(amount: amount, orderId: orderId);
+            """));
+
+    [Fact]
+    public Task Fix_all_moves_a_call_and_the_call_in_its_arguments() => CodeFixHarness.VerifyFixAllAsync(s_provider,
+        Workflow("""
+                    var receipt = await [|_payments.ChargeAsync(order.Id, [|audit.Count(order.Id)|])|];
+                    return receipt.Amount;
+            """),
+        Workflow("""
+                    var receipt = await ChargeAsync(order.Id, await CountAsync(order.Id));
+                    return receipt.Amount;
+            """, """
+
+            [Step]
+            private Task<int> CountAsync(Guid orderId) => Task.FromResult(audit.Count(orderId));
+
+            [Step]
+            private Task<Receipt> ChargeAsync(Guid orderId, decimal amount) => _payments.ChargeAsync(orderId, amount);
+            """));
+
+    [Fact]
+    public async Task The_fixed_workflow_has_no_Workflows_diagnostic_at_all()
+    {
+        var (source, _) = CodeFixHarness.Unmark(Workflow("""
+                    var receipt = await [|_payments.ChargeAsync(order.Id, order.Total)|];
+                    await [|payments.RefundAsync(order.Id, "late", cancellationToken)|];
+                    [|audit.Write("charged " + receipt.Id)|];
+                    return receipt.Amount + [|audit.Count(order.Id)|];
+            """));
+        var document = CodeFixHarness.CreateDocument(source);
+        var diagnostics = await CodeFixHarness.FixableDiagnosticsAsync(s_provider, document);
+        Assert.Equal(4, diagnostics.Count);
+        var action = Assert.Single(await CodeFixHarness.ActionsAsync(s_provider, document, diagnostics[0]));
+        Assert.Equal("Move '_payments.ChargeAsync' into a new step 'ChargeAsync'", action.Title);
+
+        var fixedDocument = await CodeFixHarness.FixAllAsync(s_provider, document, diagnostics);
+        var remaining = (await CodeFixHarness.DiagnoseAsync(fixedDocument.Project))
+            .Where(d => d.Id.StartsWith("WF", StringComparison.Ordinal) || d.Severity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error)
+            .ToList();
+        Assert.True(remaining.Count == 0, "The fixed workflow still has diagnostics:\n" + string.Join("\n", remaining)
+            + "\n" + await fixedDocument.GetTextAsync());
+    }
+
+    [Fact]
     public Task No_fix_where_the_moved_code_could_not_compile_or_be_journaled() => CodeFixHarness.VerifyNoFixAsync(s_provider,
         Workflow("""
                     // A result the journal cannot hold.
