@@ -108,7 +108,7 @@ public sealed class MoveIoIntoStepCodeFixProvider : CodeFixProvider
     private sealed class Plan
     {
         public Plan(InvocationExpressionSyntax call, MemberDeclarationSyntax member, string display, string stepName,
-            IReadOnlyList<StepArgument> arguments, ITypeSymbol returnType, Result result, INamedTypeSymbol stepAttribute)
+            IReadOnlyList<StepArgument> arguments, ITypeSymbol returnType, Result result)
         {
             Call = call;
             Member = member;
@@ -117,7 +117,6 @@ public sealed class MoveIoIntoStepCodeFixProvider : CodeFixProvider
             Arguments = arguments;
             ReturnType = returnType;
             Result = result;
-            StepAttribute = stepAttribute;
         }
 
         public InvocationExpressionSyntax Call { get; }
@@ -128,7 +127,6 @@ public sealed class MoveIoIntoStepCodeFixProvider : CodeFixProvider
         /// <summary>The callee's return type (for <see cref="Result.Awaitable"/>) or result type (for <see cref="Result.Value"/>).</summary>
         public ITypeSymbol ReturnType { get; }
         public Result Result { get; }
-        public INamedTypeSymbol StepAttribute { get; }
     }
 
     /// <summary>An argument of the call: kept as written in the step's body (a literal), or passed in as a new parameter.</summary>
@@ -165,7 +163,7 @@ public sealed class MoveIoIntoStepCodeFixProvider : CodeFixProvider
         if (model.GetOperation(call, cancellationToken) is not IInvocationOperation invocation) return null;
         if (call.FirstAncestorOrSelf<MethodDeclarationSyntax>() is not { Parent: TypeDeclarationSyntax type } member) return null;
         if (model.GetDeclaredSymbol(type, cancellationToken) is not INamedTypeSymbol workflow) return null;
-        if (model.Compilation.GetTypeByMetadataName(StepAttributeName) is not { } stepAttribute
+        if (model.Compilation.GetTypeByMetadataName(StepAttributeName) is null
             || model.Compilation.GetTypeByMetadataName("System.Threading.Tasks.Task`1") is null) return null;
 
         var method = invocation.TargetMethod;
@@ -193,7 +191,7 @@ public sealed class MoveIoIntoStepCodeFixProvider : CodeFixProvider
 
         var stepName = FreeStepName(method, access.Expression, result, workflow, model, call.SpanStart);
         var display = ReceiverName(access.Expression) + "." + method.Name;
-        return new Plan(call, member, display, stepName, arguments, method.ReturnType, result, stepAttribute);
+        return new Plan(call, member, display, stepName, arguments, method.ReturnType, result);
     }
 
     private static bool IsStepAwaitable(ITypeSymbol type) => type.OriginalDefinition.ToDisplayString() is

@@ -78,35 +78,43 @@ public sealed partial class WorkflowIoAnalyzer
             return IsJournaled(parameter.Type);
         }
 
+        /// <summary>
+        /// A result the step may return: an awaitable of a journaled type, or a synchronous call's journaled value (or
+        /// nothing), which the call site then awaits; and a place where the step, an instance method, can be called.
+        /// </summary>
         private bool CanReturn(IInvocationOperation invocation, IMethodSymbol method)
         {
             if (WorkflowSymbols.ShapeOf(method.ReturnType) is { } shape)
             {
-                return WorkflowSymbols.ResultOf(method.ReturnType, shape) is not { } result || IsJournaled(result);
+                return (WorkflowSymbols.ResultOf(method.ReturnType, shape) is not { } result || IsJournaled(result))
+                    && CanCallStepAt(invocation, needsAwait: false);
             }
-            // A synchronous call becomes an awaited step: only where an await may stand.
             if (!method.ReturnsVoid && !IsJournaled(method.ReturnType)) return false;
-            return CanAwaitAt(invocation);
+            return CanCallStepAt(invocation, needsAwait: true);
         }
 
         private bool IsJournaled(ITypeSymbol type) =>
             type.TypeKind != TypeKind.Error && !type.IsRefLikeType && AllConcrete(type) && Types.Check(type) is null;
 
-        /// <summary>Inside an async method, lambda or local function, and not in a lock, a catch filter or a query clause.</summary>
-        private static bool CanAwaitAt(IOperation operation)
+        /// <summary>
+        /// Not in a static function (the step is an instance method); where the call must be awaited, inside an async
+        /// method, lambda or local function, and not in a lock, a catch filter or a query clause.
+        /// </summary>
+        private static bool CanCallStepAt(IOperation operation, bool needsAwait)
         {
             for (var node = operation.Syntax.Parent; node is not null; node = node.Parent)
             {
                 switch (node)
                 {
-                    case LockStatementSyntax or CatchFilterClauseSyntax or QueryClauseSyntax or SelectOrGroupClauseSyntax or QueryContinuationSyntax:
+                    case LockStatementSyntax or CatchFilterClauseSyntax or QueryClauseSyntax or SelectOrGroupClauseSyntax or QueryContinuationSyntax
+                        when needsAwait:
                         return false;
                     case AnonymousFunctionExpressionSyntax lambda:
-                        return lambda.AsyncKeyword.IsKind(SyntaxKind.AsyncKeyword);
+                        return !lambda.Modifiers.Any(SyntaxKind.StaticKeyword) && (!needsAwait || lambda.AsyncKeyword.IsKind(SyntaxKind.AsyncKeyword));
                     case LocalFunctionStatementSyntax local:
-                        return local.Modifiers.Any(SyntaxKind.AsyncKeyword);
+                        return !local.Modifiers.Any(SyntaxKind.StaticKeyword) && (!needsAwait || local.Modifiers.Any(SyntaxKind.AsyncKeyword));
                     case MethodDeclarationSyntax declared:
-                        return declared.Modifiers.Any(SyntaxKind.AsyncKeyword);
+                        return !declared.Modifiers.Any(SyntaxKind.StaticKeyword) && (!needsAwait || declared.Modifiers.Any(SyntaxKind.AsyncKeyword));
                     case MemberDeclarationSyntax:
                         return false;
                 }

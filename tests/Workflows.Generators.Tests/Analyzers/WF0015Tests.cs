@@ -379,6 +379,8 @@ public sealed class WF0015Tests
     [InlineData("Func<int> count = () => audit.Count(orderId);", false)]
     [InlineData("lock (_gate) { audit.Write(orderId); }", false)]
     [InlineData("var c = connections.Open(orderId); await c.OpenAsync();", false)]
+    [InlineData("async Task UnzipAsync() { System.IO.Compression.ZipFile.ExtractToDirectory(\"a.zip\", \"a\"); await Task.Yield(); } await UnzipAsync();", true)]
+    [InlineData("static async Task UnzipAsync() { System.IO.Compression.ZipFile.ExtractToDirectory(\"a.zip\", \"a\"); await Task.Yield(); } await UnzipAsync();", false)]
     public void The_diagnostic_says_whether_the_call_can_be_moved_into_a_step(string body, bool movable)
     {
         var run = Analyze(Source(body, members: """
