@@ -156,11 +156,22 @@ internal sealed class IoApis
 
     /// <summary>
     /// What can be an injected service: a class or an interface, not a string, an array, a delegate (a factory
-    /// <c>Func&lt;T&gt;</c> builds an object), a value type or a type parameter.
+    /// <c>Func&lt;T&gt;</c> builds an object), a value type, a type parameter, or a collection (an injected
+    /// <c>IEnumerable&lt;IValidator&gt;</c> is iterated, which is no I/O; what its elements do is not followed).
     /// </summary>
     public static bool CanBeService(ITypeSymbol? type) =>
         type is INamedTypeSymbol { TypeKind: TypeKind.Class or TypeKind.Interface } named
-        && named.SpecialType is not (SpecialType.System_String or SpecialType.System_Object);
+        && named.SpecialType is not (SpecialType.System_String or SpecialType.System_Object or SpecialType.System_Collections_IEnumerable)
+        && !IsCollection(named);
+
+    private static bool IsCollection(INamedTypeSymbol type)
+    {
+        foreach (var implemented in type.AllInterfaces)
+        {
+            if (implemented.SpecialType == SpecialType.System_Collections_IEnumerable) return true;
+        }
+        return false;
+    }
 
     /// <summary>ToString, Equals, GetHashCode, GetType, and their overrides: never I/O.</summary>
     public static bool IsObjectMember(IMethodSymbol method)

@@ -314,7 +314,7 @@ public sealed class WF0015Tests
     }
 
     [Fact]
-    public void Steps_the_Workflow_API_memory_streams_strings_and_objects_the_workflow_made_are_not_io()
+    public void Steps_the_Workflow_API_memory_streams_strings_collections_and_objects_the_workflow_made_are_not_io()
     {
         Analyze(Source("""
             var receipt = await ChargeStepAsync(orderId);
@@ -327,10 +327,12 @@ public sealed class WF0015Tests
             var tax = _calculator.Tax(receipt.Amount);
             var upper = region.ToUpperInvariant();
             var made = later();
+            var all = validators.Where(v => v is not null).Count() + validators.Count();
+            list.Add(audit);
             """, members: """
 
             private readonly Calculator _calculator = new();
-            """, parameters: "IPayments payments, IAudit audit, string region, Func<Calculator> later")).AssertClean();
+            """, parameters: "IPayments payments, IAudit audit, string region, Func<Calculator> later, IEnumerable<IAudit> validators, List<IAudit> list")).AssertClean();
     }
 
     [Fact]
