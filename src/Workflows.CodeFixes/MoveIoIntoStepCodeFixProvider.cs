@@ -258,7 +258,7 @@ public sealed class MoveIoIntoStepCodeFixProvider : CodeFixProvider
         // The step's body: the call as written, each passed-in argument replaced by its parameter.
         var bodyArguments = plan.Arguments.Select(a => a.ParameterName is null
             ? a.Argument.WithoutTrivia()
-            : a.Argument.WithExpression(SyntaxFactory.IdentifierName(Escape(a.ParameterName))).WithoutTrivia());
+            : a.Argument.WithExpression(SyntaxFactory.IdentifierName(Identifier(a.ParameterName))).WithoutTrivia());
         var moved = plan.Call
             .WithArgumentList(SyntaxFactory.ArgumentList(SyntaxFactory.SeparatedList(bodyArguments)))
             .WithoutTrivia();
@@ -273,7 +273,7 @@ public sealed class MoveIoIntoStepCodeFixProvider : CodeFixProvider
         MethodDeclarationSyntax step;
         var parameters = SyntaxFactory.ParameterList(SyntaxFactory.SeparatedList(plan.Arguments
             .Where(a => a.ParameterName is not null)
-            .Select(a => SyntaxFactory.Parameter(SyntaxFactory.Identifier(Escape(a.ParameterName!))).WithType(TypeName(generator, a.ParameterType!)))));
+            .Select(a => SyntaxFactory.Parameter(Identifier(a.ParameterName!)).WithType(TypeName(generator, a.ParameterType!)))));
         switch (plan.Result)
         {
             case Result.Awaitable:
@@ -329,5 +329,9 @@ public sealed class MoveIoIntoStepCodeFixProvider : CodeFixProvider
     private static TypeSyntax TypeName(SyntaxGenerator generator, ITypeSymbol type) =>
         ((TypeSyntax)generator.TypeExpression(type)).WithAdditionalAnnotations(Simplifier.Annotation, Simplifier.AddImportsAnnotation);
 
-    private static string Escape(string name) => SyntaxFacts.GetKeywordKind(name) == SyntaxKind.None ? name : "@" + name;
+    /// <summary>A parameter's name as an identifier, written <c>@event</c> when it is a keyword.</summary>
+    private static SyntaxToken Identifier(string name) =>
+        SyntaxFacts.GetKeywordKind(name) == SyntaxKind.None
+            ? SyntaxFactory.Identifier(name)
+            : SyntaxFactory.Identifier(default, SyntaxKind.IdentifierToken, "@" + name, name, default);
 }

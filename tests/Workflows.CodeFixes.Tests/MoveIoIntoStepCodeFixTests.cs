@@ -23,6 +23,7 @@ public sealed class MoveIoIntoStepCodeFixTests
         public interface IAudit
         {
             void Write(string line);
+            void Record(string @event, int @checked);
             int Count(Guid orderId);
             IAsyncEnumerable<string> LinesAsync();
         }
@@ -245,6 +246,25 @@ public sealed class MoveIoIntoStepCodeFixTests
         Assert.True(remaining.Count == 0, "The fixed workflow still has diagnostics:\n" + string.Join("\n", remaining)
             + "\n" + await fixedDocument.GetTextAsync());
     }
+
+    [Fact]
+    public Task Parameters_named_after_keywords_are_written_verbatim() => CodeFixHarness.VerifyFixAsync(s_provider,
+        Workflow("""
+                    [|audit.Record(order.Id.ToString(), (int)order.Total)|];
+                    return order.Total;
+            """),
+        Workflow("""
+                    await RecordAsync(order.Id.ToString(), (int)order.Total);
+                    return order.Total;
+            """, """
+
+            [Step]
+            private Task RecordAsync(string @event, int @checked)
+            {
+                audit.Record(@event, @checked);
+                return Task.CompletedTask;
+            }
+            """));
 
     [Fact]
     public Task No_fix_where_the_moved_code_could_not_compile_or_be_journaled() => CodeFixHarness.VerifyNoFixAsync(s_provider,
