@@ -184,7 +184,7 @@ public sealed class WF0015Tests
     [Fact]
     public void A_constructor_runs_again_on_every_replay_and_its_calls_are_reported()
     {
-        Analyze("""
+        var run = Analyze("""
             using Workflows;
 
             namespace Sample;
@@ -202,7 +202,10 @@ public sealed class WF0015Tests
                 [Step]
                 private Task<int> CountAsync(string orderId) => Task.FromResult(orderId.Length + _seen);
             }
-            """ + Services).AssertExpected("'audit.Count' is I/O on an injected service" + Replays);
+            """ + Services);
+        run.AssertExpected("'audit.Count' is I/O on an injected service" + Replays);
+        // A constructor cannot await a step: the call cannot be moved into one.
+        Assert.False(run.Diagnostics[0].Properties.ContainsKey(WorkflowIoAnalyzer.MovableProperty));
     }
 
     [Theory]
@@ -333,6 +336,22 @@ public sealed class WF0015Tests
 
             private readonly Calculator _calculator = new();
             """, parameters: "IPayments payments, IAudit audit, string region, Func<Calculator> later, IEnumerable<IAudit> validators, List<IAudit> list")).AssertClean();
+    }
+
+    [Fact]
+    public void Look_alikes_of_io_types_are_matched_by_symbol_not_by_name()
+    {
+        Analyze(Source("""
+            var stream = new Stream();
+            var read = await stream.ReadAsync();
+            var connection = new DbConnection();
+            connection.Open();
+            """, members: """
+
+            private sealed class Stream { public Task<int> ReadAsync() => Task.FromResult(0); }
+
+            private sealed class DbConnection { public void Open() { } }
+            """)).AssertClean();
     }
 
     [Fact]
