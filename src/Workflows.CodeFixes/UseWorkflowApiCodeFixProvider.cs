@@ -20,7 +20,8 @@ namespace Workflows.CodeFixes;
 /// <c>DateTime.UtcNow</c> → <c>Workflow.UtcNow</c>, <c>DateTime.Now</c> → <c>Workflow.Now</c>,
 /// <c>DateTime.Today</c> → <c>Workflow.Now.Date</c>, <c>DateTimeOffset.UtcNow</c>/<c>Now</c> →
 /// <c>new DateTimeOffset(Workflow.UtcNow)</c>/<c>(Workflow.Now)</c>,
-/// <c>Guid.NewGuid()</c> → <c>Workflow.NewGuid()</c>, <c>Task.Delay(…)</c> → <c>Workflow.SleepAsync(…)</c>.
+/// <c>Guid.NewGuid()</c> → <c>Workflow.NewGuid()</c>, <c>Task.Delay(…)</c> → <c>Workflow.SleepAsync(…)</c>,
+/// <c>Task.WhenAny(…)</c> → <c>Workflow.WhenAnyAsync(…)</c>.
 /// Other WF0007 APIs have no recorded equivalent, so no fix is offered for them.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(UseWorkflowApiCodeFixProvider)), Shared]
@@ -103,6 +104,8 @@ public sealed class UseWorkflowApiCodeFixProvider : CodeFixProvider
         NewGuid,
         SleepTimeSpan,
         SleepMilliseconds,
+        WhenAny,
+        WhenAnyOfArray,
     }
 
     /// <summary>
@@ -142,6 +145,7 @@ public sealed class UseWorkflowApiCodeFixProvider : CodeFixProvider
                 if (IsMember(method, "System.Guid", "NewGuid") && method.Parameters.Length == 0)
                     return new Target(invocation, Replacement.NewGuid, "Workflow.NewGuid()");
                 if (IsMember(method, "System.Threading.Tasks.Task", "Delay")) return ClassifyDelay(invocation, method, model.Compilation.GetTypeByMetadataName(TimeSpanTypeName));
+                if (IsMember(method, "System.Threading.Tasks.Task", "WhenAny")) return ClassifyWhenAny(invocation, method, model);
                 return null;
 
             case MemberAccessExpressionSyntax or IdentifierNameSyntax:
@@ -184,6 +188,75 @@ public sealed class UseWorkflowApiCodeFixProvider : CodeFixProvider
             _ => null,
         };
     }
+
+    /// <summary>
+    /// Task.WhenAny becomes Workflow.WhenAnyAsync, which takes <c>params Task[]</c> or <c>params Task&lt;T&gt;[]</c>: the
+    /// two-task and params overloads keep their arguments, a sequence (the IEnumerable overloads) is passed as
+    /// <c>.ToArray()</c>. The fix is offered only where the new call binds, at the same place, to WhenAnyAsync with the
+    /// same return type, so that it compiles and the code around it keeps its types; a span of tasks or named arguments
+    /// (<c>task1:</c>, which WhenAnyAsync has no name for) get no fix.
+    /// </summary>
+    private static Target? ClassifyWhenAny(InvocationExpressionSyntax invocation, IMethodSymbol method, SemanticModel model)
+    {
+        var arguments = invocation.ArgumentList.Arguments;
+        if (arguments.Count == 0 || arguments.Any(a => a.NameColon is not null || !a.RefKindKeyword.IsKind(SyntaxKind.None))) return null;
+        if (BindsToWhenAnyAsync(invocation, invocation.ArgumentList, method, model))
+        {
+            return new Target(invocation, Replacement.WhenAny, "Workflow.WhenAnyAsync");
+        }
+        if (arguments.Count == 1 && method.Parameters.Length == 1 && method.Parameters[0].Type is INamedTypeSymbol { Name: "IEnumerable" }
+            && BindsToWhenAnyAsync(invocation, ArgumentsAsArray(invocation.ArgumentList), method, model))
+        {
+            return new Target(invocation, Replacement.WhenAnyOfArray, "Workflow.WhenAnyAsync");
+        }
+        return null;
+    }
+
+    /// <summary>Whether <c>Workflow.WhenAnyAsync</c> with <paramref name="arguments"/>, bound where the call stands, has the call's return type.</summary>
+    private static bool BindsToWhenAnyAsync(InvocationExpressionSyntax invocation, ArgumentListSyntax arguments, IMethodSymbol whenAny, SemanticModel model)
+    {
+        var callee = SyntaxFactory.MemberAccessExpression(
+            SyntaxKind.SimpleMemberAccessExpression,
+            SyntaxFactory.ParseExpression("global::" + WorkflowTypeName),
+            WhenAnyAsyncName(invocation));
+        var candidate = SyntaxFactory.InvocationExpression(callee, arguments.WithoutTrivia());
+        return model.GetSpeculativeSymbolInfo(invocation.SpanStart, candidate, SpeculativeBindingOption.BindAsExpression).Symbol is IMethodSymbol bound
+            && bound.Name == "WhenAnyAsync"
+            && bound.ContainingType?.ToDisplayString() == WorkflowTypeName
+            && SymbolEqualityComparer.Default.Equals(bound.ReturnType, whenAny.ReturnType);
+    }
+
+    /// <summary>WhenAnyAsync, with the type arguments the call spelled out (<c>Task.WhenAny&lt;int&gt;(…)</c>), if any.</summary>
+    private static SimpleNameSyntax WhenAnyAsyncName(InvocationExpressionSyntax invocation)
+    {
+        var name = invocation.Expression switch
+        {
+            MemberAccessExpressionSyntax access => access.Name,
+            SimpleNameSyntax simple => simple,
+            _ => null,
+        };
+        return name is GenericNameSyntax generic
+            ? SyntaxFactory.GenericName(SyntaxFactory.Identifier("WhenAnyAsync"), generic.TypeArgumentList.WithoutTrivia())
+            : SyntaxFactory.IdentifierName("WhenAnyAsync");
+    }
+
+    /// <summary>The one sequence argument as <c>sequence.ToArray()</c> (parenthesized when it has to be).</summary>
+    private static ArgumentListSyntax ArgumentsAsArray(ArgumentListSyntax arguments)
+    {
+        var sequence = arguments.Arguments[0];
+        var array = SyntaxFactory.InvocationExpression(SyntaxFactory.MemberAccessExpression(
+            SyntaxKind.SimpleMemberAccessExpression,
+            Receiver(sequence.Expression.WithoutTrivia()),
+            SyntaxFactory.IdentifierName("ToArray")));
+        return arguments.WithArguments(arguments.Arguments.Replace(sequence, sequence.WithExpression(array.WithTriviaFrom(sequence.Expression))));
+    }
+
+    /// <summary><paramref name="expression"/> as the left side of a member access: parenthesized unless it is a name, an access, a call or an element access.</summary>
+    private static ExpressionSyntax Receiver(ExpressionSyntax expression) =>
+        expression is SimpleNameSyntax or MemberAccessExpressionSyntax or InvocationExpressionSyntax or ElementAccessExpressionSyntax
+            or ParenthesizedExpressionSyntax or ThisExpressionSyntax or BaseExpressionSyntax
+            ? expression
+            : SyntaxFactory.ParenthesizedExpression(expression);
 
     private static bool IsMember(ISymbol symbol, string containingType, string name) =>
         symbol.Name == name && symbol.IsStatic && symbol.ContainingType?.ToDisplayString() == containingType;
@@ -234,6 +307,12 @@ public sealed class UseWorkflowApiCodeFixProvider : CodeFixProvider
             case Replacement.NewGuid:
                 var guidCall = (InvocationExpressionSyntax)current;
                 return guidCall.WithExpression(((ExpressionSyntax)generator.MemberAccessExpression(workflow, "NewGuid")).WithTriviaFrom(guidCall.Expression));
+            case Replacement.WhenAny or Replacement.WhenAnyOfArray:
+                var race = (InvocationExpressionSyntax)current;
+                var whenAnyAsync = (ExpressionSyntax)generator.MemberAccessExpression(workflow, WhenAnyAsyncName(race));
+                return race
+                    .WithExpression(whenAnyAsync.WithTriviaFrom(race.Expression))
+                    .WithArgumentList(replacement == Replacement.WhenAnyOfArray ? ArgumentsAsArray(race.ArgumentList) : race.ArgumentList);
             default:
                 return Sleep((InvocationExpressionSyntax)current, replacement, generator, workflow, timeSpan!);
         }

@@ -46,6 +46,16 @@ internal sealed class PostgreSqlDialect : SqlDialect
         },
     };
 
+    /// <summary>PostgreSQL's text cannot hold U+0000 (the server refuses the whole statement, without saying which value).</summary>
+    protected override string? Storable(string? value) =>
+        value is not null && value.Contains('\0', StringComparison.Ordinal)
+            ? throw new ArgumentException(
+                $"PostgreSQL text cannot hold the character U+0000 (NUL), which the value '{value.Replace("\0", "\\0", StringComparison.Ordinal)[..Math.Min(value.Length + 1, 80)]}' contains.")
+            : value;
+
+    /// <summary>An unnamed parameter (referenced as <c>$n</c> by its position), typed as the named ones of <paramref name="kind"/> are.</summary>
+    internal NpgsqlParameter NewPositionalParameter(SqlValueKind kind) => (NpgsqlParameter)NewParameter(string.Empty, kind);
+
     internal override void SetId(DbParameterCollection parameters, ref int index, Guid? value) =>
         parameters[index++].Value = value is { } id ? id : DBNull.Value;
 

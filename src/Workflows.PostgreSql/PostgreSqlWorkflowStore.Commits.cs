@@ -148,9 +148,22 @@ public sealed partial class PostgreSqlWorkflowStore
         try
         {
             await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            batch = Batch(connection, writes, durability);
+            batch = Batch(connection, writes, durability, fuse: true);
+            Interlocked.Increment(ref _commitsSent);
+            if (durability == CommitDurability.Buffered) Interlocked.Increment(ref _bufferedCommitsSent);
             sent = true;
-            await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (PostgresException e) when (e.SqlState != ExpectationFailed && !IsUnavailable(e) && batch.BatchCommands.Count > 0 && IsFused(batch))
+            {
+                // A write of a fused commit broke a constraint: nothing was applied. The commit again as one statement per
+                // write fails the same way, and tells which write did it.
+                await batch.DisposeAsync().ConfigureAwait(false);
+                batch = Batch(connection, writes, durability, fuse: false);
+                await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
             _unknownOutcome.Remove(writes);
             return;
         }
@@ -210,72 +223,31 @@ public sealed partial class PostgreSqlWorkflowStore
     private static int WriteOf(NpgsqlBatch batch, NpgsqlBatchCommand command) =>
         Math.Clamp(batch.BatchCommands.IndexOf(command), 0, batch.BatchCommands.Count - 1);
 
+    /// <summary>Whether <paramref name="batch"/> holds a fused commit (<see cref="PostgreSqlFusedCommit"/>), always its first statement.</summary>
+    private static bool IsFused(NpgsqlBatch batch) => PostgreSqlFusedCommit.Is(batch.BatchCommands[0]);
+
     /// <summary>The commit as one batch: statement i is write i; a notification of other engines comes last when the commit frees or wakes a run.</summary>
-    private NpgsqlBatch Batch(NpgsqlConnection connection, IReadOnlyList<JournalWrite> writes, CommitDurability durability)
+    private NpgsqlBatch Batch(NpgsqlConnection connection, IReadOnlyList<JournalWrite> writes, CommitDurability durability, bool fuse)
     {
-        Interlocked.Increment(ref _commitsSent);
-        if (durability == CommitDurability.Buffered) Interlocked.Increment(ref _bufferedCommitsSent);
         var batch = new NpgsqlBatch(connection);
+        if (fuse && PostgreSqlFusedCommit.TryCreate(Sql, writes) is { } fused)
+        {
+            // The hot path's step commit, one statement (a fence and step writes: nothing in it frees, wakes or ends a run).
+            batch.BatchCommands.Add(fused);
+            if (durability == CommitDurability.Buffered) batch.BatchCommands.Add(new NpgsqlBatchCommand(SynchronousCommitOff));
+            return batch;
+        }
         var notify = false;
         for (var index = 0; index < writes.Count; index++)
         {
-            var command = new NpgsqlBatchCommand();
-            var p = command.Parameters;
-            switch (writes[index])
+            try
             {
-                case RequireClaim fence:
-                    // Locks the run's row until the batch commits, so that no claim can take it over in between.
-                    command.CommandText = $"""
-                        WITH held AS (SELECT owner FROM {RunsTable} WHERE id = @id AND tenant_id = @tenant_id FOR UPDATE)
-                        SELECT workflow_expect((SELECT count(*) FROM held WHERE owner = @owner), 1, 'fence:{index.ToString(System.Globalization.CultureInfo.InvariantCulture)}')
-                        """;
-                    D.Bind(p, "id", SqlValueKind.Id, fence.RunId);
-                    D.Bind(p, "tenant_id", SqlValueKind.Text, fence.TenantId);
-                    D.Bind(p, "owner", SqlValueKind.Text, fence.Owner);
-                    break;
-                case ReleaseClaim release:
-                    command.CommandText = Sql.Release;
-                    D.Bind(p, "id", SqlValueKind.Id, release.RunId);
-                    D.Bind(p, "tenant_id", SqlValueKind.Text, release.TenantId);
-                    D.Bind(p, "owner", SqlValueKind.Text, release.Owner);
-                    // A released run that is still claimable (a graceful stop) is ready for another engine, a suspended one has a
-                    // new due time, and an ended queued run frees room in its queue; an ended run of no queue wakes nobody.
-                    notify |= !EndsUnqueued(writes, release.RunId);
-                    break;
-                case InsertStep { Step: var step }:
-                    command.CommandText = Expect(Sql.InsertStep, "insert-step", index);
-                    AddParameters(D, p, StepColumns);
-                    BindStep(D, p, step);
-                    break;
-                case UpdateStep { Step: var step }:
-                    _ = SqlDialect.Name(step.Status, nameof(StepRecord.Status)); // an undefined status is an ArgumentOutOfRangeException, before UpdateStep indexes by it
-                    command.CommandText = Expect(Sql.UpdateStep(step.Status), "update-step", index);
-                    AddParameters(D, p, StepColumns);
-                    BindStep(D, p, step);
-                    break;
-                case UpdateRun { Run: var run }:
-                    _ = SqlDialect.Name(run.Status, nameof(RunRecord.Status)); // as above, before UpdateRun indexes by it
-                    command.CommandText = Expect(Sql.UpdateRun(run.Status), "update-run", index);
-                    AddParameters(D, p, RunColumns);
-                    BindRun(D, p, run);
-                    break;
-                case ConsumeEvent consume:
-                    command.CommandText = Expect(Sql.ConsumeEvent, "consume-event", index);
-                    D.Bind(p, "id", SqlValueKind.Id, consume.EventId);
-                    D.Bind(p, "run_id", SqlValueKind.Id, consume.RunId);
-                    D.Bind(p, "tenant_id", SqlValueKind.Text, consume.TenantId);
-                    D.Bind(p, "at", SqlValueKind.Timestamp, consume.At);
-                    D.Bind(p, "sequence", SqlValueKind.Int32, consume.Sequence);
-                    break;
-                case WakeRun wake:
-                    command.CommandText = Sql.RequestWake;
-                    D.Bind(p, "id", SqlValueKind.Id, wake.RunId);
-                    D.Bind(p, "tenant_id", SqlValueKind.Text, wake.TenantId);
-                    D.Bind(p, "at", SqlValueKind.Instant, wake.At);
-                    notify = true;
-                    break;
+                batch.BatchCommands.Add(Command(writes, index, ref notify));
             }
-            batch.BatchCommands.Add(command);
+            catch (ArgumentException e) when (e is not ArgumentOutOfRangeException)
+            {
+                throw NotWritable(writes[index], e);
+            }
         }
         if (notify)
         {
@@ -292,10 +264,84 @@ public sealed partial class PostgreSqlWorkflowStore
         if (durability == CommitDurability.Buffered)
         {
             // After the writes (statement i stays write i). Local to the batch's implicit transaction, read at its commit.
-            batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT set_config('synchronous_commit', 'off', true)"));
+            batch.BatchCommands.Add(new NpgsqlBatchCommand(SynchronousCommitOff));
         }
         return batch;
     }
+
+    /// <summary>Write <paramref name="index"/> of a commit as its statement (statement i is write i).</summary>
+    private static NpgsqlBatchCommand Command(IReadOnlyList<JournalWrite> writes, int index, ref bool notify)
+    {
+        var command = new NpgsqlBatchCommand();
+        var p = command.Parameters;
+        switch (writes[index])
+        {
+            case RequireClaim fence:
+                // Locks the run's row until the batch commits, so that no claim can take it over in between.
+                command.CommandText = $"""
+                    WITH held AS (SELECT owner FROM {RunsTable} WHERE id = @id AND tenant_id = @tenant_id FOR UPDATE)
+                    SELECT workflow_expect((SELECT count(*) FROM held WHERE owner = @owner), 1, 'fence:{index.ToString(System.Globalization.CultureInfo.InvariantCulture)}')
+                    """;
+                D.Bind(p, "id", SqlValueKind.Id, fence.RunId);
+                D.Bind(p, "tenant_id", SqlValueKind.Text, fence.TenantId);
+                D.Bind(p, "owner", SqlValueKind.Text, fence.Owner);
+                break;
+            case ReleaseClaim release:
+                command.CommandText = Sql.Release;
+                D.Bind(p, "id", SqlValueKind.Id, release.RunId);
+                D.Bind(p, "tenant_id", SqlValueKind.Text, release.TenantId);
+                D.Bind(p, "owner", SqlValueKind.Text, release.Owner);
+                // A released run that is still claimable (a graceful stop) is ready for another engine, a suspended one has a
+                // new due time, and an ended queued run frees room in its queue; an ended run of no queue wakes nobody.
+                notify |= !EndsUnqueued(writes, release.RunId);
+                break;
+            case InsertStep { Step: var step }:
+                command.CommandText = Expect(Sql.InsertStep, "insert-step", index);
+                AddParameters(D, p, StepColumns);
+                BindStep(D, p, step);
+                break;
+            case UpdateStep { Step: var step }:
+                _ = SqlDialect.Name(step.Status, nameof(StepRecord.Status)); // an undefined status is an ArgumentOutOfRangeException, before UpdateStep indexes by it
+                command.CommandText = Expect(Sql.UpdateStep(step.Status), "update-step", index);
+                AddParameters(D, p, StepColumns);
+                BindStep(D, p, step);
+                break;
+            case UpdateRun { Run: var run }:
+                _ = SqlDialect.Name(run.Status, nameof(RunRecord.Status)); // as above, before UpdateRun indexes by it
+                command.CommandText = Expect(Sql.UpdateRun(run.Status), "update-run", index);
+                AddParameters(D, p, RunColumns);
+                BindRun(D, p, run);
+                break;
+            case ConsumeEvent consume:
+                command.CommandText = Expect(Sql.ConsumeEvent, "consume-event", index);
+                D.Bind(p, "id", SqlValueKind.Id, consume.EventId);
+                D.Bind(p, "run_id", SqlValueKind.Id, consume.RunId);
+                D.Bind(p, "tenant_id", SqlValueKind.Text, consume.TenantId);
+                D.Bind(p, "at", SqlValueKind.Timestamp, consume.At);
+                D.Bind(p, "sequence", SqlValueKind.Int32, consume.Sequence);
+                break;
+            case WakeRun wake:
+                command.CommandText = Sql.RequestWake;
+                D.Bind(p, "id", SqlValueKind.Id, wake.RunId);
+                D.Bind(p, "tenant_id", SqlValueKind.Text, wake.TenantId);
+                D.Bind(p, "at", SqlValueKind.Instant, wake.At);
+                notify = true;
+                break;
+        }
+        return command;
+    }
+
+    /// <summary>A write with a value the database cannot hold (<paramref name="reason"/>): refused as the record's own fault, before anything is sent.</summary>
+    internal static Exception NotWritable(JournalWrite write, ArgumentException reason) => write switch
+    {
+        InsertStep { Step: var step } => JournalRefusals.StepNotWritten(step, reason.Message, reason),
+        UpdateStep { Step: var step } => JournalRefusals.StepNotWritten(step, reason.Message, reason),
+        UpdateRun { Run: var run } => JournalRefusals.RunNotWritten(run, reason.Message, reason),
+        _ => new JournalConflictException($"A {write.GetType().Name} write cannot be applied: {reason.Message}", reason),
+    };
+
+    /// <summary>Local to the batch's implicit transaction, read at its commit.</summary>
+    private const string SynchronousCommitOff = "SELECT set_config('synchronous_commit', 'off', true)";
 
     /// <summary>Whether the commit ends run <paramref name="runId"/> (final or parked) and the run is on no queue.</summary>
     private static bool EndsUnqueued(IReadOnlyList<JournalWrite> writes, Guid runId)

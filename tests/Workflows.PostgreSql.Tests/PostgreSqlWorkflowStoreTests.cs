@@ -73,6 +73,67 @@ public sealed class PostgreSqlWorkflowStoreTests : WorkflowStoreContractTests
         return builder.ConnectionString;
     }
 
+    // ---- the fused step commit (PostgreSqlFusedCommit): a fence and step writes as one statement ---------------------
+
+    [Theory]
+    [InlineData(CommitDurability.Flushed)]
+    [InlineData(CommitDurability.Buffered)]
+    public async Task A_fence_with_an_outcome_and_the_next_start_commits_both_and_a_refused_part_refuses_the_whole(CommitDurability durability)
+    {
+        var run = await CreateAsync(NewRun(RunStatus.Running) with { Owner = "engine-a", LeaseExpiresAt = At(60) });
+        var first = NewStep(run, 1, StepStatus.Running);
+        await Store.CommitAsync([JournalWrite.RequireClaim(run.Id, Tenant, "engine-a"), JournalWrite.Insert(first)], durability);
+        var done = first with { Status = StepStatus.Succeeded, Output = "{\"n\":1}", CompletedAt = T0.AddSeconds(1), UpdatedAt = T0.AddSeconds(1) };
+        var second = NewStep(run, 2, StepStatus.Running);
+        await Store.CommitAsync([JournalWrite.RequireClaim(run.Id, Tenant, "engine-a"), JournalWrite.Update(done), JournalWrite.Insert(second)], durability);
+        AssertSameStep(done, await GetStepAsync(run, 1));
+        AssertSameStep(second, await GetStepAsync(run, 2));
+
+        // Each part refused in turn: the fence (another owner), the update (an illegal move), the insert (a taken sequence).
+        var third = NewStep(run, 3, StepStatus.Running);
+        var lost = await Assert.ThrowsAsync<RunOwnershipLostException>(() => Store.CommitAsync(
+            [JournalWrite.RequireClaim(run.Id, Tenant, "engine-b"), JournalWrite.Update(second with { Status = StepStatus.Succeeded }), JournalWrite.Insert(third)], durability).AsTask());
+        Assert.Equal("engine-a", lost.CurrentOwner);
+        await Assert.ThrowsAsync<IllegalTransitionException>(() => Store.CommitAsync(
+            [JournalWrite.RequireClaim(run.Id, Tenant, "engine-a"), JournalWrite.Update(done with { Status = StepStatus.Running }), JournalWrite.Insert(third)], durability).AsTask());
+        var taken = await Assert.ThrowsAsync<JournalConflictException>(() => Store.CommitAsync(
+            [JournalWrite.RequireClaim(run.Id, Tenant, "engine-a"), JournalWrite.Update(second with { Status = StepStatus.Succeeded }), JournalWrite.Insert(NewStep(run, 1, StepStatus.Running))], durability).AsTask());
+        Assert.Contains("already has a step at sequence 1", taken.Message, StringComparison.Ordinal);
+
+        // Nothing of the refused commits was applied.
+        AssertSameStep(done, await GetStepAsync(run, 1));
+        AssertSameStep(second, await GetStepAsync(run, 2));
+        Assert.Null(await GetStepAsync(run, 3));
+    }
+
+    [Fact]
+    public async Task A_value_the_server_cannot_hold_in_the_second_step_write_of_a_fused_commit_is_refused_naming_that_step()
+    {
+        var run = await CreateAsync(NewRun(RunStatus.Running) with { Owner = "engine-a", LeaseExpiresAt = At(60) });
+        var first = NewStep(run, 1, StepStatus.Running);
+        await CommitAsync(JournalWrite.RequireClaim(run.Id, Tenant, "engine-a"), JournalWrite.Insert(first));
+
+        // PostgreSQL text cannot hold U+0000: the write is refused as the step's own, and the step before it is not applied.
+        var refused = await Assert.ThrowsAsync<JournalConflictException>(() => CommitAsync(
+            JournalWrite.RequireClaim(run.Id, Tenant, "engine-a"),
+            JournalWrite.Update(first with { Status = StepStatus.Succeeded, Output = "1", CompletedAt = T0, UpdatedAt = T0 }),
+            JournalWrite.Insert(NewStep(run, 2, StepStatus.Running) with { Name = "bad\0name" })).AsTask());
+        Assert.StartsWith($"Step 2 'bad", refused.Message, StringComparison.Ordinal);
+        Assert.Contains($"of run {run.Id} cannot be written", refused.Message, StringComparison.Ordinal);
+        AssertSameStep(first, await GetStepAsync(run, 1));
+        Assert.Null(await GetStepAsync(run, 2));
+    }
+
+    [Fact]
+    public async Task A_step_inserted_and_updated_in_one_commit_is_written_in_order_not_fused()
+    {
+        var run = await CreateAsync(NewRun(RunStatus.Running) with { Owner = "engine-a", LeaseExpiresAt = At(60) });
+        var started = NewStep(run, 1, StepStatus.Running);
+        var done = started with { Status = StepStatus.Succeeded, Output = "2", CompletedAt = T0, UpdatedAt = T0 };
+        await CommitAsync(JournalWrite.RequireClaim(run.Id, Tenant, "engine-a"), JournalWrite.Insert(started), JournalWrite.Update(done));
+        AssertSameStep(done, await GetStepAsync(run, 1));
+    }
+
     // ---- sharing: a second store is another process ---------------------------------------------------------
 
     [Fact]

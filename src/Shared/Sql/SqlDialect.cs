@@ -101,7 +101,10 @@ internal abstract class SqlDialect
 
     internal abstract void SetId(DbParameterCollection parameters, ref int index, Guid? value);
 
-    internal void SetText(DbParameterCollection parameters, ref int index, string? value) => parameters[index++].Value = (object?)value ?? DBNull.Value;
+    internal void SetText(DbParameterCollection parameters, ref int index, string? value) => parameters[index++].Value = (object?)Storable(value) ?? DBNull.Value;
+
+    /// <summary>A text as the database can hold it, or an <see cref="ArgumentException"/> saying why it cannot.</summary>
+    protected virtual string? Storable(string? value) => value;
 
     internal virtual void SetInteger(DbParameterCollection parameters, ref int index, long? value) => parameters[index++].Value = value is { } v ? v : DBNull.Value;
 

@@ -67,7 +67,8 @@ public sealed class DeterminismAnalyzer : DiagnosticAnalyzer
                 OperationKind.PropertyReference,
                 OperationKind.FieldReference,
                 OperationKind.EventReference,
-                OperationKind.ObjectCreation);
+                OperationKind.ObjectCreation,
+                OperationKind.Loop);
         });
 
         context.RegisterSymbolEndAction(end => Report(end, workflow, attributes, methods));
@@ -105,6 +106,9 @@ public sealed class DeterminismAnalyzer : DiagnosticAnalyzer
                 break;
             case IObjectCreationOperation creation:
                 usage = apis.MatchCreation(creation);
+                break;
+            case IForEachLoopOperation loop:
+                usage = apis.MatchIteration(loop);
                 break;
         }
         if (usage is { } found && !WorkflowAttributeSymbols.IsInsideNameOf(operation))

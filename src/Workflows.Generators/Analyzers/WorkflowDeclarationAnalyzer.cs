@@ -51,6 +51,7 @@ public sealed partial class WorkflowDeclarationAnalyzer : DiagnosticAnalyzer
             start.RegisterSyntaxNodeAction(node => AnalyzeFunction(node, attributes),
                 SyntaxKind.LocalFunctionStatement, SyntaxKind.ParenthesizedLambdaExpression);
             start.RegisterOperationAction(operation => AnalyzeEventCall(operation, attributes), OperationKind.Invocation);
+            start.RegisterOperationAction(operation => AnalyzeReturn(operation, attributes), OperationKind.Return);
             start.RegisterCompilationEndAction(end => ReportDuplicateWorkflowNames(end, workflowNames));
         });
     }

@@ -119,6 +119,54 @@ internal sealed class SerializableTypes
     /// <summary>Accepts <paramref name="type"/> and returns its id, or null when it cannot round-trip.</summary>
     public string? Accept(ITypeSymbol type) => Visit(type, out var id) is null ? id : null;
 
+    /// <summary>
+    /// What a value of <paramref name="actual"/> loses when it is journaled as <paramref name="declared"/>: the codec of a
+    /// concrete, unsealed class writes and rebuilds that class, so a subtype comes back as the base type, without its
+    /// own members and without its type. Null when nothing is lost: <paramref name="actual"/> is no strict subtype, or
+    /// <paramref name="declared"/> is not journaled by the generator's member codec (a type the workflow's
+    /// JsonSerializerContext declares governs its own polymorphism; a type that cannot round-trip is reported already).
+    /// </summary>
+    /// <remarks>
+    /// A subtype that adds no journaled member is reported too: the value comes back as the base type, so a type test
+    /// (<c>result is Dog</c>) takes another branch on replay than it took the first time.
+    /// </remarks>
+    public string? SubtypeLoss(ITypeSymbol declared, ITypeSymbol actual)
+    {
+        if (declared is not INamedTypeSymbol { TypeKind: TypeKind.Class, IsAbstract: false, IsSealed: false } baseType
+            || actual is not INamedTypeSymbol { TypeKind: TypeKind.Class } derived
+            || SymbolEqualityComparer.Default.Equals(baseType, derived)
+            || !DerivesFrom(derived, baseType))
+        {
+            return null;
+        }
+        if (Visit(baseType, out var id) is not null || !_shapes.TryGetValue(id, out var shape) || shape.Kind != ShapeKind.Object) return null;
+
+        var declaredDisplay = DisplayOf(baseType);
+        var actualDisplay = DisplayOf(derived);
+        var kept = new HashSet<string>(DataMembers.Public(baseType).Select(m => m.Name), StringComparer.Ordinal);
+        var lost = DataMembers.Public(derived)
+            .Where(m => !kept.Contains(m.Name) && !(m.Property is { } view && DataMembers.IsComputed(view) && DataMembers.HiddenStateOf(view) is null))
+            .Select(m => $"'{actualDisplay}.{m.Name}'")
+            .ToList();
+        var what = lost.Count switch
+        {
+            0 => $"its type would be lost on replay (a test such as 'is {actualDisplay}' would take another branch)",
+            1 => $"{lost[0]} would be lost on replay",
+            _ => $"{string.Join(", ", lost.Take(lost.Count - 1))} and {lost[lost.Count - 1]} would be lost on replay",
+        };
+        return $"it returns '{actualDisplay}' where it declares '{declaredDisplay}', and the journal rebuilds only '{declaredDisplay}': {what}; "
+            + $"declare '{actualDisplay}' as the result, or make '{declaredDisplay}' abstract and journal the hierarchy through the workflow's JsonSerializerContext";
+    }
+
+    private static bool DerivesFrom(INamedTypeSymbol type, INamedTypeSymbol ancestor)
+    {
+        for (var current = type.BaseType; current is not null; current = current.BaseType)
+        {
+            if (SymbolEqualityComparer.Default.Equals(current, ancestor)) return true;
+        }
+        return false;
+    }
+
     private string? Visit(ITypeSymbol type, out string id)
     {
         id = ShapeIdOf(type);
@@ -232,7 +280,8 @@ internal sealed class SerializableTypes
     {
         if (type.SpecialType == SpecialType.System_Object) return "'object' has no shape to rebuild on replay";
         if (type.IsRefLikeType) return $"'{display}' is a ref struct";
-        if (type.TypeKind == TypeKind.Delegate) return $"'{display}' is a delegate";
+        if (type.TypeKind == TypeKind.Delegate || InheritsFrom(type, "System.Delegate")) return $"'{display}' is a delegate";
+        if (ProcessLocalProblem(type, display) is { } processLocal) return processLocal;
         if (type.IsTupleType) return $"'{display}' is a tuple; its element names are not kept; use a record";
         if (type.IsAnonymousType) return "an anonymous type cannot be rebuilt on replay; use a record";
         if (InheritsFrom(type, "System.IO.Stream")) return $"'{display}' is a Stream; journal the data it carries instead";
@@ -278,6 +327,32 @@ internal sealed class SerializableTypes
         return DescribeObject(type, id, display);
     }
 
+    /// <summary>
+    /// Values that mean something only inside the process that made them, whatever their bits: native-sized integers
+    /// (sizes and addresses), operating-system handles, and views over memory.
+    /// </summary>
+    private static string? ProcessLocalProblem(INamedTypeSymbol type, string display)
+    {
+        if (type.SpecialType is SpecialType.System_IntPtr or SpecialType.System_UIntPtr)
+        {
+            return $"'{display}' is a native-sized integer (nint, nuint, IntPtr, UIntPtr), a size or address of one process; use int or long for a number";
+        }
+        if (InheritsFrom(type, "System.Runtime.InteropServices.SafeHandle") || InheritsFrom(type, "System.Runtime.InteropServices.CriticalHandle")
+            || InheritsFrom(type, "System.Threading.WaitHandle")
+            || type.ToDisplayString() is "System.Runtime.InteropServices.HandleRef" or "System.Runtime.InteropServices.GCHandle")
+        {
+            return $"'{display}' is an operating-system handle, valid only in the process that opened it; journal what identifies the resource instead";
+        }
+        switch (type.OriginalDefinition.ToDisplayString())
+        {
+            case "System.Memory<T>":
+            case "System.ReadOnlyMemory<T>":
+            case "System.ArraySegment<T>":
+                return $"'{display}' is a view over memory the journal does not own; use an array";
+        }
+        return null;
+    }
+
     private string? DescribeEnum(INamedTypeSymbol type, string id, string display)
     {
         var members = type.GetMembers().OfType<IFieldSymbol>()
@@ -290,33 +365,42 @@ internal sealed class SerializableTypes
 
     private string? DescribeObject(INamedTypeSymbol type, string id, string display)
     {
-        var properties = PublicProperties(type);
-        var constructor = ChooseConstructor(type, properties);
+        var members = DataMembers.Public(type);
+        var constructor = ChooseConstructor(type, members);
         if (constructor is null && !type.IsValueType)
         {
             return $"'{display}' has no public constructor the journal can call";
         }
 
         var shapes = new List<PropertyShape>();
-        foreach (var property in properties)
+        foreach (var member in members)
         {
-            var index = constructor is null ? -1 : IndexOfParameter(constructor, property.Name);
-            var settable = property.SetMethod is { DeclaredAccessibility: Accessibility.Public };
+            var index = constructor is null ? -1 : IndexOfParameter(constructor, member.Name);
+            var settable = member.IsSettable;
             if (index < 0 && !settable)
             {
-                if (IsComputed(property)) continue;
-                return $"'{display}.{property.Name}' has no public setter, init accessor or constructor parameter; its value would be lost on replay";
+                if (member.IsReadOnlyField)
+                {
+                    return $"'{display}.{member.Name}' is a readonly field with no constructor parameter; its value would be lost on replay";
+                }
+                if (member.Property is { } view && DataMembers.IsComputed(view))
+                {
+                    // Computed from what the journal keeps, it comes back by itself; computed from state it does not keep, it does not.
+                    if (DataMembers.HiddenStateOf(view) is not { } state) continue;
+                    return $"'{display}.{member.Name}' is a get-only view over {state}, which the journal does not keep; its value would be lost on replay";
+                }
+                return $"'{display}.{member.Name}' has no public setter, init accessor or constructor parameter; its value would be lost on replay";
             }
-            var problem = Visit(property.Type, out var propertyId);
+            var problem = Visit(member.Type, out var memberId);
             if (problem is not null)
             {
-                return Nest(display + "." + property.Name, DisplayOf(property.Type), problem);
+                return Nest(display + "." + member.Name, DisplayOf(member.Type), problem);
             }
-            var nullable = IsNullable(property.Type);
+            var nullable = IsNullable(member.Type);
             var parameter = index >= 0 ? constructor!.Parameters[index] : null;
             // Whether the constructor's body may give the member its value (it assigns it, or does what cannot be followed).
-            var constructorMaySet = parameter is null && constructor is not null && ConstructorMaySet(type, constructor, property);
-            var required = IsRequired(type, property, nullable, parameter, constructorMaySet);
+            var constructorMaySet = parameter is null && constructor is not null && ConstructorMaySet(type, constructor, member);
+            var required = IsRequired(type, member, nullable, parameter, constructorMaySet);
             // A missing optional member reads as its declared default: a parameter's default value; a settable
             // property keeps its initializer's value (assigned only when present); an init-only property (set in the
             // object initializer, which cannot skip it) takes its initializer when that is a constant, and is
@@ -330,7 +414,7 @@ internal sealed class SerializableTypes
             {
                 if (!required && parameter.HasExplicitDefaultValue) defaultValue = DefaultOf(parameter.ExplicitDefaultValue, parameter.Type);
             }
-            else if (!required && settable && property.SetMethod is { IsInitOnly: false } && !property.IsRequired)
+            else if (!required && member.IsAssignableAfterConstruction && !member.IsRequiredMember)
             {
                 assignIfPresent = true;
             }
@@ -338,22 +422,32 @@ internal sealed class SerializableTypes
             {
                 fromConstructor = true;
             }
-            else if (!required && InitializerOf(property) is { } initializer)
+            else if (!required && member.Initializer is { } initializer)
             {
-                if (ConstantOf(initializer, property.Type, out var constant)) defaultValue = constant;
+                if (ConstantOf(initializer, member.Type, out var constant)) defaultValue = constant;
                 else if (!nullable) required = true;
             }
-            shapes.Add(new PropertyShape(property.Name, JsonNameOf(property.Name), propertyId, index, required, nullable, defaultValue, assignIfPresent, fromConstructor));
+            shapes.Add(new PropertyShape(member.Name, JsonNameOf(member.Name), memberId, index, required, nullable, defaultValue, assignIfPresent, fromConstructor));
         }
         if (constructor is not null)
         {
             foreach (var parameter in constructor.Parameters)
             {
-                if (!properties.Any(p => string.Equals(p.Name, parameter.Name, StringComparison.OrdinalIgnoreCase)))
+                if (!members.Any(p => string.Equals(p.Name, parameter.Name, StringComparison.OrdinalIgnoreCase)))
                 {
-                    return $"'{display}' constructor parameter '{parameter.Name}' has no matching public property";
+                    return $"'{display}' constructor parameter '{parameter.Name}' has no matching public property or field";
                 }
             }
+        }
+        // Two members under one journal name (a field 'Url' and a property 'URL') would be written twice and read once.
+        var byJsonName = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var shape in shapes)
+        {
+            if (byJsonName.TryGetValue(shape.JsonName, out var first))
+            {
+                return $"'{display}.{first}' and '{display}.{shape.Name}' are both journaled as '{shape.JsonName}'; rename one";
+            }
+            byJsonName.Add(shape.JsonName, shape.Name);
         }
         Add(new TypeShape(id, ShapeKind.Object, display, type.IsValueType, null, null, false, 0,
             EquatableArray<EnumMemberShape>.Empty, shapes.ToEquatableArray()), type);
@@ -402,38 +496,18 @@ internal sealed class SerializableTypes
     /// <summary>
     /// Whether a payload must carry the member. Conservative: only when nothing else can give it a value.
     /// A <c>required</c> member is required (unless the constructor is [SetsRequiredMembers]); a nullable member never
-    /// is; a constructor parameter is, unless it has a default value; another property is only when it is a
-    /// non-nullable auto-property of this type, declared in source without an initializer, and the constructor's body
-    /// cannot set it (<see cref="ConstructorMaySet"/>).
+    /// is; a constructor parameter is, unless it has a default value; another property or field is only when it is a
+    /// non-nullable auto-property or field of this type, declared in source without an initializer, and the
+    /// constructor's body cannot set it (<see cref="ConstructorMaySet"/>).
     /// </summary>
-    private static bool IsRequired(INamedTypeSymbol type, IPropertySymbol property, bool nullable, IParameterSymbol? parameter, bool constructorMaySet)
+    private static bool IsRequired(INamedTypeSymbol type, DataMember member, bool nullable, IParameterSymbol? parameter, bool constructorMaySet)
     {
-        if (property.IsRequired && !constructorMaySet) return true;
+        if (member.IsRequiredMember && !constructorMaySet) return true;
         if (nullable) return false;
         if (parameter is not null) return !parameter.HasExplicitDefaultValue && !parameter.IsParams;
         if (constructorMaySet) return false;
-        if (!SymbolEqualityComparer.Default.Equals(property.ContainingType, type)) return false;
-        if (property.DeclaringSyntaxReferences.Length == 0) return false;
-        foreach (var reference in property.DeclaringSyntaxReferences)
-        {
-            if (reference.GetSyntax() is not PropertyDeclarationSyntax declaration) return false;
-            if (declaration.Initializer is not null || declaration.ExpressionBody is not null || declaration.AccessorList is null) return false;
-            foreach (var accessor in declaration.AccessorList.Accessors)
-            {
-                if (accessor.Body is not null || accessor.ExpressionBody is not null) return false; // not an auto-property
-            }
-        }
-        return true;
-    }
-
-    /// <summary>The initializer of a property declared in source (<c>{ get; init; } = value;</c>), if it has one.</summary>
-    private static ExpressionSyntax? InitializerOf(IPropertySymbol property)
-    {
-        foreach (var reference in property.DeclaringSyntaxReferences)
-        {
-            if (reference.GetSyntax() is PropertyDeclarationSyntax { Initializer.Value: { } value }) return value;
-        }
-        return null;
+        if (!SymbolEqualityComparer.Default.Equals(member.ContainingType, type)) return false;
+        return member.IsUninitializedStorage;
     }
 
     /// <summary>
@@ -481,13 +555,13 @@ internal sealed class SerializableTypes
     }
 
     /// <summary>
-    /// Whether the constructor's body may set <paramref name="property"/> (a property that is not one of its
-    /// parameters). Conservative: yes when it assigns the property (<c>Name = ...</c>, <c>this.Name = ...</c>), and
+    /// Whether the constructor's body may set <paramref name="member"/> (a property or field that is not one of its
+    /// parameters). Conservative: yes when it assigns the member (<c>Name = ...</c>, <c>this.Name = ...</c>), and
     /// whenever it does what the generator does not follow: [SetsRequiredMembers], a constructor from metadata, a
-    /// <c>this(...)</c> or <c>base(...)</c> call, or any call or <c>ref</c> in its body; a property of a base type.
-    /// No for an implicit or primary constructor, and for a body that provably leaves the property alone.
+    /// <c>this(...)</c> or <c>base(...)</c> call, or any call or <c>ref</c> in its body; a member of a base type.
+    /// No for an implicit or primary constructor, and for a body that provably leaves the member alone.
     /// </summary>
-    private static bool ConstructorMaySet(INamedTypeSymbol type, IMethodSymbol constructor, IPropertySymbol property)
+    private static bool ConstructorMaySet(INamedTypeSymbol type, IMethodSymbol constructor, DataMember member)
     {
         if (constructor.GetAttributes().Any(a => a.AttributeClass?.Name == "SetsRequiredMembersAttribute")) return true;
         if (constructor.IsImplicitlyDeclared) return false;
@@ -495,7 +569,7 @@ internal sealed class SerializableTypes
         foreach (var reference in constructor.DeclaringSyntaxReferences)
         {
             if (reference.GetSyntax() is not ConstructorDeclarationSyntax declaration) continue; // a primary constructor
-            if (!SymbolEqualityComparer.Default.Equals(property.ContainingType, type)) return true;
+            if (!SymbolEqualityComparer.Default.Equals(member.ContainingType, type)) return true;
             if (declaration.Initializer is not null) return true;
             SyntaxNode? body = (SyntaxNode?)declaration.Body ?? declaration.ExpressionBody;
             if (body is null) continue;
@@ -508,7 +582,7 @@ internal sealed class SerializableTypes
                         return true;
                     case ArgumentSyntax { RefKindKeyword.RawKind: not 0 }:
                         return true;
-                    case AssignmentExpressionSyntax assignment when Names(assignment.Left, property.Name):
+                    case AssignmentExpressionSyntax assignment when Names(assignment.Left, member.Name):
                         return true;
                     case AssignmentExpressionSyntax { Left: TupleExpressionSyntax or DeclarationExpressionSyntax }:
                         return true; // a deconstruction: followed no further
@@ -518,7 +592,7 @@ internal sealed class SerializableTypes
         return false;
     }
 
-    /// <summary>Whether an assignment target is the property <paramref name="name"/> of this object.</summary>
+    /// <summary>Whether an assignment target is the member <paramref name="name"/> of this object.</summary>
     private static bool Names(ExpressionSyntax target, string name) => target switch
     {
         IdentifierNameSyntax identifier => identifier.Identifier.ValueText == name,
@@ -542,35 +616,15 @@ internal sealed class SerializableTypes
         return $"'{memberPath}': {problem}";
     }
 
-    private static List<IPropertySymbol> PublicProperties(INamedTypeSymbol type)
-    {
-        var result = new List<IPropertySymbol>();
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        for (var current = type; current is not null && current.SpecialType != SpecialType.System_Object && current.SpecialType != SpecialType.System_ValueType; current = current.BaseType)
-        {
-            foreach (var member in current.GetMembers())
-            {
-                if (member is IPropertySymbol { IsStatic: false, IsIndexer: false, DeclaredAccessibility: Accessibility.Public } property
-                    && property.GetMethod is { DeclaredAccessibility: Accessibility.Public }
-                    && !property.IsImplicitlyDeclared
-                    && seen.Add(property.Name))
-                {
-                    result.Add(property);
-                }
-            }
-        }
-        return result;
-    }
-
-    /// <summary>The public constructor whose parameters all match properties, with the most parameters; or the parameterless one.</summary>
-    private static IMethodSymbol? ChooseConstructor(INamedTypeSymbol type, List<IPropertySymbol> properties)
+    /// <summary>The public constructor whose parameters all match members (properties or fields), with the most parameters; or the parameterless one.</summary>
+    private static IMethodSymbol? ChooseConstructor(INamedTypeSymbol type, List<DataMember> members)
     {
         IMethodSymbol? best = null;
         foreach (var constructor in type.InstanceConstructors)
         {
             if (constructor.DeclaredAccessibility != Accessibility.Public) continue;
             if (constructor.Parameters.Length == 1 && SymbolEqualityComparer.Default.Equals(constructor.Parameters[0].Type, type)) continue; // record copy constructor
-            var matches = constructor.Parameters.All(p => properties.Any(q =>
+            var matches = constructor.Parameters.All(p => members.Any(q =>
                 string.Equals(q.Name, p.Name, StringComparison.OrdinalIgnoreCase)
                 && SymbolEqualityComparer.Default.Equals(q.Type.WithNullableAnnotation(NullableAnnotation.None), p.Type.WithNullableAnnotation(NullableAnnotation.None))));
             if (matches && (best is null || constructor.Parameters.Length > best.Parameters.Length))
@@ -581,21 +635,13 @@ internal sealed class SerializableTypes
         return best;
     }
 
-    private static int IndexOfParameter(IMethodSymbol constructor, string propertyName)
+    private static int IndexOfParameter(IMethodSymbol constructor, string memberName)
     {
         for (var i = 0; i < constructor.Parameters.Length; i++)
         {
-            if (string.Equals(constructor.Parameters[i].Name, propertyName, StringComparison.OrdinalIgnoreCase)) return i;
+            if (string.Equals(constructor.Parameters[i].Name, memberName, StringComparison.OrdinalIgnoreCase)) return i;
         }
         return -1;
-    }
-
-    /// <summary>A get-only property of source code with no backing field is computed from the others: nothing to keep.</summary>
-    private static bool IsComputed(IPropertySymbol property)
-    {
-        if (property.SetMethod is not null || property.Locations.All(l => !l.IsInSource)) return false;
-        return !property.ContainingType.GetMembers().OfType<IFieldSymbol>()
-            .Any(f => SymbolEqualityComparer.Default.Equals(f.AssociatedSymbol, property));
     }
 
     private static bool InheritsFrom(INamedTypeSymbol type, string fullName)
@@ -633,8 +679,6 @@ internal sealed class SerializableTypes
             case SpecialType.System_UInt32: return "UInt32";
             case SpecialType.System_Int64: return "Int64";
             case SpecialType.System_UInt64: return "UInt64";
-            case SpecialType.System_IntPtr: return "IntPtr";
-            case SpecialType.System_UIntPtr: return "UIntPtr";
             case SpecialType.System_Single: return "Single";
             case SpecialType.System_Double: return "Double";
             case SpecialType.System_Decimal: return "Decimal";

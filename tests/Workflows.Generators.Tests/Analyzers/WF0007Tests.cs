@@ -86,7 +86,7 @@ public sealed class WF0007Tests
     [InlineData("var watch = {|WF0007:new Stopwatch()|};", "new Stopwatch()", IntoStep)]
     [InlineData("var ticks = {|WF0007:Environment.TickCount|};", "Environment.TickCount", RecordedUtcNow)]
     [InlineData("var ticks = {|WF0007:Environment.TickCount64|};", "Environment.TickCount64", RecordedUtcNow)]
-    [InlineData("var clock = {|WF0007:TimeProvider.System|}.GetUtcNow();", "TimeProvider.System", RecordedUtcNow)]
+    [InlineData("var clock = {|WF0007:TimeProvider.System|};", "TimeProvider.System", RecordedUtcNow)]
     [InlineData("using var timer = {|WF0007:new PeriodicTimer(TimeSpan.FromSeconds(1))|};", "new PeriodicTimer(...)", "Use Workflow.SleepAsync, a durable timer")]
     [InlineData("using var timer = {|WF0007:new Timer(_ => { }, null, 1000, 0)|};", "new Timer(...)", "Use Workflow.SleepAsync, a durable timer")]
     [InlineData("await {|WF0007:Task.Delay(1000)|};", "Task.Delay", "Use Workflow.SleepAsync, a durable timer")]
