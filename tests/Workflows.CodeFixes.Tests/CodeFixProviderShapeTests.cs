@@ -17,6 +17,8 @@ public sealed class CodeFixProviderShapeTests
         { typeof(RenameDuplicateStepCodeFixProvider), "WF0001", false },
         // WF0013 rewrites a document's catches in one edit (batched fixes each adding `using Workflows;` overlap).
         { typeof(CatchStepFailedExceptionCodeFixProvider), "WF0013", false },
+        // WF0015 moves a document's calls one after another (two batched moves would pick the same free step name).
+        { typeof(MoveIoIntoStepCodeFixProvider), "WF0015", false },
     };
 
     [Theory]
@@ -43,7 +45,7 @@ public sealed class CodeFixProviderShapeTests
             .Select(t => t.Name)
             .Order(StringComparer.Ordinal);
         Assert.Equal(
-            new[] { nameof(CatchStepFailedExceptionCodeFixProvider), nameof(MakeWorkflowPartialCodeFixProvider), nameof(RenameDuplicateStepCodeFixProvider), nameof(UseWorkflowApiCodeFixProvider) },
+            new[] { nameof(CatchStepFailedExceptionCodeFixProvider), nameof(MakeWorkflowPartialCodeFixProvider), nameof(MoveIoIntoStepCodeFixProvider), nameof(RenameDuplicateStepCodeFixProvider), nameof(UseWorkflowApiCodeFixProvider) },
             providers);
     }
 }

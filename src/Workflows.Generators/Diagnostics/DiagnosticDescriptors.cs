@@ -102,6 +102,12 @@ public static class DiagnosticDescriptors
         "CurrentStep.{0} is used in {1}, outside any step body, where it throws at run time; use it inside a [Step] method",
         "CurrentStep describes the step whose body is running (its attempt, idempotency key, usage, debug messages, skip). Workflow code between steps has no current step: there CurrentStep.ReportUsage, Debug, Skip, Attempt, IdempotencyKey and Name throw InvalidOperationException. CurrentStep.IsRunning may be asked anywhere.");
 
+    public static readonly DiagnosticDescriptor IoOutsideStep = Create(
+        "WF0015", Determinism, DiagnosticSeverity.Warning,
+        "I/O call in workflow code outside a step",
+        "'{0}' is I/O on {1} in workflow code{2}: it runs again on every replay; move it into a [Step] method",
+        "Workflow code outside steps runs again on every replay: a call of an injected service (a constructor parameter of the workflow, or a field or property set from one) or of an I/O type (a stream, an HttpClient, a database connection or command) there charges, sends or writes again each time, and may return something else. Call it inside a [Step] method, whose result is journaled and replayed.");
+
     private static DiagnosticDescriptor Create(string id, string category, DiagnosticSeverity severity, string title, string message, string description, params string[] customTags) =>
         new(id, title, message, category, severity, isEnabledByDefault: true, description: description, helpLinkUri: HelpLinkBase + id + ".md", customTags: customTags);
 }
