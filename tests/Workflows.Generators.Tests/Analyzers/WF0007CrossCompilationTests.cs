@@ -330,8 +330,9 @@ public sealed class WF0007CrossCompilationTests
                 [WorkflowRun]
                 public async Task<string> RunAsync(string input)
                 {
-                    ledger.Write(input);
-                    _given.Write(input);
+                    // Not followed by WF0007: I/O on a service the workflow was given is WF0015's.
+                    {|WF0015:ledger.Write(input)|};
+                    {|WF0015:_given.Write(input)|};
                     var own = new Ledger();
                     {|WF0007:own.Write(input)|};
                     return await SendAsync(input);
@@ -341,6 +342,8 @@ public sealed class WF0007CrossCompilationTests
                 private Task<string> SendAsync(string message) => Task.FromResult(message);
             }
             """).AssertExpected(
+            "'ledger.Write' is I/O on an injected service in workflow code: it runs again on every replay; move it into a [Step] method",
+            "'_given.Write' is I/O on an injected service in workflow code: it runs again on every replay; move it into a [Step] method",
             "File.AppendAllText is not deterministic (reached through RunAsync \u2192 Ledger.Write)" + Replay + IntoStep);
     }
 
