@@ -59,7 +59,7 @@ public sealed class StepUsageAnalyzer : DiagnosticAnalyzer
         /// <summary>The <c>Workflow</c> members that write to the journal; the rest (RunId, IsReplaying, ...) only read the context.</summary>
         private static readonly ImmutableHashSet<string> s_recordingMembers =
             ImmutableHashSet.Create(System.StringComparer.Ordinal, "UtcNow", "Now", "NewGuid", "SleepAsync", "WaitForEventAsync",
-                "TryWaitForEventAsync", "SetEventAsync", "Random", "StartChildAsync", "RunChildAsync", "WhenAnyAsync");
+                "TryWaitForEventAsync", "SetEventAsync", "Random", "StartChildAsync", "RunChildAsync", "WhenAnyAsync", "Patched");
 
         private readonly WorkflowAttributeSymbols _attributes;
         private readonly INamedTypeSymbol? _workflowApi;

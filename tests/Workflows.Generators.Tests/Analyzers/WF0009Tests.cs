@@ -63,6 +63,7 @@ public sealed class WF0009Tests
     [InlineData("var child = await {|WF0009:Workflow.StartChildAsync(Work.Definition, 1m)|};", "Workflow.StartChildAsync")]
     [InlineData("var other = await {|WF0009:Workflow.RunChildAsync(Work.Definition, 2m)|};", "Workflow.RunChildAsync")]
     [InlineData("var first = await {|WF0009:Workflow.WhenAnyAsync(Task.Delay(1), Task.Delay(2))|};", "Workflow.WhenAnyAsync")]
+    [InlineData("if ({|WF0009:Workflow.Patched(\"audit\")|}) receipt += \"+\";", "Workflow.Patched")]
     public void A_recording_workflow_api_inside_a_step_body_is_reported(string statement, string api)
     {
         Analyze(InStepBody(statement)).AssertExpected(api + " inside the body of step 'ship'" + NotJournaled);
