@@ -248,30 +248,25 @@ public sealed partial class WorkflowIoAnalyzer : DiagnosticAnalyzer
 
     private static void Report(SymbolAnalysisContext context, INamedTypeSymbol workflow, WorkflowAttributeSymbols attributes, WorkflowFacts facts)
     {
-        // Breadth-first from every run method (a workflow has one; WF0006 reports more) and constructor, so each method
-        // is reached by a shortest chain, once, however the calls loop.
-        var parents = new Dictionary<IMethodSymbol, IMethodSymbol?>(SymbolEqualityComparer.Default);
-        var queue = new Queue<IMethodSymbol>();
+        // From every run method (a workflow has one; WF0006 reports more) and constructor, by the one walk the analyzers
+        // share (CallChain): each method is reached once, by a shortest chain, however the calls loop.
+        var roots = new List<(IMethodSymbol, bool)>();
         foreach (var member in workflow.GetMembers())
         {
             if (member is IMethodSymbol method
                 && ((attributes.IsRun(method) && !attributes.IsStep(method)) || method.MethodKind == MethodKind.Constructor))
             {
-                var root = WorkflowAttributeSymbols.Definition(method);
-                if (parents.ContainsKey(root)) continue;
-                parents.Add(root, null);
-                queue.Enqueue(root);
+                roots.Add((WorkflowAttributeSymbols.Definition(method), true));
             }
         }
 
         var serviceMembers = facts.ServiceMembers();
         var movability = new StepMovability(workflow);
         var reported = new HashSet<Location>();
-        while (queue.Count > 0)
+        CallChain.Walk(roots, (chain, state) =>
         {
-            context.CancellationToken.ThrowIfCancellationRequested();
-            var method = queue.Dequeue();
-            if (!facts.TryGetMethod(method, out var methodFacts)) continue;
+            var next = new List<(IMethodSymbol, Location, bool)>();
+            if (!facts.TryGetMethod(chain.Method, out var methodFacts)) return next;
             var (calls, callees) = methodFacts.Snapshot();
             foreach (var call in calls)
             {
@@ -279,7 +274,7 @@ public sealed partial class WorkflowIoAnalyzer : DiagnosticAnalyzer
                 var location = call.Operation.Syntax.GetLocation();
                 if (!reported.Add(location)) continue;
                 var properties = ImmutableDictionary<string, string?>.Empty;
-                if (call.Operation is IInvocationOperation invocation && movability.CanMove(invocation, method))
+                if (call.Operation is IInvocationOperation invocation && movability.CanMove(invocation, chain.Method))
                 {
                     properties = properties.Add(MovableProperty, "true");
                 }
@@ -289,33 +284,14 @@ public sealed partial class WorkflowIoAnalyzer : DiagnosticAnalyzer
                     properties,
                     call.Display,
                     call.Description,
-                    Chain(method, parents)));
+                    chain.Caller is null ? "" : " (reached through " + chain.Names(workflow) + ")"));
             }
             foreach (var callee in callees)
             {
-                if (parents.ContainsKey(callee)) continue;
-                parents.Add(callee, method);
-                queue.Enqueue(callee);
+                next.Add((callee, callee.Locations.Length > 0 ? callee.Locations[0] : Location.None, state));
             }
-        }
-    }
-
-    /// <summary>" (reached through RunAsync → Helper)", or nothing when the code is in a root (the run method, a constructor) itself.</summary>
-    private static string Chain(IMethodSymbol method, Dictionary<IMethodSymbol, IMethodSymbol?> parents)
-    {
-        var names = new List<string>();
-        for (IMethodSymbol? current = method; current is not null; current = parents.TryGetValue(current, out var parent) ? parent : null)
-        {
-            names.Add(current switch
-            {
-                { MethodKind: MethodKind.PropertyGet or MethodKind.PropertySet, AssociatedSymbol: { } property } => property.Name,
-                { MethodKind: MethodKind.Constructor } => current.ContainingType.Name + " constructor",
-                _ => current.Name,
-            });
-        }
-        if (names.Count < 2) return "";
-        names.Reverse();
-        return " (reached through " + string.Join(" \u2192 ", names) + ")";
+            return next;
+        }, context.CancellationToken);
     }
 
     /// <summary>A call that may be reported: its operation, how the message names it, and the member that must hold a service for it to count.</summary>
