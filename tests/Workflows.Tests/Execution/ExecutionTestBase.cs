@@ -140,10 +140,17 @@ public abstract class ExecutionTestBase : JournalTestBase, IAsyncLifetime
     /// <summary>Waits (hang-guarded) until the stored run is in <paramref name="status"/>, and returns it.</summary>
     protected async Task<RunRecord> WaitForStatusAsync(Guid runId, RunStatus status, string tenant = Tenant)
     {
-        RunRecord? seen = null;
-        await WaitUntilAsync(async () => (seen = await GetRunAsync(runId, tenant)).Status == status,
-            $"run {runId} to be {status} (last seen {seen?.Status})");
-        return seen!;
+        var until = DateTime.UtcNow + Guard;
+        while (true)
+        {
+            var seen = await GetRunAsync(runId, tenant);
+            if (seen.Status == status) return seen;
+            if (DateTime.UtcNow > until)
+            {
+                Assert.Fail($"Gave up waiting (hang guard): run {runId} to be {status} (last seen {seen.Status}, owner '{seen.Owner}', error {seen.Error?.Message}).");
+            }
+            await Task.Delay(10);
+        }
     }
 
     /// <summary>A hang-guarded await of a signal a workflow raises.</summary>

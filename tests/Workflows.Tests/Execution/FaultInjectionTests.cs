@@ -28,21 +28,6 @@ public abstract class FaultInjectionTests : ExecutionTestBase
         return run.RunId;
     }
 
-    /// <summary>Waits (hang-guarded) for the run to succeed; a timeout names where it stands.</summary>
-    private async Task WaitForSuccessAsync(Guid runId)
-    {
-        var until = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (DateTime.UtcNow < until)
-        {
-            if ((await Store.GetRunAsync(Tenant, runId))?.Status == RunStatus.Succeeded) return;
-            await Task.Delay(20);
-        }
-        var run = await Store.GetRunAsync(Tenant, runId);
-        var steps = await Store.GetStepsAsync(Tenant, runId);
-        Assert.Fail($"run {runId} did not succeed: {run?.Status} owner {run?.Owner} lease {run?.LeaseExpiresAt:O} error {run?.Error?.Message}; steps: " +
-            string.Join(", ", steps.Select(s => $"{s.Sequence} {s.Name} {s.Status} attempt {s.Attempt}")));
-    }
-
     private async Task AssertRecordedOnceAsync(Guid runId, ExecutionProbe probe)
     {
         var steps = await Store.GetStepsAsync(Tenant, runId);
@@ -110,7 +95,7 @@ public abstract class FaultInjectionTests : ExecutionTestBase
 
         var again = await EngineAsync(probe, [CountedWorkflow.Definition], workerId: "engine-2");
         await again.InitializeAsync();
-        await WaitForSuccessAsync(run.RunId);
+        await WaitForStatusAsync(run.RunId, RunStatus.Succeeded);
         await AssertRecordedOnceAsync(run.RunId, probe);
     }
 
@@ -130,7 +115,7 @@ public abstract class FaultInjectionTests : ExecutionTestBase
         // "process" replays what was recorded and runs only what was not.
         var again = await EngineAsync(probe, [CountedWorkflow.Definition], workerId: "engine-2");
         await again.InitializeAsync();
-        await WaitForSuccessAsync(run.RunId);
+        await WaitForStatusAsync(run.RunId, RunStatus.Succeeded);
         var steps = await Store.GetStepsAsync(Tenant, run.RunId);
         Assert.All(steps, s => Assert.Equal(StepStatus.Succeeded, s.Status));
         Assert.Equal("4->53", (await Store.GetRunAsync(Tenant, run.RunId))!.Output?.Trim('"'));
