@@ -195,11 +195,18 @@ public sealed partial class WorkflowContext
                 await StoreRetry.RunAsync((Store: _store, Batch: batch, Durability: durability, Token: cancellationToken),
                     static c => c.Store.CommitAsync(c.Batch, c.Durability, c.Token), cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception refused) when (refused is JournalConflictException or IllegalTransitionException && WithStartsAgain(batch) is { } repaired)
+            catch (Exception refused) when (refused is JournalConflictException or IllegalTransitionException && HasBufferedStarts)
             {
                 // A buffered start marker lost with the database (it crashed, or the machine lost power, before the marker was
-                // flushed): the step's next record finds it missing. Commit the marker again ahead of it, flushed; if that is
-                // refused too, the first refusal was not about a lost marker.
+                // flushed): the step's next record finds it missing. Commit the lost markers again ahead of their records,
+                // flushed: only those the journal does not hold (others of the batch may have survived); if that is refused
+                // too, or none is missing, the first refusal was not about a lost marker.
+                var recorded = await StoreRetry.RunAsync(() => _store.GetStepsAsync(TenantId, RunId, cancellationToken), cancellationToken).ConfigureAwait(false);
+                if (WithStartsAgain(batch, recorded) is not { } repaired)
+                {
+                    ExceptionDispatchInfo.Throw(refused);
+                    throw; // not reached
+                }
                 try
                 {
                     await StoreRetry.RunAsync(() => _store.CommitAsync(repaired, CommitDurability.Flushed, cancellationToken), cancellationToken).ConfigureAwait(false);
@@ -267,17 +274,30 @@ public sealed partial class WorkflowContext
         }
     }
 
-    /// <summary><paramref name="batch"/> with each buffered start marker it follows up put back ahead of its follow-up; null when it follows up none.</summary>
-    private List<JournalWrite>? WithStartsAgain(List<JournalWrite> batch)
+    private bool HasBufferedStarts
     {
+        get
+        {
+            lock (_gate) return _bufferedStarts.Count > 0;
+        }
+    }
+
+    /// <summary>
+    /// <paramref name="batch"/> with each buffered start marker it follows up that <paramref name="recorded"/> (the journal
+    /// as stored now) lacks put back ahead of its follow-up; null when it follows up none that was lost.
+    /// </summary>
+    private List<JournalWrite>? WithStartsAgain(List<JournalWrite> batch, IReadOnlyList<StepRecord> recorded)
+    {
+        var held = new HashSet<int>();
+        foreach (var step in recorded) held.Add(step.Sequence);
         lock (_gate)
         {
             if (_bufferedStarts.Count == 0) return null;
             List<JournalWrite>? repaired = null;
             for (var i = 0; i < batch.Count; i++)
             {
-                if (batch[i] is UpdateStep { Step: var step } && step.RunId == RunId && _bufferedStarts.TryGetValue(step.Sequence, out var start)
-                    && !ReferenceEquals(start, batch[i]))
+                if (batch[i] is UpdateStep { Step: var step } && step.RunId == RunId && !held.Contains(step.Sequence)
+                    && _bufferedStarts.TryGetValue(step.Sequence, out var start) && !ReferenceEquals(start, batch[i]))
                 {
                     repaired ??= batch[..i];
                     repaired.Add(start);

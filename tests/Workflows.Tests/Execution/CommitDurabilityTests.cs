@@ -168,6 +168,22 @@ public abstract class CommitDurabilityTests : ExecutionTestBase
     }
 
     [Fact]
+    public async Task Of_a_waves_markers_only_those_the_database_lost_are_committed_again_with_the_outcomes_that_follow_them_up()
+    {
+        // The database keeps a's marker and loses b's and c's (a crash between their buffered commits and the next flush);
+        // the three outcomes then commit together with the next step's start: only b's and c's markers are put back.
+        var losing = (LosingStore?)null;
+        var engine = await EngineAsync(new ExecutionProbe(), definitions: [Waves.ThreeStepWaveWorkflow.Definition], stepOutcomeWindow: TimeSpan.FromSeconds(1),
+            wrapStore: store => losing = new LosingStore(store, writes => writes.OfType<InsertStep>().Any(w => w.Step.Name is "b" or "c")));
+
+        var run = await engine.StartAsync(Waves.ThreeStepWaveWorkflow.Definition, "x");
+        Assert.Equal("[A(x),B(x),C(x)]", await run.GetResultAsync().WaitAsync(Guard));
+        Assert.InRange(losing!.Lost, 1, 2); // b's and c's markers, in one buffered commit or two
+        Assert.Equal([("a", StepStatus.Succeeded), ("b", StepStatus.Succeeded), ("c", StepStatus.Succeeded), ("after", StepStatus.Succeeded)],
+            (await Store.GetStepsAsync(Tenant, run.RunId)).Select(s => (s.Name, s.Status)));
+    }
+
+    [Fact]
     public void StepStartDurability_must_be_a_durability()
     {
         var options = new WorkflowEngineOptions { StepStartDurability = (CommitDurability)7 };
@@ -198,7 +214,7 @@ public sealed class ChildCreationWatch(IWorkflowStore inner, List<StepStatus?> s
 /// crash), and nothing of it is kept. Flushed commits go through. What a power loss or a database crash does to a buffered
 /// commit, without one; the PostgreSQL chaos test (pg_ctl restart -m immediate) does it for real.
 /// </summary>
-public sealed class LosingStore(IWorkflowStore inner) : DelegatingWorkflowStore(inner)
+public sealed class LosingStore(IWorkflowStore inner, Func<IReadOnlyList<JournalWrite>, bool>? loses = null) : DelegatingWorkflowStore(inner)
 {
     private int _lost;
 
@@ -206,7 +222,7 @@ public sealed class LosingStore(IWorkflowStore inner) : DelegatingWorkflowStore(
 
     public override ValueTask CommitAsync(IReadOnlyList<JournalWrite> writes, CommitDurability durability, CancellationToken cancellationToken = default)
     {
-        if (durability == CommitDurability.Buffered)
+        if (durability == CommitDurability.Buffered && (loses is null || loses(writes)))
         {
             Interlocked.Increment(ref _lost);
             return ValueTask.CompletedTask;
