@@ -70,7 +70,8 @@ internal sealed class TortureChecker
         CheckRows(journal, names);
 
         var lost = ledger.Where(l => l.Kind == LedgerKind.Lost).Select(l => (l.Pid, l.RunId)).ToHashSet();
-        bool Interrupted(int pid, Guid runId) => interruptions.Killed.Contains(pid) || interruptions.Paused.Contains(pid) || lost.Contains((pid, runId));
+        bool PausedOrLost(int pid, Guid runId) => interruptions.Paused.Contains(pid) || lost.Contains((pid, runId));
+        bool Interrupted(int pid, Guid runId) => interruptions.Killed.Contains(pid) || PausedOrLost(pid, runId);
         var byStep = ledger.Where(l => l.Kind is LedgerKind.Begin or LedgerKind.End or LedgerKind.Fail).ToLookup(l => (l.RunId, l.Step));
         var finishes = ledger.Where(l => l.Kind == LedgerKind.Finish).ToLookup(l => l.RunId);
         var journalRunIds = journal.Runs.Select(r => r.Id).ToHashSet();
@@ -125,7 +126,7 @@ internal sealed class TortureChecker
                 }
                 if (step.Kind == "Step")
                 {
-                    CheckBody(step, at, byStep[(run.Id, step.Name)].ToList(), Interrupted, interruptions);
+                    CheckBody(step, at, byStep[(run.Id, step.Name)].ToList(), Interrupted, PausedOrLost, interruptions);
                 }
                 else if (step.Kind == "Sleep")
                 {
@@ -176,7 +177,8 @@ internal sealed class TortureChecker
     }
 
     /// <summary>One step's outcome against the executions of its body in the ledger.</summary>
-    private void CheckBody(StepRow step, string at, List<LedgerLine> lines, Func<int, Guid, bool> interrupted, Interruptions interruptions)
+    private void CheckBody(StepRow step, string at, List<LedgerLine> lines, Func<int, Guid, bool> interrupted, Func<int, Guid, bool> pausedOrLost,
+        Interruptions interruptions)
     {
         var context = $"{at}: journal attempt {step.Attempt} (failed {step.FailedAttempts}, interrupted {step.InterruptedAttempts}); ledger:\n      {string.Join("\n      ", lines)}";
         var nonce = NonceOf(step.Output);
@@ -199,7 +201,10 @@ internal sealed class TortureChecker
         {
             if (begin.Ticks > keptEnd.Ticks)
             {
-                if (interrupted(begin.Pid, step.RunId) && !interruptions.Killed.Contains(begin.Pid))
+                // A process paused past its lease (or that lost the run) may go on into a body it was about to begin, and
+                // only then learn that another engine took the run over: counted apart. A killed process began nothing after
+                // its kill, so a late body of one that had also been paused is that same case.
+                if (pausedOrLost(begin.Pid, step.RunId))
                 {
                     Report.LateExecutionsByPausedOwners++;
                 }

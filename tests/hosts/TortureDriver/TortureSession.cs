@@ -92,20 +92,25 @@ internal sealed class TortureSession : IAsyncDisposable
     public async Task RunAsync()
     {
         var crashes = 0;
-        var nextCrash = Stopwatch.StartNew();
+        // The gap to the next crash counts from the moment every worker is up (now and then from the restart itself: a
+        // kill during a worker's start and recovery).
+        Stopwatch? armed = null;
+        var fromStart = false;
         var gap = Gap();
         Stopwatch? draining = null;
         while (true)
         {
-            var creating = crashes < _settings.Crashes || _created < _settings.MinRuns;
+            bool Creating() => crashes < _settings.Crashes || _created < _settings.MinRuns;
             var unfinished = await Patiently("list unfinished runs", async () => await Journal.Store.ListRunsAsync(RunQuery.Unfinished() with { Limit = RunQuery.MaxLimit }));
             var topLevel = unfinished.Count(r => r.ParentRunId is null);
-            for (; creating && topLevel < _settings.InFlight; topLevel++)
+            var createdNow = 0;
+            for (; Creating() && topLevel < _settings.InFlight; topLevel++, createdNow++)
             {
                 await CreateRunAsync(_created++);
             }
+            var creating = Creating();
             await FeedEventsAsync(unfinished);
-            if (!creating && unfinished.Count == 0)
+            if (!creating && unfinished.Count == 0 && createdNow == 0)
             {
                 break;
             }
@@ -116,11 +121,16 @@ internal sealed class TortureSession : IAsyncDisposable
                 break;
             }
             KeepWorkersRunning();
-            if (crashes < _settings.Crashes && nextCrash.Elapsed >= gap)
+            if (armed is null && (fromStart || _workers.All(w => w.IsReady)))
+            {
+                armed = Stopwatch.StartNew();
+            }
+            if (crashes < _settings.Crashes && armed?.Elapsed >= gap)
             {
                 crashes++;
                 await CrashAsync(crashes);
-                nextCrash.Restart();
+                armed = null;
+                fromStart = _random.Next(6) == 0;
                 gap = Gap();
             }
             await Task.Delay(25);

@@ -36,6 +36,15 @@ internal sealed class WorkerProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>Whether the worker said READY (its engine is up and claiming).</summary>
+    public bool IsReady
+    {
+        get
+        {
+            lock (_gate) return _lines.Any(l => l.StartsWith("READY ", StringComparison.Ordinal));
+        }
+    }
+
     public string Output
     {
         get
