@@ -217,7 +217,7 @@ internal sealed class TortureSession : IAsyncDisposable
                 if (await journal.BusyConnectionsAsync(victim.Pid) == 0)
                 {
                     Interruptions.Pause(victim.Pid);
-                    await Task.Delay(_settings.LeaseMs + _random.Next(300, 1500));
+                    await Task.Delay(_settings.EffectiveLeaseMs + _random.Next(300, 1500));
                     victim.Signal("CONT");
                     return;
                 }
@@ -241,7 +241,7 @@ internal sealed class TortureSession : IAsyncDisposable
             var name = string.Create(CultureInfo.InvariantCulture, $"w{++_started}");
             _workers.Add(WorkerProcess.Start(name, [.. Journal.WorkerArguments,
                 "--ledger-dir", Ledger.Directory, "--worker-id", $"{_settings.StoreName}-{name}",
-                "--lease-ms", _settings.LeaseMs.ToString(CultureInfo.InvariantCulture), "--poll-ms", "50",
+                "--lease-ms", _settings.EffectiveLeaseMs.ToString(CultureInfo.InvariantCulture), "--poll-ms", "50",
                 "--max-concurrent", _settings.MaxConcurrentRuns.ToString(CultureInfo.InvariantCulture),
                 "--body-ms", _settings.BodyMs.ToString(CultureInfo.InvariantCulture)]));
         }
