@@ -9,7 +9,9 @@ using TortureDriver;
 //   --crashes N     SQLite kills (default 500)          --pg-crashes N   PostgreSQL kills (default 200)
 //   --restarts N    immediate restarts of the private PostgreSQL server (default 40)
 //   --seed S        the seed (default: from the clock); every store's session uses it
+//   --verbose       a line per crash (else one per 25)
 var store = "all";
+var verbose = false;
 var crashes = 500;
 var pgCrashes = 200;
 var restarts = 40;
@@ -25,6 +27,7 @@ for (var i = 0; i < args.Length; i++)
         case "--pg-crashes": pgCrashes = Number(); break;
         case "--restarts": restarts = Number(); break;
         case "--seed": seed = Number(); break;
+        case "--verbose": verbose = true; break;
         default:
             Console.Error.WriteLine($"unknown argument '{args[i]}' (see tests/hosts/TortureDriver/Program.cs)");
             return 2;
@@ -53,9 +56,9 @@ foreach (var mode in modes)
         PostgresConnectionString = Environment.GetEnvironmentVariable("WORKFLOWS_POSTGRES"),
         Log = line =>
         {
-            if (line.Contains("crash ", StringComparison.Ordinal) && line.Split("crash ")[1].Split('/')[0] is var n && int.Parse(n, CultureInfo.InvariantCulture) % 25 == 0)
+            if (verbose || line.Contains("crash ", StringComparison.Ordinal) && line.Split("crash ")[1].Split('/')[0] is var n && int.Parse(n, CultureInfo.InvariantCulture) % 25 == 0)
             {
-                Console.WriteLine("  " + line);
+                Console.WriteLine($"  {DateTime.UtcNow:HH:mm:ss.f} {line}");
             }
         },
     });

@@ -93,9 +93,10 @@ internal sealed class TortureSession : IAsyncDisposable
     {
         var crashes = 0;
         // The gap to the next crash counts from the moment every worker is up (now and then from the restart itself: a
-        // kill during a worker's start and recovery).
+        // kill during a worker's start and recovery). With several workers on PostgreSQL, from the last crash: the others
+        // are at work while one starts again.
         Stopwatch? armed = null;
-        var fromStart = false;
+        var fromStart = _settings.Mode != TortureMode.Sqlite;
         var gap = Gap();
         Stopwatch? draining = null;
         while (true)
@@ -130,11 +131,12 @@ internal sealed class TortureSession : IAsyncDisposable
                 crashes++;
                 await CrashAsync(crashes);
                 armed = null;
-                fromStart = _random.Next(6) == 0;
+                fromStart = _settings.Mode != TortureMode.Sqlite || _random.Next(6) == 0;
                 gap = Gap();
             }
             await Task.Delay(25);
         }
+        _settings.Log?.Invoke($"{_settings.StoreName}: every run finished ({_created} runs)");
         Report.Crashes = crashes;
         Report.Pauses = Interruptions.PauseCount;
         foreach (var worker in _workers)
@@ -157,7 +159,7 @@ internal sealed class TortureSession : IAsyncDisposable
 
     /// <summary>A gap between crashes: mostly short, now and then long (so that runs get far between two crashes).</summary>
     private TimeSpan Gap() => TimeSpan.FromMilliseconds(_settings.Mode == TortureMode.PostgresRestart
-        ? _random.Next(700, 2500)
+        ? _random.Next(500, 1500)
         : _random.Next(10) == 0 ? _random.Next(2000, 4500) : _random.Next(100, 900));
 
     private async Task CrashAsync(int crash)
@@ -168,7 +170,7 @@ internal sealed class TortureSession : IAsyncDisposable
                 await KillAsync(_workers[0]);
                 break;
             case TortureMode.Postgres:
-                if (_workers.Count >= 2 && _random.Next(5) == 0)
+                if (_workers.Count >= 2 && _random.Next(6) == 0)
                 {
                     await PauseAsync(_workers[_random.Next(_workers.Count)]);
                 }
@@ -217,7 +219,7 @@ internal sealed class TortureSession : IAsyncDisposable
                 if (await journal.BusyConnectionsAsync(victim.Pid) == 0)
                 {
                     Interruptions.Pause(victim.Pid);
-                    await Task.Delay(_settings.EffectiveLeaseMs + _random.Next(300, 1500));
+                    await Task.Delay(_settings.EffectiveLeaseMs + _random.Next(200, 800));
                     victim.Signal("CONT");
                     return;
                 }

@@ -40,13 +40,13 @@ internal sealed record TortureSettings
     public int BodyMs { get; init; } = 20;
 
     /// <summary>
-    /// The workers' lease (PostgreSQL takes a killed worker's runs over when it lapses); 0: 2 s, or 5 s under server
+    /// The workers' lease (PostgreSQL takes a killed worker's runs over when it lapses); 0: 2 s, or 3 s under server
     /// restarts (an outage that outlasts a lease hands runs to whichever worker reaches the server first).
     /// </summary>
     public int LeaseMs { get; init; }
 
     /// <summary>The lease the workers get.</summary>
-    public int EffectiveLeaseMs => LeaseMs > 0 ? LeaseMs : Mode == TortureMode.PostgresRestart ? 5000 : 2000;
+    public int EffectiveLeaseMs => LeaseMs > 0 ? LeaseMs : Mode == TortureMode.PostgresRestart ? 3000 : 2000;
 
     /// <summary>PostgreSQL (<see cref="TortureMode.Postgres"/>): the server; the session works in a schema of its own.</summary>
     public string? PostgresConnectionString { get; init; }
