@@ -56,7 +56,20 @@ await using var engine = new WorkflowEngine(new ClaimLossLedger(journal, ledger)
         Console.Out.Flush();
     },
 }).Register(parent).Register(child);
-await engine.InitializeAsync();
+// The driver may restart the server while this process starts: opening the store is asked again while it is unavailable
+// (once open, the engine rides out outages itself).
+for (var until = DateTime.UtcNow + TimeSpan.FromMinutes(1); ; await Task.Delay(100))
+{
+    try
+    {
+        await engine.InitializeAsync();
+        break;
+    }
+    catch (StoreUnavailableException e) when (DateTime.UtcNow < until)
+    {
+        Console.Out.WriteLine($"UNAVAILABLE at start: {e.Message}");
+    }
+}
 Console.Out.WriteLine($"READY pid={Environment.ProcessId} worker={engine.WorkerId}");
 Console.Out.Flush();
 await Console.In.ReadToEndAsync();
