@@ -197,6 +197,7 @@ internal sealed class TortureChecker
             Report.Violation($"{at}: the journal counts {step.FailedAttempts} failed attempts, the body threw {failures.Count}. {context}");
         }
         var extraByKilledPid = new Dictionary<int, int>();
+        var extras = 0;
         foreach (var begin in lines.Where(l => l.Kind == LedgerKind.Begin && l != keptBegin))
         {
             if (begin.Ticks > keptEnd.Ticks)
@@ -219,6 +220,7 @@ internal sealed class TortureChecker
                 continue; // the step's deliberate failure
             }
             Report.ExtraExecutions++;
+            extras++;
             if (!interrupted(begin.Pid, step.RunId))
             {
                 Report.Violation($"{at}: the body ran again (process {begin.Pid}, attempt {begin.Attempt}) although that process was neither killed nor paused nor lost the run. {context}");
@@ -227,6 +229,10 @@ internal sealed class TortureChecker
             {
                 Report.Violation($"{at}: more than one extra execution for one kill of process {begin.Pid}. {context}");
             }
+        }
+        if (step.Name == TortureWorkload.FlakyStep && extras > 0)
+        {
+            Report.FlakyStepsHitByCrashes++;
         }
     }
 

@@ -35,6 +35,9 @@ internal sealed class TortureReport
     /// <summary>Bodies a paused owner began after another engine had produced the kept outcome (its commit is then refused).</summary>
     public int LateExecutionsByPausedOwners { get; set; }
 
+    /// <summary>Fails-once steps (MaxAttempts = 2) whose body a crash cut short at least once: they must still succeed.</summary>
+    public int FlakyStepsHitByCrashes { get; set; }
+
     /// <summary>Durable sleeps whose wake-up time was checked against the ledger.</summary>
     public int SleepsChecked { get; set; }
 
@@ -48,7 +51,7 @@ internal sealed class TortureReport
     public string Summary() => string.Create(CultureInfo.InvariantCulture,
         $"{Store}: seed: {Seed}, crashes: {Crashes}, runs: {Runs}, lost: {Lost}, re-executed-after-record: {ReExecutedAfterRecord}, " +
         $"extra-executions: {ExtraExecutions}, retry-budget-consumed-by-crashes: {RetryBudgetConsumedByCrashes} " +
-        $"(pauses: {Pauses}, late-executions-by-paused-owners: {LateExecutionsByPausedOwners}, sleeps-checked: {SleepsChecked}, violations: {_violations.Count})");
+        $"(pauses: {Pauses}, late-executions-by-paused-owners: {LateExecutionsByPausedOwners}, fails-once-steps-hit-by-crashes: {FlakyStepsHitByCrashes}, sleeps-checked: {SleepsChecked}, violations: {_violations.Count})");
 
     public override string ToString() => Clean
         ? Summary()

@@ -55,7 +55,8 @@ public sealed class StepBodies(Ledger ledger, int bodyMs)
 {
     public async Task<StepValue> RunAsync(string step, long value, bool failOnce = false)
     {
-        var attempt = await BeginAsync(step);
+        // The fails-once step takes longer, so that kills land in it too: they must not consume its retry budget.
+        var attempt = await BeginAsync(step, failOnce ? 5 : 1);
         if (failOnce && !ledger.HasFailed(Workflow.RunId, step))
         {
             ledger.Append(LedgerKind.Fail, Workflow.RunId, step, attempt);
@@ -66,7 +67,7 @@ public sealed class StepBodies(Ledger ledger, int bodyMs)
 
     public async Task<LargeValue> LargeAsync(string step, int index)
     {
-        var attempt = await BeginAsync(step);
+        var attempt = await BeginAsync(step, 1);
         var text = TortureWorkload.LargeText(index);
         return new LargeValue(text, End(step, attempt));
     }
@@ -74,14 +75,14 @@ public sealed class StepBodies(Ledger ledger, int bodyMs)
     /// <summary>Workflow code after the last step.</summary>
     public void Finished() => ledger.Append(LedgerKind.Finish, Workflow.RunId, "-", 0);
 
-    private async Task<int> BeginAsync(string step)
+    private async Task<int> BeginAsync(string step, int slowness)
     {
         var attempt = CurrentStep.Attempt;
         ledger.Append(LedgerKind.Begin, Workflow.RunId, step, attempt);
         if (bodyMs > 0)
         {
             // Time inside the body, so that kills land there too.
-            await Task.Delay(Random.Shared.Next(bodyMs + 1));
+            await Task.Delay(Random.Shared.Next(bodyMs * slowness + 1));
         }
         return attempt;
     }
