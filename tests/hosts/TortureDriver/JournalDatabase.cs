@@ -1,5 +1,6 @@
 using System.Data.Common;
 using System.Globalization;
+using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Npgsql;
 using Workflows.PostgreSql;
@@ -45,9 +46,11 @@ internal abstract class JournalDatabase : IAsyncDisposable
         {
             while (await reader.ReadAsync())
             {
+                // Only the nonce of a whole output is kept: a session's large outputs together would not fit in memory.
+                var text = TextOf(reader, 10);
                 steps.Add(new StepRow(IdOf(reader, 0), IdOf(reader, 1), IntOf(reader, 2), reader.GetString(3), reader.GetString(4), reader.GetString(5),
-                    IntOf(reader, 6), IntOf(reader, 7), IntOf(reader, 8), TextOf(reader, 9), TextOf(reader, 10),
-                    reader.IsDBNull(11) ? null : Convert.ToInt64(reader.GetValue(11), CultureInfo.InvariantCulture)));
+                    IntOf(reader, 6), IntOf(reader, 7), IntOf(reader, 8), TextOf(reader, 9), text is { Length: > JournalRows.PrefixLength } ? text[..JournalRows.PrefixLength] : text,
+                    reader.IsDBNull(11) ? null : Convert.ToInt64(reader.GetValue(11), CultureInfo.InvariantCulture), full ? NonceOf(text) : null));
             }
         }
         var events = new List<EventRow>();
@@ -88,6 +91,23 @@ internal abstract class JournalDatabase : IAsyncDisposable
         string text => Guid.Parse(text),
         var other => throw new InvalidDataException($"column {reader.GetName(ordinal)} holds {other.GetType().Name}, not an id"),
     };
+
+    /// <summary>The <c>nonce</c> a step output holds (every torture step returns one), or null.</summary>
+    private static string? NonceOf(string? output)
+    {
+        if (output is null) return null;
+        try
+        {
+            using var json = JsonDocument.Parse(output);
+            return json.RootElement.ValueKind == JsonValueKind.Object && json.RootElement.TryGetProperty("nonce", out var nonce) && nonce.ValueKind == JsonValueKind.String
+                ? nonce.GetString()
+                : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
 
     private static int IntOf(DbDataReader reader, int ordinal) => Convert.ToInt32(reader.GetValue(ordinal), CultureInfo.InvariantCulture);
 

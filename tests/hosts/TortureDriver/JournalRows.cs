@@ -4,11 +4,13 @@ namespace TortureDriver;
 internal sealed record RunRow(Guid Id, string Workflow, string Status, string? Output, string? IdempotencyKey, Guid? ParentRunId, int? ParentStep, string? Owner);
 
 /// <summary>
-/// A step row as the journal's table holds it. <see cref="Output"/> is whole in a full read, else its first 4096 characters;
-/// <see cref="OutputLength"/> is always the whole length.
+/// A step row as the journal's table holds it. <see cref="Output"/> holds the first 4096 characters of the output (all of
+/// a short one; a large output is checked through the run's output, which workflow code computes from it);
+/// <see cref="OutputLength"/> is always the whole length. <see cref="Nonce"/> is the nonce the whole output holds (a full
+/// read only).
 /// </summary>
 internal sealed record StepRow(Guid Id, Guid RunId, int Sequence, string Name, string Kind, string Status, int Attempt, int FailedAttempts,
-    int InterruptedAttempts, string? Input, string? Output, long? OutputLength)
+    int InterruptedAttempts, string? Input, string? Output, long? OutputLength, string? Nonce = null)
 {
     /// <summary>What a later read must find again for this row once it has ended.</summary>
     public string Fingerprint => $"{Name}|{Kind}|{Status}|{OutputLength}|{(Output is null ? "" : Output[..Math.Min(Output.Length, JournalRows.PrefixLength)])}";

@@ -41,7 +41,7 @@ internal sealed class TortureChecker
         {
             if (!steps.TryGetValue(key, out var now) || now.Fingerprint != fingerprint)
             {
-                Lost($"step {key.Sequence} of run {key.RunId:D} committed as [{Short(fingerprint)}] is {(now is null ? "gone" : $"now [{Short(now.Fingerprint)}]")} after {after}");
+                Lost($"step {key.Sequence} of run {key.RunId:D}", $"step {key.Sequence} of run {key.RunId:D} committed as [{Short(fingerprint)}] is {(now is null ? "gone" : $"now [{Short(now.Fingerprint)}]")} after {after}");
             }
         }
         var runs = rows.Runs.GroupBy(r => r.Id).ToDictionary(g => g.Key, g => g.First());
@@ -49,7 +49,7 @@ internal sealed class TortureChecker
         {
             if (!runs.TryGetValue(id, out var now) || $"{now.Status}|{now.Output}" != ended)
             {
-                Lost($"run {id:D} ended as [{Short(ended)}] is {(now is null ? "gone" : $"now [{Short($"{now.Status}|{now.Output}")}]")} after {after}");
+                Lost($"run {id:D}", $"run {id:D} ended as [{Short(ended)}] is {(now is null ? "gone" : $"now [{Short($"{now.Status}|{now.Output}")}]")} after {after}");
             }
         }
         foreach (var step in rows.Steps.Where(s => s.Status == "Succeeded"))
@@ -83,7 +83,7 @@ internal sealed class TortureChecker
         var present = names.Values.ToHashSet(StringComparer.Ordinal);
         foreach (var (name, expected) in reference.Runs.Where(r => !present.Contains(r.Key)))
         {
-            Lost($"run {name} is not in the journal ({expected.Entries.Count} entries)");
+            Lost($"run {name}", $"run {name} is not in the journal ({expected.Entries.Count} entries)");
         }
         foreach (var run in journal.Runs)
         {
@@ -110,7 +110,7 @@ internal sealed class TortureChecker
             {
                 if (!steps.Any(s => s.Sequence == entry.Sequence && s.Name == entry.Name && s.Kind == entry.Kind))
                 {
-                    Lost($"entry {entry.Sequence} ({entry.Kind} {entry.Name}) of run {name} ({run.Id:D}) is not in the journal");
+                    Lost($"step {entry.Sequence} of run {run.Id:D}", $"entry {entry.Sequence} ({entry.Kind} {entry.Name}) of run {name} ({run.Id:D}) is not in the journal");
                 }
             }
             foreach (var step in steps.Where(s => !expected.Entries.Contains((s.Sequence, s.Name, s.Kind))))
@@ -181,7 +181,7 @@ internal sealed class TortureChecker
         Interruptions interruptions)
     {
         var context = $"{at}: journal attempt {step.Attempt} (failed {step.FailedAttempts}, interrupted {step.InterruptedAttempts}); ledger:\n      {string.Join("\n      ", lines)}";
-        var nonce = NonceOf(step.Output);
+        var nonce = step.Nonce;
         var ends = lines.Where(l => l.Kind == LedgerKind.End && l.Nonce == nonce).ToList();
         if (nonce is null || ends.Count != 1)
         {
@@ -265,26 +265,13 @@ internal sealed class TortureChecker
         }
     }
 
-    private void Lost(string what)
+    /// <summary>A lost record, counted once however many reads miss it (<paramref name="record"/> names it).</summary>
+    private void Lost(string record, string what)
     {
-        if (_reportedLost.Add(what.Split(" after ")[0]))
+        if (_reportedLost.Add(record))
         {
             Report.Lost++;
             Report.Violation("record lost: " + what);
-        }
-    }
-
-    private static string? NonceOf(string? output)
-    {
-        if (output is null) return null;
-        try
-        {
-            using var json = JsonDocument.Parse(output);
-            return json.RootElement.ValueKind == JsonValueKind.Object && json.RootElement.TryGetProperty("nonce", out var nonce) ? nonce.GetString() : null;
-        }
-        catch (JsonException)
-        {
-            return null;
         }
     }
 

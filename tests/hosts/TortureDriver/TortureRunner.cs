@@ -25,8 +25,8 @@ internal static class TortureRunner
             Mode = TortureMode.Sqlite,
             Crashes = 0,
             MinRuns = runs,
-            InFlight = 16,
-            MaxConcurrentRuns = 32,
+            InFlight = 48,
+            MaxConcurrentRuns = 64,
             Log = null,
         });
         await session.RunAsync();
