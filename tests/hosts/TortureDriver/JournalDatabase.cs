@@ -32,12 +32,12 @@ internal abstract class JournalDatabase : IAsyncDisposable
         await using var connection = await OpenAsync();
         var output = full ? "output" : $"substr(output, 1, {JournalRows.PrefixLength})";
         var runs = new List<RunRow>();
-        await using (var reader = await QueryAsync(connection, "SELECT id, workflow, status, output, idempotency_key, parent_run_id, parent_step, owner FROM workflow_runs"))
+        await using (var reader = await QueryAsync(connection, "SELECT id, workflow, status, output, idempotency_key, parent_run_id, parent_step, owner, error FROM workflow_runs"))
         {
             while (await reader.ReadAsync())
             {
                 runs.Add(new RunRow(IdOf(reader, 0), reader.GetString(1), reader.GetString(2), TextOf(reader, 3), TextOf(reader, 4),
-                    reader.IsDBNull(5) ? null : IdOf(reader, 5), reader.IsDBNull(6) ? null : IntOf(reader, 6), TextOf(reader, 7)));
+                    reader.IsDBNull(5) ? null : IdOf(reader, 5), reader.IsDBNull(6) ? null : IntOf(reader, 6), TextOf(reader, 7), TextOf(reader, 8)));
             }
         }
         var steps = new List<StepRow>();

@@ -1,7 +1,8 @@
 namespace TortureDriver;
 
 /// <summary>A run row as the journal's table holds it.</summary>
-internal sealed record RunRow(Guid Id, string Workflow, string Status, string? Output, string? IdempotencyKey, Guid? ParentRunId, int? ParentStep, string? Owner);
+internal sealed record RunRow(Guid Id, string Workflow, string Status, string? Output, string? IdempotencyKey, Guid? ParentRunId, int? ParentStep, string? Owner,
+    string? Error = null);
 
 /// <summary>
 /// A step row as the journal's table holds it. <see cref="Output"/> holds the first 4096 characters of the output (all of
