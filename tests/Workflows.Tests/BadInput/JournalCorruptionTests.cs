@@ -81,6 +81,30 @@ public abstract class SqlJournalCorruptionTests : BadInputTestBase
 {
     protected abstract RawJournal Raw { get; }
 
+    /// <summary>How this database names itself in errors: the SQLite file's path, the PostgreSQL schema.</summary>
+    protected abstract string DatabaseName { get; }
+
+    /// <summary>Records a migration this version of the store does not know, as a later version of the package would have.</summary>
+    protected abstract Task RecordFutureMigrationAsync(int version);
+
+    [Fact]
+    public async Task A_journal_at_a_newer_store_schema_version_is_refused_at_open_naming_the_database_and_both_versions_and_nothing_is_migrated()
+    {
+        var run = await CreateRunAsync(DoublingWorkflow.Definition, "21");
+        await RecordFutureMigrationAsync(999);
+        var before = await RowsAsync();
+        var migrations = await Raw.RowsAsync("workflow_migrations");
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => EngineAsync(definitions: [DoublingWorkflow.Definition]));
+
+        Assert.Contains(DatabaseName, error.Message);
+        Assert.Contains("schema version 999, newer than this version", error.Message);
+        Assert.Contains("Upgrade the package", error.Message);
+        Assert.Equal(before, await RowsAsync());
+        Assert.Equal(migrations, await Raw.RowsAsync("workflow_migrations"));
+        Assert.Equal(RunStatus.Pending, (await GetRunAsync(run.Id)).Status);
+    }
+
     /// <summary>Every run row, then every step row, as text.</summary>
     private async Task<IReadOnlyList<string>> RowsAsync() =>
         [.. await Raw.RowsAsync("workflow_runs"), .. await Raw.RowsAsync("workflow_steps")];
@@ -165,7 +189,12 @@ public sealed class SqliteSqlJournalCorruptionTests : SqlJournalCorruptionTests
 {
     protected override IJournalHarness CreateHarness() => new SqliteJournal();
 
-    protected override RawJournal Raw => new RawSqliteJournal(((SqliteWorkflowStore)Store).DataSource);
+    protected override RawJournal Raw => new RawSqliteJournal(DatabaseName);
+
+    protected override string DatabaseName => ((SqliteWorkflowStore)Store).DataSource;
+
+    protected override Task RecordFutureMigrationAsync(int version) =>
+        Raw.ExecuteAsync("INSERT INTO workflow_migrations (version, name, applied_at) VALUES (@v, 'from-the-future', '2030-01-01T00:00:00.0000000+00:00')", ("v", version));
 }
 
 public sealed class PostgreSqlSqlJournalCorruptionTests : SqlJournalCorruptionTests
@@ -175,4 +204,9 @@ public sealed class PostgreSqlSqlJournalCorruptionTests : SqlJournalCorruptionTe
     protected override IJournalHarness CreateHarness() => _journal = new PostgreSqlJournal();
 
     protected override RawJournal Raw => new RawPostgreSqlJournal(_journal!.ConnectionString, _journal.Schema);
+
+    protected override string DatabaseName => _journal!.Schema;
+
+    protected override Task RecordFutureMigrationAsync(int version) =>
+        Raw.ExecuteAsync("INSERT INTO workflow_migrations (version, name) VALUES (@v, 'from-the-future')", ("v", version));
 }

@@ -17,7 +17,7 @@ public abstract class RawJournal
     /// <summary>Runs one statement; table names are the store's (workflow_runs, workflow_steps, ...), parameters written @name.</summary>
     public abstract Task ExecuteAsync(string sql, params (string Name, object Value)[] parameters);
 
-    /// <summary>Every row of <paramref name="table"/>, ordered by id, each as its columns' text joined by '|'.</summary>
+    /// <summary>Every row of <paramref name="table"/>, ordered by its first column (the id), each as its columns' text joined by '|'.</summary>
     public abstract Task<IReadOnlyList<string>> RowsAsync(string table);
 
     protected static async Task<IReadOnlyList<string>> ReadAllAsync(DbCommand command)
@@ -67,7 +67,7 @@ public sealed class RawSqliteJournal(string path) : RawJournal
     {
         await using var connection = Open();
         await using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT * FROM {table} ORDER BY id";
+        command.CommandText = $"SELECT * FROM {table} ORDER BY 1";
         return await ReadAllAsync(command);
     }
 }
@@ -91,7 +91,7 @@ public sealed class RawPostgreSqlJournal(string connectionString, string schema)
     public override async Task<IReadOnlyList<string>> RowsAsync(string table)
     {
         await using var dataSource = Open();
-        await using var command = dataSource.CreateCommand($"SELECT * FROM {table} ORDER BY id");
+        await using var command = dataSource.CreateCommand($"SELECT * FROM {table} ORDER BY 1");
         return await ReadAllAsync(command);
     }
 }
