@@ -8,9 +8,9 @@ using Workflows.Tests.TestWorkflows.Execution;
 namespace Workflows.Tests.BadInput;
 
 /// <summary>
-/// The SQLite file itself is the bad input: read-only, locked by another connection, not a database, in a missing folder,
-/// or shared by two engines. Each engine call fails with a typed error naming the file (or waits, where the condition
-/// passes), and the file is left as it was.
+/// The SQLite file itself is the bad input: read-only, locked by another connection, not a database, in a missing folder.
+/// Each engine call fails with a typed error naming the file, and the file is left as it was. Two engines on one file
+/// are in <see cref="SqliteSharedJournalTests"/>.
 /// </summary>
 public sealed class SqliteFileTests : IAsyncLifetime
 {
@@ -40,13 +40,12 @@ public sealed class SqliteFileTests : IAsyncLifetime
         }
     }
 
-    private WorkflowEngine Engine(SqliteWorkflowStoreOptions options, ExecutionProbe? probe = null, string? workerId = null)
+    private WorkflowEngine Engine(SqliteWorkflowStoreOptions options)
     {
         var store = new SqliteWorkflowStore(options);
         var engine = new WorkflowEngine(store, new WorkflowEngineOptions
         {
-            WorkerId = workerId,
-            Services = new TestServices(probe ?? new ExecutionProbe()),
+            Services = new TestServices(new ExecutionProbe()),
             LeaseDuration = TimeSpan.FromSeconds(2),
             PollInterval = TimeSpan.FromMilliseconds(50),
         });
@@ -257,31 +256,5 @@ public sealed class SqliteFileTests : IAsyncLifetime
         Assert.Equal(before, DumpRows(path)); // nothing of the held-back calls was written
 
         Assert.Equal(10, await engine.RunAsync(DoublingWorkflow.Definition, 5).WaitAsync(Guard));
-    }
-
-    [Fact]
-    public async Task Two_engines_on_one_file_run_every_run_once_and_no_step_body_twice()
-    {
-        var path = JournalPath;
-        var (probeA, probeB) = (new ExecutionProbe("a"), new ExecutionProbe("b"));
-        var a = Engine(new SqliteWorkflowStoreOptions { Path = path }, probeA, "engine-a");
-        var b = Engine(new SqliteWorkflowStoreOptions { Path = path }, probeB, "engine-b");
-        await a.InitializeAsync();
-        await b.InitializeAsync();
-
-        // Started on both, then left to both schedulers: each run is claimed by one engine at a time.
-        var handles = new List<WorkflowRun<int>>();
-        for (var i = 1; i <= 20; i++) handles.Add(await (i % 2 == 0 ? a : b).StartAsync(DoublingWorkflow.Definition, i));
-        for (var i = 1; i <= 20; i++) Assert.Equal(2 * i, await handles[i - 1].GetResultAsync().WaitAsync(Guard));
-
-        for (var i = 1; i <= 20; i++) Assert.Equal(1, probeA.Calls($"double:{i}") + probeB.Calls($"double:{i}"));
-        var runs = (await a.ListRunsAsync(new RunQuery())).Runs;
-        Assert.Equal(20, runs.Count);
-        Assert.All(runs, r => Assert.Equal(RunStatus.Succeeded, r.Status));
-        foreach (var run in runs)
-        {
-            var step = Assert.Single((await b.GetTimelineAsync(run.Id)).Steps);
-            Assert.Equal((1, StepStatus.Succeeded), (step.Attempt, step.Status));
-        }
     }
 }
