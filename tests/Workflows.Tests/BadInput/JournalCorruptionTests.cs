@@ -55,6 +55,47 @@ public abstract class JournalCorruptionTests : BadInputTestBase
         Assert.Empty(probe.AllCalls);
         await AssertJournalUnchangedButParkedAsync(before, run.Id);
     }
+
+    [Fact]
+    public async Task A_corrupt_input_of_a_recorded_step_is_not_read_by_the_replay_the_run_completes_and_the_input_stays_as_recorded()
+    {
+        // A step's input comes from the code on every replay; the recorded one is for people and tools, so it cannot stop a run.
+        var run = await CreateRunAsync(DoublingWorkflow.Definition, "21", RunStatus.Running);
+        await InsertAsync(RecordedStep(run, 1, "double", "42") with { Input = "{not json" });
+        var probe = new ExecutionProbe();
+        var engine = await EngineAsync(probe, [DoublingWorkflow.Definition]);
+
+        var handle = await engine.ResumeAsync(DoublingWorkflow.Definition, run.Id);
+
+        Assert.Equal(42, await handle.GetResultAsync().WaitAsync(Guard));
+        Assert.Equal(0, probe.Calls("double"));
+        Assert.Equal(("{not json", "42"), (Assert.Single(await GetStepsAsync(run.Id)).Input, Assert.Single(await GetStepsAsync(run.Id)).Output));
+    }
+
+    [Theory]
+    [InlineData("{not json")]
+    [InlineData("{\"wakeAt\":\"not a time\"}")]
+    [InlineData("{\"other\":1}")]
+    public async Task A_corrupt_wake_up_time_of_a_waiting_sleep_parks_the_run_naming_the_run_and_the_sleep_entry(string input)
+    {
+        // The one step input the replay reads: a suspended sleep's wake-up time.
+        var run = await CreateRunAsync(SleepingWorkflow.Definition, "60000", RunStatus.Running);
+        await InsertAsync(
+            RecordedStep(run, 1, "before", "\"before@earlier\""),
+            RecordedStep(run, 2, "sleep", null, StepStatus.Running, kind: StepKind.Sleep) with { Input = input, CompletedAt = null });
+        var before = await ReadJournalAsync();
+        var probe = new ExecutionProbe();
+        var engine = await EngineAsync(probe, [SleepingWorkflow.Definition]);
+
+        var handle = await engine.ResumeAsync(run.Id);
+        var (parked, cause) = await AssertParkedAsync<JournalPayloadException>(() => handle.Completion.WaitAsync(Guard));
+
+        Assert.Equal(ErrorKind.Serialization, parked.Error.Kind);
+        Assert.Equal((run.Id, 2, "sleep"), (cause.RunId, cause.Sequence, cause.StepName));
+        Assert.Contains($"step 2 'sleep' of run {run.Id}", cause.Message);
+        Assert.Equal((0, 0), (probe.Calls("before"), probe.Calls("after")));
+        await AssertJournalUnchangedButParkedAsync(before, run.Id);
+    }
 }
 
 public sealed class InMemoryJournalCorruptionTests : JournalCorruptionTests
