@@ -101,6 +101,18 @@ public abstract class JournalCorruptionTests : BadInputTestBase
 public sealed class InMemoryJournalCorruptionTests : JournalCorruptionTests
 {
     protected override IJournalHarness CreateHarness() => new InMemoryJournal();
+
+    [Fact(Skip = "defect: the in-memory store accepts a step (and run) record whose status or kind is outside its enum, where both SQL " +
+        "stores refuse it at write with ArgumentOutOfRangeException ('99 is not a defined StepStatus'); a resume of such a run then FAILS it " +
+        "for good (WorkflowFailed: 'Illegal status transition for step 1 ... 99 -> Running') instead of refusing the bad record")]
+    public async Task A_record_with_a_status_outside_its_enum_is_refused_at_write_naming_the_value_as_the_SQL_stores_do()
+    {
+        var run = await CreateRunAsync(DoublingWorkflow.Definition, "21", RunStatus.Running);
+        var before = await ReadJournalAsync();
+        var status = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => InsertAsync(RecordedStep(run, 1, "double", "42", (StepStatus)99)));
+        Assert.Contains("99 is not a defined StepStatus", status.Message);
+        await AssertJournalUnchangedAsync(before);
+    }
 }
 
 public sealed class SqliteJournalCorruptionTests : JournalCorruptionTests
@@ -150,6 +162,22 @@ public abstract class SqlJournalCorruptionTests : BadInputTestBase
     private async Task<IReadOnlyList<string>> RowsAsync() =>
         [.. await Raw.RowsAsync("workflow_runs"), .. await Raw.RowsAsync("workflow_steps")];
 
+    [Fact]
+    public async Task A_record_with_a_status_or_kind_outside_its_enum_is_refused_at_write_naming_the_value_and_nothing_is_written()
+    {
+        var run = await CreateRunAsync(DoublingWorkflow.Definition, "21", RunStatus.Running);
+        var before = await ReadJournalAsync();
+
+        var status = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => InsertAsync(RecordedStep(run, 1, "double", "42", (StepStatus)99)));
+        var kind = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => InsertAsync(RecordedStep(run, 1, "double", "42", kind: (StepKind)77)));
+        var runStatus = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => CreateRunAsync(DoublingWorkflow.Definition, "1", (RunStatus)55));
+
+        Assert.Contains("99 is not a defined StepStatus", status.Message);
+        Assert.Contains("77 is not a defined StepKind", kind.Message);
+        Assert.Contains("55 is not a defined RunStatus", runStatus.Message);
+        await AssertJournalUnchangedAsync(before);
+    }
+
     [Theory]
     [InlineData("status", "'Bogus'")]
     [InlineData("kind", "'Teleport'")]
@@ -185,7 +213,8 @@ public abstract class SqlJournalCorruptionTests : BadInputTestBase
     public async Task A_corrupt_run_row_makes_resume_and_reads_fail_naming_the_table_the_run_and_the_column_and_nothing_is_written(
         string column, string value)
     {
-        var run = await CreateRunAsync(DoublingWorkflow.Definition, "21");
+        // Ended, so no scheduler claims it (a claimed row that cannot be read is parked: the test below).
+        var run = await CreateRunAsync(DoublingWorkflow.Definition, "21", RunStatus.Succeeded);
         var other = await CreateRunAsync(DoublingWorkflow.Definition, "4", RunStatus.Succeeded);
         await Raw.ExecuteAsync($"UPDATE workflow_runs SET {column} = {value} WHERE id = @id", ("id", Raw.Id(run.Id)));
         var before = await RowsAsync();
