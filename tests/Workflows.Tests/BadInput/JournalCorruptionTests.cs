@@ -9,7 +9,8 @@ namespace Workflows.Tests.BadInput;
 
 /// <summary>
 /// A journal whose payloads cannot be read back (forged through the store API, so on every store): the run is parked with
-/// the cause naming the run and the step, and the recorded entries are left exactly as they were.
+/// the cause naming the run and the step, and the recorded entries are left exactly as they were. A step's recorded input
+/// is read only where the replay needs it (a waiting sleep's wake-up time); elsewhere a corrupt one stops nothing.
 /// </summary>
 public abstract class JournalCorruptionTests : BadInputTestBase
 {
