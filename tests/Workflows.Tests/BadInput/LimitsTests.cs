@@ -175,6 +175,35 @@ public abstract class LimitsTests : BadInputTestBase
         Assert.Contains(run.Id.ToString(), error.Message);
     }
 
+    /// <summary>A run of "produce" with a result over the default 4 MiB limit, failed; its error as the handle and the journal give it.</summary>
+    private async Task<(WorkflowRunFailedException Failed, StepRecord Step)> OverTheDefaultLimitAsync()
+    {
+        var engine = await EngineAsync(definitions: [BigOutputWorkflow.Definition]);
+        var run = await engine.StartAsync(BigOutputWorkflow.Definition, JournalLimits.DefaultMaxPayloadBytes + 10);
+        var failed = await Assert.ThrowsAsync<WorkflowRunFailedException>(() => run.GetResultAsync().WaitAsync(Guard));
+        return (failed, Assert.Single(await GetStepsAsync(run.RunId)));
+    }
+
+    [Fact]
+    public async Task A_step_result_over_the_default_size_limit_fails_the_step_naming_it_and_records_no_output()
+    {
+        var (failed, step) = await OverTheDefaultLimitAsync();
+
+        Assert.Equal(ErrorKind.Serialization, failed.Error.Kind);
+        Assert.Contains("Cannot write the result of step 1 'produce'", failed.Error.Message);
+        Assert.Equal((StepStatus.Failed, null, typeof(JournalWriteException).FullName), (step.Status, step.Output, step.Error?.Type));
+    }
+
+    [Fact(Skip = "defect: over the DEFAULT limit the step's error says \"Exception of type 'Workflows.Serialization.PayloadTooLargeException' " +
+        "was thrown.\" instead of the size and the limit (the same dispose-in-finally as above: the JournalWriteException's reason is lost)")]
+    public async Task A_step_result_over_the_default_size_limit_names_the_limit_it_is_over()
+    {
+        var (failed, step) = await OverTheDefaultLimitAsync();
+
+        Assert.Contains("over the limit of 4,194,304 (JournalLimits.MaxPayloadBytes)", failed.Error.Message);
+        Assert.Contains("(JournalLimits.MaxPayloadBytes)", step.Error!.Message);
+    }
+
     [Theory]
     [InlineData(0, 1000, "MaxDepth")]
     [InlineData(1001, 1000, "MaxDepth")]
