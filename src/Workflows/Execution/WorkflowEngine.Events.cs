@@ -36,13 +36,22 @@ public sealed partial class WorkflowEngine
         }
         await InitializeAsync(cancellationToken).ConfigureAwait(false);
         var now = Clock.GetUtcNow();
+        string serializedPayload;
+        try
+        {
+            serializedPayload = codec.Serialize(payload, _options.JournalLimits);
+        }
+        catch (Serialization.JournalWriteException e)
+        {
+            throw e.For($"the payload of event '{name}' for run {runId}");
+        }
         var ev = new EventRecord
         {
             Id = Guid.CreateVersion7(now),
             RunId = runId,
             TenantId = tenant,
             Name = name,
-            Payload = codec.Serialize(payload, _options.JournalLimits),
+            Payload = serializedPayload,
             IdempotencyKey = idempotencyKey,
             CreatedAt = now,
         };

@@ -204,6 +204,15 @@ public sealed partial class WorkflowEngine : IAsyncDisposable, IDisposable
         }
 
         var now = Clock.GetUtcNow();
+        string serializedInput;
+        try
+        {
+            serializedInput = definition.InputCodec.Serialize(input, _options.JournalLimits);
+        }
+        catch (Serialization.JournalWriteException e)
+        {
+            throw e.For($"the input of a run of '{definition.Name}'");
+        }
         var run = new RunRecord
         {
             Id = options?.RunId ?? Guid.CreateVersion7(now),
@@ -211,7 +220,7 @@ public sealed partial class WorkflowEngine : IAsyncDisposable, IDisposable
             Workflow = definition.Name,
             SchemaVersion = definition.SchemaVersion,
             Status = RunStatus.Pending,
-            Input = definition.InputCodec.Serialize(input, _options.JournalLimits),
+            Input = serializedInput,
             IdempotencyKey = options?.IdempotencyKey,
             DeadlineAt = options?.Timeout is { } t ? now + t : null,
             CreatedAt = now,

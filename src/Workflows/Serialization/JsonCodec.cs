@@ -127,9 +127,12 @@ public static class JournalJson
                 pooled.Writer?.Reset(buffer);
                 t_pooled = pooled;
             }
-            else
+            else if (pooled.Writer is { } writer)
             {
-                pooled.Writer?.Dispose();
+                // Disposing flushes what the writer still holds: into a buffer without a limit now, so that an oversized
+                // payload's refusal above is not replaced by the buffer's own (internal) one.
+                buffer.Reset(int.MaxValue);
+                writer.Dispose();
             }
         }
     }
@@ -232,6 +235,9 @@ public sealed class JournalWriteException : Exception
     internal static JournalWriteException TooLarge(string what, long size, int limit) =>
         new(what, $"the payload reached {size.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)} bytes, over the limit of " +
             $"{limit.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)} (JournalLimits.MaxPayloadBytes)") { Size = size, Limit = limit };
+
+    /// <summary>The same refusal, naming what the value was for (a run's input, an event's payload) instead of its type alone.</summary>
+    internal JournalWriteException For(string what) => new($"{what} ({What})", Reason, this) { Size = Size, Limit = Limit };
 
     internal static JournalWriteException TooDeep(string what, int limit, Exception inner) =>
         new(what, $"it is nested deeper than {limit} levels (JournalLimits.MaxDepth)", inner) { Limit = limit };

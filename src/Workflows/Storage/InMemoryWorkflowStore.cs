@@ -24,6 +24,8 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
     public ValueTask<CreateRunResult> CreateRunAsync(RunRecord run, IReadOnlyList<StepRecord>? steps = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(run);
+        RequireDefined(JournalWrite.Update(run));
+        foreach (var step in steps ?? []) RequireDefined(JournalWrite.Insert(step));
         lock (_gate)
         {
             if (_runs.TryGetValue(run.Id, out var same))
@@ -238,6 +240,30 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
             ? CommitAsync(writes, cancellationToken)
             : throw new ArgumentOutOfRangeException(nameof(durability), durability, "Not a commit durability.");
 
+    /// <summary>A status or kind outside its enum is refused before anything is written, as the SQL stores refuse it (they cannot name it).</summary>
+    private static void RequireDefined(JournalWrite write)
+    {
+        switch (write)
+        {
+            case InsertStep { Step: var step }:
+                Defined(step.Status, nameof(StepRecord.Status));
+                Defined(step.Kind, nameof(StepRecord.Kind));
+                break;
+            case UpdateStep { Step: var step }:
+                Defined(step.Status, nameof(StepRecord.Status));
+                Defined(step.Kind, nameof(StepRecord.Kind));
+                break;
+            case UpdateRun { Run: var run }:
+                Defined(run.Status, nameof(RunRecord.Status));
+                break;
+        }
+    }
+
+    private static void Defined<TEnum>(TEnum value, string what) where TEnum : struct, Enum
+    {
+        if (!Enum.IsDefined(value)) throw new ArgumentOutOfRangeException(what, value, $"{value} is not a defined {typeof(TEnum).Name}.");
+    }
+
     public ValueTask CommitAsync(IReadOnlyList<JournalWrite> writes, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(writes);
@@ -250,6 +276,10 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
             var pendingEvents = new Dictionary<Guid, EventRecord>();
             RunRecord? StoredRun(Guid id, string tenant) =>
                 pendingRuns.GetValueOrDefault(id) ?? (_runs.TryGetValue(id, out var r) && r.TenantId == tenant ? r : null);
+            foreach (var write in writes)
+            {
+                RequireDefined(write);
+            }
             foreach (var write in writes)
             {
                 switch (write)

@@ -28,9 +28,9 @@ public abstract class LimitsTests : BadInputTestBase
 
         var error = await Assert.ThrowsAsync<JournalWriteException>(() => engine.StartAsync(OrderedWorkflow.Definition, new string('x', 2000)));
 
-        Assert.Equal(("string", 1000), (error.What, error.Limit));
+        Assert.Equal(("the input of a run of 'exec-ordered' (string)", 1000), (error.What, error.Limit));
         Assert.True(error.Size > 1000);
-        Assert.Contains("Cannot write string to the journal", error.Message);
+        Assert.Contains("Cannot write the input of a run of 'exec-ordered' (string) to the journal", error.Message);
         Assert.Contains("over the limit of 1,000 (JournalLimits.MaxPayloadBytes)", error.Message);
         await AssertJournalUnchangedAsync(before);
     }
@@ -101,7 +101,8 @@ public abstract class LimitsTests : BadInputTestBase
             engine.SendEventAsync(run.Id, "deep", LimitPayloads.Nested(40), JsonCodecs.JsonElement));
 
         Assert.Equal(32, error.Limit);
-        Assert.Contains("Cannot write JSON value to the journal", error.Message); // JsonElement's codec names itself "JSON value"
+        Assert.Contains("Cannot write the payload of event 'deep' for run ", error.Message);
+        Assert.Contains("(JSON value) to the journal", error.Message); // JsonElement's codec names itself "JSON value"
         Assert.Contains("nested deeper than 32 levels (JournalLimits.MaxDepth)", error.Message);
         await AssertJournalUnchangedAsync(before);
         Assert.Empty(await Store.GetEventsAsync(new EventQuery(Tenant, run.Id) { IncludeConsumed = true }));
@@ -125,9 +126,7 @@ public abstract class LimitsTests : BadInputTestBase
         await AssertJournalUnchangedButParkedAsync(before, run.Id);
     }
 
-    [Fact(Skip = "defect: over the DEFAULT limit (4 MiB) the buffer has grown past 256 KiB, so JournalJson.Write disposes its writer in " +
-        "`finally`; the dispose flushes the pending bytes into the full buffer, which throws the internal PayloadTooLargeException (no " +
-        "message, JsonCodec.cs line 132) in place of the JournalWriteException. Any payload over 4 MiB under the default limits")]
+    [Fact]
     public async Task A_run_input_over_the_default_size_limit_is_refused_at_start_with_a_JournalWriteException_and_nothing_is_created()
     {
         var engine = await EngineAsync(definitions: [OrderedWorkflow.Definition]);
@@ -141,8 +140,7 @@ public abstract class LimitsTests : BadInputTestBase
         await AssertJournalUnchangedAsync(before);
     }
 
-    [Fact(Skip = "defect: with a MaxDepth other than the default, JournalJson.Write disposes its writer in `finally`; the dispose flushes the " +
-        "pending bytes into the full buffer, which throws the internal PayloadTooLargeException (no message) in place of the JournalWriteException")]
+    [Fact]
     public async Task A_payload_over_the_size_limit_under_a_non_default_depth_limit_is_a_JournalWriteException_naming_the_limit()
     {
         var engine = await EngineAsync(definitions: [OrderedWorkflow.Definition], journalLimits: new JournalLimits { MaxPayloadBytes = 1000, MaxDepth = 32 });
@@ -154,8 +152,7 @@ public abstract class LimitsTests : BadInputTestBase
         await AssertJournalUnchangedAsync(before);
     }
 
-    [Fact(Skip = "defect: a run input over the limits is refused naming only its type ('Cannot write string to the journal'), not the " +
-        "workflow nor that it is the run's input (WorkflowEngine.StartAsync serializes it without saying what it is)")]
+    [Fact]
     public async Task A_run_input_over_the_size_limit_is_refused_naming_the_workflow_and_its_input()
     {
         var engine = await EngineAsync(definitions: [OrderedWorkflow.Definition], journalLimits: Small);
@@ -164,8 +161,7 @@ public abstract class LimitsTests : BadInputTestBase
         Assert.Contains("input", error.Message);
     }
 
-    [Fact(Skip = "defect: an event payload over the limits is refused naming only its type ('Cannot write string to the journal'), not the " +
-        "event's name nor its run (WorkflowEngine.SendEventAsync serializes it without saying what it is)")]
+    [Fact]
     public async Task An_event_payload_over_the_size_limit_is_refused_naming_the_event_and_the_run()
     {
         var run = await CreateRunAsync(DoublingWorkflow.Definition, "1", RunStatus.Waiting);
@@ -194,8 +190,7 @@ public abstract class LimitsTests : BadInputTestBase
         Assert.Equal((StepStatus.Failed, null, typeof(JournalWriteException).FullName), (step.Status, step.Output, step.Error?.Type));
     }
 
-    [Fact(Skip = "defect: over the DEFAULT limit the step's error says \"Exception of type 'Workflows.Serialization.PayloadTooLargeException' " +
-        "was thrown.\" instead of the size and the limit (the same dispose-in-finally as above: the JournalWriteException's reason is lost)")]
+    [Fact]
     public async Task A_step_result_over_the_default_size_limit_names_the_limit_it_is_over()
     {
         var (failed, step) = await OverTheDefaultLimitAsync();
