@@ -39,11 +39,6 @@ internal static partial class PostgreSqlFusedCommit
 
     private static readonly ConcurrentDictionary<long, string> Texts = new();
 
-    /// <summary>Whether <paramref name="command"/> is a fused commit.</summary>
-    public static bool Is(NpgsqlBatchCommand command) => command.CommandText.StartsWith(Prefix, StringComparison.Ordinal);
-
-    private const string Prefix = "WITH w0 AS (SELECT 1 FROM ";
-
     /// <summary>The commit as one command, or null when its writes do not fuse (see the remarks).</summary>
     public static NpgsqlBatchCommand? TryCreate(JournalStatements sql, IReadOnlyList<JournalWrite> writes)
     {
@@ -124,7 +119,7 @@ internal static partial class PostgreSqlFusedCommit
     /// <summary>The statement of one shape of commit (built once per shape).</summary>
     private static string Text(JournalStatements sql, IReadOnlyList<JournalWrite> writes)
     {
-        var text = new StringBuilder(Prefix).Append(RunsTable)
+        var text = new StringBuilder("WITH w0 AS (SELECT 1 FROM ").Append(RunsTable)
             .Append(" WHERE id = $1 AND tenant_id = $2 AND owner = $3 FOR UPDATE)");
         var next = 4; // the fence's three parameters come first
         var stepNames = StepColumns.SelectMany(D.Physical).ToArray();

@@ -149,7 +149,7 @@ public sealed partial class PostgreSqlWorkflowStore
         {
             await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
             _faults?.Hit(Workflows.Testing.FaultPoint.StoreConnection);
-            batch = Batch(connection, writes, durability, fuse: true);
+            batch = Batch(connection, writes, durability, fuse: true, out var fused);
             Interlocked.Increment(ref _commitsSent);
             if (durability == CommitDurability.Buffered) Interlocked.Increment(ref _bufferedCommitsSent);
             sent = true;
@@ -157,12 +157,12 @@ public sealed partial class PostgreSqlWorkflowStore
             {
                 await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
-            catch (PostgresException e) when (e.SqlState != ExpectationFailed && !IsUnavailable(e) && batch.BatchCommands.Count > 0 && IsFused(batch))
+            catch (PostgresException e) when (fused && e.SqlState != ExpectationFailed && !IsUnavailable(e))
             {
                 // A write of a fused commit broke a constraint: nothing was applied. The commit again as one statement per
                 // write fails the same way, and tells which write did it.
                 await batch.DisposeAsync().ConfigureAwait(false);
-                batch = Batch(connection, writes, durability, fuse: false);
+                batch = Batch(connection, writes, durability, fuse: false, out _);
                 await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
             _unknownOutcome.Remove(writes);
@@ -224,17 +224,19 @@ public sealed partial class PostgreSqlWorkflowStore
     private static int WriteOf(NpgsqlBatch batch, NpgsqlBatchCommand command) =>
         Math.Clamp(batch.BatchCommands.IndexOf(command), 0, batch.BatchCommands.Count - 1);
 
-    /// <summary>Whether <paramref name="batch"/> holds a fused commit (<see cref="PostgreSqlFusedCommit"/>), always its first statement.</summary>
-    private static bool IsFused(NpgsqlBatch batch) => PostgreSqlFusedCommit.Is(batch.BatchCommands[0]);
-
-    /// <summary>The commit as one batch: statement i is write i; a notification of other engines comes last when the commit frees or wakes a run.</summary>
-    private NpgsqlBatch Batch(NpgsqlConnection connection, IReadOnlyList<JournalWrite> writes, CommitDurability durability, bool fuse)
+    /// <summary>
+    /// The commit as one batch: statement i is write i; a notification of other engines comes last when the commit frees or
+    /// wakes a run. With <paramref name="fuse"/>, a commit that fuses is one statement instead (<paramref name="fused"/>).
+    /// </summary>
+    private NpgsqlBatch Batch(NpgsqlConnection connection, IReadOnlyList<JournalWrite> writes, CommitDurability durability, bool fuse, out bool fused)
     {
         var batch = new NpgsqlBatch(connection);
-        if (fuse && PostgreSqlFusedCommit.TryCreate(Sql, writes) is { } fused)
+        fused = false;
+        if (fuse && PostgreSqlFusedCommit.TryCreate(Sql, writes) is { } statement)
         {
             // The hot path's step commit, one statement (a fence and step writes: nothing in it frees, wakes or ends a run).
-            batch.BatchCommands.Add(fused);
+            fused = true;
+            batch.BatchCommands.Add(statement);
             if (durability == CommitDurability.Buffered) batch.BatchCommands.Add(new NpgsqlBatchCommand(SynchronousCommitOff));
             return batch;
         }

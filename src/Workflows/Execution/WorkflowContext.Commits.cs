@@ -201,12 +201,9 @@ public sealed partial class WorkflowContext
                 // flushed): the step's next record finds it missing. Commit the lost markers again ahead of their records,
                 // flushed: only those the journal does not hold (others of the batch may have survived); if that is refused
                 // too, or none is missing, the first refusal was not about a lost marker.
-                var recorded = await StoreRetry.RunAsync(() => _store.GetStepsAsync(TenantId, RunId, cancellationToken), cancellationToken).ConfigureAwait(false);
-                if (WithStartsAgain(batch, recorded) is not { } repaired)
-                {
-                    ExceptionDispatchInfo.Throw(refused);
-                    throw; // not reached
-                }
+                var recorded = await StoreRetry.RunAsync(() => _store.GetReplayStepsAsync(TenantId, RunId, cancellationToken: cancellationToken), cancellationToken).ConfigureAwait(false);
+                var repaired = WithStartsAgain(batch, recorded);
+                if (repaired is null) ExceptionDispatchInfo.Throw(refused);
                 try
                 {
                     await StoreRetry.RunAsync(() => _store.CommitAsync(repaired, CommitDurability.Flushed, cancellationToken), cancellationToken).ConfigureAwait(false);
